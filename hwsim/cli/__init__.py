@@ -1,0 +1,1 @@
+"""The `hwsim` command line: the layer where compiler, targets and simulator meet."""

@@ -1,0 +1,63 @@
+"""Entry point: builds the parser from the command modules and turns every user error into one
+line on stderr with exit status 2 (never a traceback)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hwsim import __version__
+from hwsim.cli import demo, pending, program_cmds, target_cmds
+from hwsim.errors import HwsimError
+from isa import IsaError
+from targets import TargetError
+
+USER_ERRORS = (HwsimError, IsaError, TargetError, OSError)
+COMMAND_MODULES = (demo, target_cmds, program_cmds, pending)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (and exits 2, as argparse does)."""
+
+    def error(self, message: str):
+        raise SystemExit(_fail(f"{self.prog}: {message}"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="hwsim", description="LLM-accelerator compiler and simulator.")
+    parser.add_argument("--version", action="version", version=f"hwsim {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     parser_class=OneLineParser)
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args) or 0
+    except USER_ERRORS as err:
+        return _fail(_one_line(err))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _one_line(err: Exception) -> str:
+    if isinstance(err, OSError) and err.filename:
+        return f"{err.filename}: {err.strerror or err}"
+    return " ".join(str(err).split())
+
+
+def _fail(message: str) -> int:
+    print(f"hwsim: error: {message}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

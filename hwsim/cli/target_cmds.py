@@ -1,0 +1,79 @@
+"""`hwsim targets` and `hwsim targets show NAME [--json]`."""
+from __future__ import annotations
+
+import targets
+from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
+from targets.summary import best_peak, derived_figures
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("targets", help="list the built-in targets, or show one")
+    parser.set_defaults(run=run_list)
+    sub = parser.add_subparsers(dest="targets_command", metavar="show")
+    show = sub.add_parser("show", help="every field of one target, with units and sources")
+    show.add_argument("name", help="a preset name or a target YAML path")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    add_target_overrides(show)
+    show.set_defaults(run=run_show)
+
+
+def target_rows() -> list[list[str]]:
+    rows = []
+    for name in targets.preset_names():
+        t = targets.load_target(name)
+        macs, dtype = best_peak(t)
+        mem = t.memories[t.main_memory]
+        onchip = sum(b.size_bytes for b in t.buffers.values())
+        rows.append([name, t.family, si(2 * macs, "OP/s") + f" {dtype}",
+                     f"{mem.type} " + si(mem.bandwidth_bytes_per_s, "B/s"),
+                     si(onchip, "B"), t.description])
+    return rows
+
+
+def list_text() -> str:
+    headers = ["target", "family", "peak compute", "main memory", "on-chip", "description"]
+    return format_table(headers, target_rows())
+
+
+def run_list(args) -> int:
+    emit(list_text())
+    return 0
+
+
+def run_show(args) -> int:
+    t = load_target(args.name, args.overrides)
+    if args.json:
+        emit(dumps_json({"target": t.model_dump(mode="json"), "derived": derived_figures(t)}))
+        return 0
+    emit(_tree(t.model_dump(mode="json")))
+    derived = derived_figures(t)
+    emit(f"fingerprint: {derived['fingerprint']}\n")
+    for unit, peaks in derived["peak_macs_per_s"].items():
+        emit(f"peak {unit}: " + ", ".join(f"{d} {si(v, 'MAC/s')}" for d, v in peaks.items()) + "\n")
+    return 0
+
+
+def _tree(value, indent: int = 0) -> str:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        out = []
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item and not _flat(item):
+                out.append(f"{pad}{key}:\n{_tree(item, indent + 1)}")
+            else:
+                out.append(f"{pad}{key}: {_scalar(item)}\n")
+        return "".join(out)
+    return f"{pad}{_scalar(value)}\n"
+
+
+def _flat(item) -> bool:
+    values = item.values() if isinstance(item, dict) else item
+    return all(not isinstance(v, (dict, list)) for v in values)
+
+
+def _scalar(item) -> str:
+    if isinstance(item, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in item.items()) + "}"
+    if isinstance(item, list):
+        return "[" + ", ".join(str(v) for v in item) + "]"
+    return str(item)

@@ -1,0 +1,139 @@
+"""Text assembly and disassembly, derived from the format tables.
+
+Syntax (one instruction per line, `;` starts a comment):
+    .target NAME                  target the program was compiled for
+    .fingerprint HEX64            that target's fingerprint (optional)
+    .meta {JSON}                  layout metadata, one line (optional)
+    .queue LD|ST|MM|MV|VEC|SYS    the following instructions belong to this queue (optional check)
+    OPNAME field=value ...        fields left out are zero; enums by name; queues as LD,MM
+Disassembly prints every enum field and every non-zero field, so assembling it gives the same bytes.
+"""
+from __future__ import annotations
+
+import json
+
+from isa.enums import Queue
+from isa.errors import IsaError
+from isa.fields import HEX, QUEUES
+from isa.instruction import Instruction
+from isa.program import FINGERPRINT_BYTES, NO_FINGERPRINT, Program
+
+HEADER_LINE = "; hwsim assembly, 256-bit words"
+
+
+def format_instruction(instr: Instruction) -> str:
+    """Instruction -> one line of assembly."""
+    parts = [instr.opcode.name]
+    for f, value in zip(instr.spec.format.operand_fields, instr._values):
+        if f.kind == QUEUES:
+            if value:
+                parts.append(f"{f.name}=" + ",".join(q.name for q in sorted(value)))
+        elif f.enum is not None:
+            parts.append(f"{f.name}={value.name.lower()}")
+        elif value:
+            parts.append(f"{f.name}={value:#x}" if f.kind == HEX else f"{f.name}={value}")
+    return " ".join(parts)
+
+
+def disassemble(program: Program) -> str:
+    """Program -> assembly text; `assemble(disassemble(p)) == p`."""
+    lines = [HEADER_LINE, f".target {program.target_name}"]
+    if program.target_fingerprint != NO_FINGERPRINT:
+        lines.append(f".fingerprint {program.target_fingerprint.hex()}")
+    if program.metadata:
+        lines.append(".meta " + json.dumps(program.metadata, sort_keys=True, separators=(",", ":")))
+    for q in Queue:
+        if program.streams[q]:
+            lines.append(f".queue {q.name}")
+            lines.extend("    " + format_instruction(i) for i in program.streams[q])
+    return "\n".join(lines) + "\n"
+
+
+def assemble(text: str, source: str = "<asm>") -> Program:
+    """Assembly text -> Program; IsaError names `source:line` and the problem."""
+    target, fingerprint, metadata = None, NO_FINGERPRINT, {}
+    queue, instrs = None, []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(";", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            if line.startswith("."):
+                directive, _, arg = line.partition(" ")
+                arg = arg.strip()
+                if directive == ".target":
+                    target = _need(arg, ".target needs a target name")
+                elif directive == ".fingerprint":
+                    fingerprint = _fingerprint(arg)
+                elif directive == ".meta":
+                    metadata = _meta(arg)
+                elif directive == ".queue":
+                    queue = _queue(arg)
+                else:
+                    raise IsaError(f"unknown directive {directive}")
+                continue
+            instr = parse_instruction(line)
+            if queue is not None and instr.queue != queue:
+                raise IsaError(f"{instr.opcode.name} is a {instr.queue.name} instruction, "
+                               f"not {queue.name}")
+            instrs.append(instr)
+        except IsaError as err:
+            raise IsaError(f"{source}:{number}: {err}") from None
+    if target is None:
+        raise IsaError(f"{source}: no .target directive")
+    return Program.from_instructions(target, instrs, fingerprint, metadata)
+
+
+def parse_instruction(line: str) -> Instruction:
+    """`MATMUL m=16 n=16 k=64 ...` -> Instruction."""
+    name, *args = line.split()
+    fields = {}
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep or not key or not value:
+            raise IsaError(f"expected field=value, got {arg!r}")
+        if key in fields:
+            raise IsaError(f"field {key} given twice")
+        fields[key] = _value(value)
+    return Instruction(name, **fields)
+
+
+def _value(text: str):
+    try:
+        return int(text, 0)
+    except ValueError:
+        return text  # an enum name or a queue list; Instruction validates it
+
+
+def _need(arg: str, message: str) -> str:
+    if not arg:
+        raise IsaError(message)
+    return arg
+
+
+def _fingerprint(arg: str) -> bytes:
+    try:
+        value = bytes.fromhex(arg)
+    except ValueError:
+        value = b""
+    if len(value) != FINGERPRINT_BYTES:
+        raise IsaError(f".fingerprint needs {2 * FINGERPRINT_BYTES} hex digits")
+    return value
+
+
+def _meta(arg: str) -> dict:
+    try:
+        value = json.loads(arg)
+    except json.JSONDecodeError as err:
+        raise IsaError(f".meta is not valid JSON ({err.msg})") from None
+    if not isinstance(value, dict):
+        raise IsaError(".meta must be a JSON object")
+    return value
+
+
+def _queue(arg: str) -> Queue:
+    try:
+        return Queue[arg.upper()]
+    except KeyError:
+        raise IsaError(f"unknown queue {arg!r} (queues: "
+                       f"{', '.join(q.name for q in Queue)})") from None

@@ -1,0 +1,148 @@
+"""The `.hwx` program container: versioned, sectioned, checksummed.
+
+Layout (all integers little-endian):
+  magic b"HWX\\0" | format_version u16 | word_bits u16 | name_len u16 | target name (utf-8)
+  | target fingerprint (32 bytes) | section_count u32
+  | sections: tag (4 ascii bytes) | payload_len u32 | payload
+      CODE: queue u8, 3 zero bytes, then the queue's words
+      META: canonical JSON (sorted keys, no spaces) of the layout metadata
+  | sha256 of everything before it (32 bytes)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+
+from isa.encoding import decode_words, encode_words
+from isa.enums import Queue
+from isa.errors import IsaError
+from isa.fields import WORD_BITS
+from isa.program import FINGERPRINT_BYTES, Program
+
+MAGIC = b"HWX\x00"
+FORMAT_VERSION = 1
+_CHECKSUM_BYTES = 32
+_HEAD = struct.Struct("<4sHHH")
+
+
+def to_bytes(program: Program) -> bytes:
+    """Program -> .hwx bytes (deterministic)."""
+    name = program.target_name.encode("utf-8")
+    sections = []
+    for q in Queue:
+        sections.append((b"CODE", bytes([q, 0, 0, 0]) + encode_words(program.streams[q])))
+    meta = json.dumps(program.metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    sections.append((b"META", meta))
+    parts = [_HEAD.pack(MAGIC, FORMAT_VERSION, WORD_BITS, len(name)), name,
+             program.target_fingerprint, struct.pack("<I", len(sections))]
+    for tag, payload in sections:
+        parts += [tag, struct.pack("<I", len(payload)), payload]
+    body = b"".join(parts)
+    return body + hashlib.sha256(body).digest()
+
+
+def from_bytes(data: bytes) -> Program:
+    """.hwx bytes -> Program; IsaError naming the first problem (checksum checked first)."""
+    minimum = _HEAD.size + FINGERPRINT_BYTES + 4 + _CHECKSUM_BYTES
+    if len(data) < minimum or data[:4] != MAGIC:
+        if data[:4] != MAGIC:
+            raise IsaError("not a .hwx file (bad magic)")
+        raise IsaError(f"truncated .hwx: {len(data)} bytes, at least {minimum} expected")
+    body, checksum = data[:-_CHECKSUM_BYTES], data[-_CHECKSUM_BYTES:]
+    if hashlib.sha256(body).digest() != checksum:
+        raise IsaError("corrupt .hwx: checksum mismatch (file truncated or modified)")
+    _, version, word_bits, name_len = _HEAD.unpack_from(body, 0)
+    if version != FORMAT_VERSION:
+        raise IsaError(f".hwx format version {version} is not supported (this build reads "
+                       f"{FORMAT_VERSION})")
+    if word_bits != WORD_BITS:
+        raise IsaError(f".hwx word width {word_bits} bits; this ISA uses {WORD_BITS}")
+    reader = _Reader(body, _HEAD.size)
+    name = _text(reader.take(name_len), "target name")
+    fingerprint = reader.take(FINGERPRINT_BYTES)
+    (count,) = struct.unpack("<I", reader.take(4))
+    streams, metadata = {}, {}
+    for _ in range(count):
+        tag = reader.take(4)
+        (length,) = struct.unpack("<I", reader.take(4))
+        payload = reader.take(length)
+        if tag == b"CODE":
+            queue = _queue(payload)
+            streams[queue] = decode_words(payload[4:])
+        elif tag == b"META":
+            metadata = _metadata(payload)
+        else:
+            raise IsaError(f".hwx: unknown section tag {tag!r}")
+    if reader.offset != len(body):
+        raise IsaError(f".hwx: {len(body) - reader.offset} stray bytes after the last section")
+    return Program(name, fingerprint, streams, metadata)
+
+
+def _text(raw: bytes, what: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IsaError(f".hwx: {what} is not valid UTF-8") from None
+
+
+def _metadata(payload: bytes) -> dict:
+    try:
+        value = json.loads(_text(payload, "META section"))
+    except json.JSONDecodeError as err:
+        raise IsaError(f".hwx: META section is not valid JSON ({err.msg})") from None
+    if not isinstance(value, dict):
+        raise IsaError(".hwx: META section must hold a JSON object")
+    return value
+
+
+def _queue(payload: bytes) -> Queue:
+    if len(payload) < 4 or payload[1:4] != b"\0\0\0" or payload[0] >= len(Queue):
+        raise IsaError(".hwx: CODE section with a bad queue header")
+    return Queue(payload[0])
+
+
+class _Reader:
+    def __init__(self, data: bytes, offset: int) -> None:
+        self.data, self.offset = data, offset
+
+    def take(self, size: int) -> bytes:
+        if self.offset + size > len(self.data):
+            raise IsaError(f".hwx: section runs past the end of the file at byte {self.offset}")
+        chunk = self.data[self.offset:self.offset + size]
+        self.offset += size
+        return chunk
+
+
+def read(path) -> Program:
+    """Read and parse a .hwx file; IsaError names the file and the problem."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as err:
+        raise IsaError(f"cannot read {path}: {err.strerror}") from None
+    try:
+        return from_bytes(data)
+    except IsaError as err:
+        raise IsaError(f"{path}: {err}") from None
+
+
+def write(path, program: Program) -> None:
+    """Write `program` to `path` atomically: a temp file beside it, then rename."""
+    write_atomic(path, to_bytes(program))
+
+
+def write_atomic(path, data: bytes) -> None:
+    """Write bytes so that `path` is either untouched or complete, never half-written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

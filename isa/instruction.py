@@ -1,0 +1,118 @@
+"""One instruction: an opcode plus the values of its format's fields, validated on construction."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from isa.enums import Queue
+from isa.errors import IsaError
+from isa.fields import QUEUES, BitField
+from isa.opcodes import OPCODES, Opcode, OpSpec
+
+
+class Instruction:
+    """Immutable. Fields not given are zero (queues: empty). Values are range-checked."""
+
+    __slots__ = ("opcode", "_values")
+
+    def __init__(self, opcode: Opcode | str, **fields) -> None:
+        op = _opcode(opcode)
+        spec = OPCODES[op]
+        values = []
+        for f in spec.format.operand_fields:
+            values.append(_coerce(op, f, fields.pop(f.name, 0)))
+        if fields:
+            known = ", ".join(f.name for f in spec.format.operand_fields)
+            raise IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
+        object.__setattr__(self, "opcode", op)
+        object.__setattr__(self, "_values", tuple(values))
+        for q in self["wait"] | self["release"]:
+            if q == spec.queue:
+                raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
+                               f"tokens with its own queue")
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Instruction is immutable; use replace()")
+
+    @property
+    def spec(self) -> OpSpec:
+        return OPCODES[self.opcode]
+
+    @property
+    def queue(self) -> Queue:
+        return OPCODES[self.opcode].queue
+
+    @property
+    def fields(self) -> dict:
+        """Field name -> value, in table order."""
+        names = (f.name for f in self.spec.format.operand_fields)
+        return dict(zip(names, self._values))
+
+    def __getitem__(self, name: str):
+        for f, v in zip(self.spec.format.operand_fields, self._values):
+            if f.name == name:
+                return v
+        raise KeyError(name)
+
+    def replace(self, **changes) -> Instruction:
+        return Instruction(self.opcode, **{**self.fields, **changes})
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Instruction) and self.opcode == other.opcode
+                and self._values == other._values)
+
+    def __hash__(self) -> int:
+        return hash((self.opcode, self._values))
+
+    def __repr__(self) -> str:
+        from isa.asm import format_instruction
+        return f"Instruction({format_instruction(self)!r})"
+
+
+def _opcode(opcode) -> Opcode:
+    if isinstance(opcode, Opcode):
+        return opcode
+    try:
+        return Opcode[str(opcode).upper()] if isinstance(opcode, str) else Opcode(opcode)
+    except (KeyError, ValueError):
+        raise IsaError(f"unknown opcode {opcode!r}") from None
+
+
+def _coerce(op: Opcode, f: BitField, value):
+    if f.kind == QUEUES:
+        return _queues(op, f, value)
+    if f.enum is not None:
+        try:
+            if isinstance(value, str):
+                return f.enum[value.upper()]
+            return f.enum(value)
+        except (KeyError, ValueError):
+            names = ", ".join(e.name.lower() for e in f.enum)
+            raise IsaError(f"{op.name}: field {f.name} has no value {value!r} "
+                           f"(one of: {names})") from None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise IsaError(f"{op.name}: field {f.name} must be an integer, not {value!r}")
+    if not 0 <= value <= f.max_value:
+        raise IsaError(f"{op.name}: field {f.name} = {value} does not fit in {f.width} bits "
+                       f"(0..{f.max_value})")
+    return value
+
+
+def _queues(op: Opcode, f: BitField, value) -> frozenset:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= f.max_value:
+            raise IsaError(f"{op.name}: field {f.name} mask {value} does not fit in {f.width} bits")
+        return frozenset(q for q in Queue if value >> q & 1)
+    items = value.split(",") if isinstance(value, str) else value
+    out = set()
+    for item in items if isinstance(items, Iterable) else [items]:
+        try:
+            out.add(item if isinstance(item, Queue) else Queue[str(item).strip().upper()])
+        except KeyError:
+            raise IsaError(f"{op.name}: field {f.name} names unknown queue {item!r} "
+                           f"(queues: {', '.join(q.name for q in Queue)})") from None
+    return frozenset(out)
+
+
+def queue_mask(queues: frozenset) -> int:
+    """frozenset of Queue -> bit mask (bit i = Queue i)."""
+    return sum(1 << q for q in queues)

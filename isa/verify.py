@@ -1,0 +1,175 @@
+"""Program verifier: token balance and deadlock freedom, operand bounds, units the target has.
+
+`Resources` is what the verifier needs to know of a target; `targets` builds it, so this layer
+stays free of any import of ours.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isa.enums import Dtype, Queue, SparseMode
+from isa.errors import IsaError
+from isa.formats import DRAM_BUFFER_ID
+from isa.instruction import Instruction
+from isa.opcodes import Opcode
+from isa.program import Program
+
+ALWAYS_PRESENT = frozenset({Queue.LD, Queue.ST, Queue.SYS})
+
+
+@dataclass(frozen=True)
+class Resources:
+    """A target as the verifier sees it. `buffers[i]` is (name, bytes) of buffer id i."""
+
+    target_name: str
+    buffers: tuple[tuple[str, int], ...]
+    units_per_queue: dict  # Queue -> number of units serving it (LD, ST, SYS: always 1)
+    pim: bool
+    dram_bytes: int
+
+
+def verify(program: Program, resources: Resources | None = None) -> list[tuple[Queue, int]]:
+    """Raise IsaError for the first problem; return a token-consistent issue order.
+
+    Without `resources` only the target-independent checks run (shapes, tokens).
+    """
+    for q, stream in program.streams.items():
+        for index, instr in enumerate(stream):
+            where = f"{instr.opcode.name} at {q.name}[{index}]"
+            _check_shape(instr, where)
+            if resources is not None:
+                _check_unit(instr, where, resources)
+                _check_bounds(instr, where, resources)
+    check_token_balance(program)
+    return issue_order(program)
+
+
+def check_token_balance(program: Program) -> None:
+    """Every (source queue -> destination queue) channel: releases == waits."""
+    given = {(s, d): 0 for s in Queue for d in Queue}
+    taken = dict(given)
+    for q, stream in program.streams.items():
+        for instr in stream:
+            for d in instr["release"]:
+                given[(q, d)] += 1
+            for s in instr["wait"]:
+                taken[(s, q)] += 1
+    for (s, d), count in given.items():
+        if count != taken[(s, d)]:
+            raise IsaError(f"unbalanced tokens {s.name}->{d.name}: {s.name} releases {count}, "
+                           f"{d.name} waits for {taken[(s, d)]}")
+
+
+def issue_order(program: Program) -> list[tuple[Queue, int]]:
+    """An order of (queue, index) in which every wait finds its token; IsaError on deadlock.
+
+    Each channel has one consumer queue, so taking tokens greedily never starves anyone: the
+    greedy pass completes exactly when some complete order exists.
+    """
+    heads = {q: 0 for q in Queue}
+    tokens = {(s, d): 0 for s in Queue for d in Queue}
+    order: list[tuple[Queue, int]] = []
+    progress = True
+    while progress:
+        progress = False
+        for q, stream in program.streams.items():
+            while heads[q] < len(stream):
+                instr = stream[heads[q]]
+                if any(tokens[(s, q)] == 0 for s in instr["wait"]):
+                    break
+                for s in instr["wait"]:
+                    tokens[(s, q)] -= 1
+                for d in instr["release"]:
+                    tokens[(q, d)] += 1
+                order.append((q, heads[q]))
+                heads[q] += 1
+                progress = True
+    stuck = [(q, heads[q]) for q, s in program.streams.items() if heads[q] < len(s)]
+    if stuck:
+        detail = "; ".join(
+            f"{q.name}[{i}] {program.streams[q][i].opcode.name} waits on "
+            + ",".join(s.name for s in sorted(program.streams[q][i]["wait"]) if tokens[(s, q)] == 0)
+            for q, i in stuck)
+        raise IsaError(f"deadlock: no queue can proceed ({detail})")
+    return order
+
+
+def operand_extents(instr: Instruction) -> list[tuple[str, int, int, int]]:
+    """(operand, buffer id, byte offset, byte extent) for every on-chip or off-chip operand."""
+    f = instr.fields
+    op = instr.opcode
+    if op in (Opcode.LOAD, Opcode.STORE):
+        sram = (f["rows"] - 1) * (f["sram_stride_bytes"] or f["row_bytes"]) + f["row_bytes"]
+        dram = (f["rows"] - 1) * (f["dram_stride_bytes"] or f["row_bytes"]) + f["row_bytes"]
+        return [("sram", f["buf"], f["sram_addr"], sram),
+                ("dram", DRAM_BUFFER_ID, f["dram_addr"], dram)]
+    if instr.spec.format.name == "matrix":
+        kept = 1.0 if f["sparse_mode"] == SparseMode.DENSE else f["sparse_n"] / f["sparse_m"]
+        wgt = f["count"] * _bytes(f["k"] * f["n"] * kept, f["dtype_wgt"])
+        return [("act", f["act_buf"], f["act_addr"], _bytes(f["m"] * f["k"], f["dtype_act"])),
+                ("wgt", f["wgt_buf"], f["wgt_addr"], wgt),
+                ("out", f["out_buf"], f["out_addr"],
+                 f["count"] * _bytes(f["m"] * f["n"], f["dtype_out"]))]
+    if instr.spec.format.name == "vector":
+        elems = f["rows"] * f["cols"]
+        out_elems = f["rows"] if op in (Opcode.VMAX, Opcode.VSUM) else elems
+        src1_elems = {Opcode.LAYERNORM: 2 * f["cols"], Opcode.RMSNORM: f["cols"]}.get(op, elems)
+        out = [("src0", f["src0_buf"], f["src0_addr"], f["count"] * _bytes(elems, f["dtype_in"]))]
+        if "src1" in instr.spec.reads:
+            out.append(("src1", f["src1_buf"], f["src1_addr"],
+                        f["count"] * _bytes(src1_elems, f["dtype_in"])))
+        out.append(("dst", f["dst_buf"], f["dst_addr"],
+                    f["count"] * _bytes(out_elems, f["dtype_out"])))
+        return out
+    return []
+
+
+def _bytes(elements: float, dtype: Dtype) -> int:
+    return -(-int(round(elements * dtype.bits)) // 8)
+
+
+def _check_shape(instr: Instruction, where: str) -> None:
+    f = instr.fields
+    fmt = instr.spec.format.name
+    dims = {"mem": ("rows", "row_bytes"), "matrix": ("m", "n", "k", "count"),
+            "vector": ("rows", "cols", "count")}.get(fmt, ())
+    for name in dims:
+        if f[name] == 0:
+            raise IsaError(f"{where}: {name} = 0; must be >= 1")
+    if fmt == "matrix" and f["sparse_mode"] != SparseMode.DENSE:
+        n, m = f["sparse_n"], f["sparse_m"]
+        if m == 0 or n > m:
+            raise IsaError(f"{where}: sparsity {n}:{m} needs 1 <= M and N <= M")
+        if f["sparse_mode"] == SparseMode.NM and f["k"] % m:
+            raise IsaError(f"{where}: k = {f['k']} is not a multiple of the N:M group M = {m}")
+    if instr.opcode == Opcode.PIM_GEMV and f["wgt_buf"] != DRAM_BUFFER_ID:
+        raise IsaError(f"{where}: PIM_GEMV weights must be in off-chip memory "
+                       f"(wgt_buf = {DRAM_BUFFER_ID})")
+
+
+def _check_unit(instr: Instruction, where: str, res: Resources) -> None:
+    available = 1 if instr.queue in ALWAYS_PRESENT else res.units_per_queue.get(instr.queue, 0)
+    if available == 0:
+        raise IsaError(f"{where}: target {res.target_name} has no unit serving queue "
+                       f"{instr.queue.name}")
+    if instr["unit"] >= available:
+        raise IsaError(f"{where}: unit {instr['unit']} does not exist; target "
+                       f"{res.target_name} has {available} unit(s) serving {instr.queue.name}")
+    if instr.opcode == Opcode.PIM_GEMV and not res.pim:
+        raise IsaError(f"{where}: target {res.target_name} has no PIM banks")
+
+
+def _check_bounds(instr: Instruction, where: str, res: Resources) -> None:
+    for operand, buf, offset, extent in operand_extents(instr):
+        if operand == "dram" or (operand == "wgt" and instr.opcode == Opcode.PIM_GEMV):
+            if offset + extent > res.dram_bytes:
+                raise IsaError(f"{where}: {operand} operand [{offset:#x}, +{extent} B) overflows "
+                               f"off-chip memory ({res.dram_bytes} B)")
+            continue
+        if buf >= len(res.buffers):
+            raise IsaError(f"{where}: {operand} operand names buffer id {buf}; target "
+                           f"{res.target_name} has {len(res.buffers)} buffers")
+        name, size = res.buffers[buf]
+        if offset + extent > size:
+            raise IsaError(f"{where}: {operand} operand [{offset:#x}, +{extent} B) overflows "
+                           f"buffer {name} ({size} B)")

@@ -1,0 +1,100 @@
+"""Find, read and validate targets: preset names or YAML paths, with `--set` overrides."""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from targets.errors import TargetError
+from targets.overrides import apply_overrides
+from targets.target import FAMILIES, AnyTarget, Target
+from targets.units import AnyUnit
+
+_ADAPTER = TypeAdapter(AnyTarget)
+_UNIT_KINDS = {m.model_fields["kind"].annotation.__args__[0] for m in AnyUnit.__origin__.__args__}
+
+
+def preset_dir() -> Path:
+    return Path(str(resources.files("targets") / "presets"))
+
+
+def preset_names() -> list[str]:
+    """Built-in preset names, sorted."""
+    return sorted(p.stem for p in preset_dir().glob("*.yaml"))
+
+
+def load_target(name_or_path: str, overrides=()) -> Target:
+    """A preset name or a YAML path -> validated Target, with `dotted.key=value` overrides applied.
+
+    Raises TargetError with one line naming the file, the field and the problem.
+    """
+    path = _resolve(name_or_path)
+    raw = read_yaml(path)
+    target = validate(raw, str(path))
+    if overrides:
+        target = validate(apply_overrides(target.model_dump(mode="python"), overrides, target.name),
+                          f"{target.name} with --set")
+    return target
+
+
+def _resolve(name_or_path: str) -> Path:
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise TargetError(f"target file {name_or_path} does not exist")
+        return path
+    path = preset_dir() / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise TargetError(f"unknown target {name_or_path!r} (built-in: {', '.join(preset_names())})")
+    return path
+
+
+def read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise TargetError(f"cannot read target file {path}: {err}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise TargetError(f"{path}:{where}: YAML syntax error: {problem}") from None
+    if not isinstance(raw, dict):
+        raise TargetError(f"{path}: a target file must hold a mapping, not {type(raw).__name__}")
+    return raw
+
+
+def validate(raw: dict, origin: str) -> Target:
+    """Raw mapping -> Target; the first validation problem becomes one TargetError line."""
+    if raw.get("family") not in FAMILIES:
+        raise TargetError(f"{origin}: family {raw.get('family')!r} is not one of "
+                          f"{', '.join(FAMILIES)}")
+    try:
+        return _ADAPTER.validate_python(raw)
+    except ValidationError as err:
+        raise TargetError(f"{origin}: {describe(err.errors()[0])}") from None
+
+
+def describe(error: dict) -> str:
+    """One pydantic error -> 'field.path: problem (got value)'."""
+    loc = [str(x) for x in error["loc"]]
+    if loc and loc[0] in FAMILIES:
+        loc = loc[1:]
+    loc = [x for i, x in enumerate(loc) if not (i >= 2 and loc[i - 2] == "units" and x in _UNIT_KINDS)]
+    path = ".".join(loc) or "<top>"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown field {path!r}"
+    if kind == "missing":
+        return f"{path}: required field is missing"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    value = error.get("input")
+    if kind != "value_error" and not isinstance(value, (dict, list)):
+        return f"{path}: {message} (got {value!r})"
+    return f"{path}: {message}"

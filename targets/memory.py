@@ -1,0 +1,62 @@
+"""On-chip buffers and off-chip memories (with the DRAM timing the bank model needs)."""
+from typing import Literal
+
+from pydantic import model_validator
+
+from targets.parts import Part, PositiveFloat, PositiveInt
+
+
+class Buffer(Part):
+    """An on-chip SRAM buffer. Its ISA buffer id is its position in the target's `buffers`."""
+
+    size_bytes: PositiveInt
+    ports: PositiveInt
+    banks: PositiveInt
+    width_bytes: PositiveInt  # bytes one port moves per cycle
+    clock: str
+
+
+class DramTiming(Part):
+    """JEDEC-style timing in memory-clock cycles (tck_s is that clock's period)."""
+
+    tck_s: PositiveFloat
+    cl_cycles: PositiveInt
+    cwl_cycles: PositiveInt
+    trcd_cycles: PositiveInt
+    trp_cycles: PositiveInt
+    tras_cycles: PositiveInt
+    trfc_cycles: PositiveInt
+    trefi_cycles: PositiveInt
+    tccd_s_cycles: PositiveInt
+    tccd_l_cycles: PositiveInt
+    tfaw_cycles: PositiveInt
+    burst_length: PositiveInt
+
+    @property
+    def trc_cycles(self) -> int:
+        return self.tras_cycles + self.trp_cycles
+
+
+class OffChipMemory(Part):
+    """A DRAM device set. `bandwidth_bytes_per_s` is the datasheet peak over all channels."""
+
+    type: Literal["HBM2", "HBM2e", "HBM3", "LPDDR5", "LPDDR5X", "DDR4", "GDDR6"]
+    capacity_bytes: PositiveInt
+    bandwidth_bytes_per_s: PositiveFloat
+    channels: PositiveInt
+    banks_per_channel: PositiveInt
+    row_bytes: PositiveInt
+    burst_bytes: PositiveInt
+    latency_s: PositiveFloat
+    row_buffer_policy: Literal["open", "closed"]
+    timing: DramTiming | None = None
+
+    @property
+    def channel_bandwidth_bytes_per_s(self) -> float:
+        return self.bandwidth_bytes_per_s / self.channels
+
+    @model_validator(mode="after")
+    def _burst_fits_row(self):
+        if self.burst_bytes > self.row_bytes:
+            raise ValueError(f"burst_bytes {self.burst_bytes} exceeds row_bytes {self.row_bytes}")
+        return self

@@ -1,0 +1,53 @@
+"""Base class and field types shared by every part of a target description.
+
+Every part is frozen, keyword-only and rejects unknown keys; every part carries a `source`
+(datasheet or paper section). Numeric field names end in their unit (see UNIT_SUFFIXES) or are
+dimensionless counts listed in COUNT_FIELDS; a test walks the schema to hold that.
+"""
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from isa import DTYPE_NAMES
+
+UNIT_SUFFIXES = ("_hz", "_s", "_cycles", "_bytes", "_bits", "_j", "_pj", "_w", "_usd", "_mm2",
+                 "_bytes_per_s", "_flops_per_s", "_per_cycle", "_fraction", "_pj_per_byte",
+                 "_v", "_ma", "_tokens")
+COUNT_FIELDS = frozenset({
+    "count", "rows", "cols", "lanes", "cores", "chains_per_core", "dsps_per_chain",
+    "dsps_per_group", "channels", "banks_per_channel", "bank_groups", "ports", "banks",
+    "multipliers_per_bank", "burst_length", "sparse_m", "sparse_n_values",
+})
+
+DtypeName = Literal[DTYPE_NAMES]
+ComputeQueue = Literal["MM", "MV", "VEC"]
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+Source = Annotated[str, Field(min_length=3)]
+
+
+class Group(BaseModel):
+    """A grouping of parts (no numbers of its own, so no source of its own)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Part(BaseModel):
+    """A piece of hardware description: frozen, no unknown keys, always sourced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    source: Source
+
+
+class Clock(Part):
+    freq_hz: PositiveFloat
+
+
+class Cost(Part):
+    """Purchase price of one device, for cost-efficiency comparisons."""
+
+    price_usd: PositiveFloat

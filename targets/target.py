@@ -1,0 +1,111 @@
+"""The Target: one typed, validated description of a hardware system, one class per family."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, model_validator
+
+from isa import Queue, Resources
+from targets.energy import Energy
+from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMechanisms
+from targets.memory import Buffer, OffChipMemory
+from targets.parts import Clock, Cost, Group, Source
+from targets.units import AnyUnit, PimBanks
+
+MAX_BUFFERS = 15  # ISA buffer ids 0..14; 15 names off-chip memory
+
+
+class Target(Group):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    description: str
+    source: Source
+    clocks: dict[str, Clock] = Field(min_length=1)
+    units: dict[str, AnyUnit] = Field(min_length=1)
+    buffers: dict[str, Buffer] = Field(max_length=MAX_BUFFERS)
+    memories: dict[str, OffChipMemory] = Field(min_length=1)
+    main_memory: str
+    energy: Energy
+    cost: Cost | None = None
+
+    @model_validator(mode="after")
+    def _references_resolve(self):
+        for kind, parts in (("unit", self.units), ("buffer", self.buffers)):
+            for name, part in parts.items():
+                if part.clock not in self.clocks:
+                    raise ValueError(f"{kind} {name} runs on clock {part.clock!r}, which is not "
+                                     f"in clocks ({', '.join(self.clocks)})")
+        if self.main_memory not in self.memories:
+            raise ValueError(f"main_memory {self.main_memory!r} is not in memories "
+                             f"({', '.join(self.memories)})")
+        for name, unit in self.units.items():
+            if isinstance(unit, PimBanks):
+                if unit.memory not in self.memories:
+                    raise ValueError(f"PIM unit {name} sits in memory {unit.memory!r}, which is "
+                                     f"not in memories")
+                if self.energy.pim is None:
+                    raise ValueError(f"PIM unit {name} needs an energy.pim table")
+        _same_keys("energy.compute", self.energy.compute, "units", self.units)
+        _same_keys("energy.buffers", self.energy.buffers, "buffers", self.buffers)
+        _same_keys("energy.memories", self.energy.memories, "memories", self.memories)
+        return self
+
+    def fingerprint(self) -> bytes:
+        """sha256 of the canonical JSON of every field: equal iff the descriptions are equal."""
+        canon = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canon.encode("utf-8")).digest()
+
+    def peak_macs_per_s(self, unit_name: str, dtype: str) -> float:
+        unit = self.units[unit_name]
+        if isinstance(unit, PimBanks):
+            mem = self.memories[unit.memory]
+            per_cycle = mem.channels * mem.banks_per_channel * unit.multipliers_per_bank
+            return per_cycle * self.clocks[unit.clock].freq_hz if dtype == unit.dtype else 0.0
+        return unit.peak_macs_per_s(dtype, self.clocks)
+
+    def units_for_queue(self, queue: str) -> list[str]:
+        """Names of the units serving `queue`, in YAML order: ISA `unit` field i is the i-th."""
+        return [name for name, unit in self.units.items() if queue in unit.queues]
+
+    def isa_resources(self) -> Resources:
+        """What the ISA verifier needs: buffer sizes by id, served queues, PIM, memory size."""
+        return Resources(
+            target_name=self.name,
+            buffers=tuple((name, b.size_bytes) for name, b in self.buffers.items()),
+            units_per_queue={q: len(self.units_for_queue(q.name)) for q in Queue},
+            pim=any(isinstance(u, PimBanks) for u in self.units.values()),
+            dram_bytes=self.memories[self.main_memory].capacity_bytes,
+        )
+
+
+def _same_keys(left_name: str, left: dict, right_name: str, right: dict) -> None:
+    missing, extra = set(right) - set(left), set(left) - set(right)
+    if missing:
+        raise ValueError(f"{left_name} has no entry for {right_name} {sorted(missing)[0]!r}")
+    if extra:
+        raise ValueError(f"{left_name} names {sorted(extra)[0]!r}, which is not in {right_name}")
+
+
+class FpgaDspTarget(Target):
+    family: Literal["fpga_dsp"]
+    mechanisms: FpgaDspMechanisms
+
+
+class NpuPimTarget(Target):
+    family: Literal["npu_pim"]
+    mechanisms: NpuPimMechanisms
+
+
+class MobileNpuTarget(Target):
+    family: Literal["mobile_npu"]
+    mechanisms: MobileNpuMechanisms
+
+
+class GpuTarget(Target):
+    family: Literal["gpu"]
+
+
+AnyTarget = Annotated[Union[FpgaDspTarget, NpuPimTarget, MobileNpuTarget, GpuTarget],
+                      Field(discriminator="family")]
+FAMILIES = ("fpga_dsp", "npu_pim", "mobile_npu", "gpu")

@@ -1,0 +1,107 @@
+"""Compute units. Each names the ISA queues it serves and the clock domain it runs in.
+
+Per-dtype throughput is given per cycle of the unit's clock (GPUs: per second, as datasheets
+state it); `peak_macs_per_s(dtype)` is the derived figure every consumer uses.
+"""
+from typing import Annotated, Literal, Union
+
+from pydantic import Field
+
+from targets.parts import ComputeQueue, DtypeName, Fraction, Part, PositiveFloat, PositiveInt
+
+
+class Unit(Part):
+    queues: tuple[ComputeQueue, ...] = Field(min_length=1)
+    clock: str
+
+    def peak_macs_per_cycle(self, dtype: str) -> float:
+        raise NotImplementedError
+
+    def peak_macs_per_s(self, dtype: str, clocks: dict) -> float:
+        return self.peak_macs_per_cycle(dtype) * clocks[self.clock].freq_hz
+
+
+class SystolicArray(Unit):
+    """`count` arrays of rows x cols processing elements."""
+
+    kind: Literal["systolic_array"]
+    count: PositiveInt
+    rows: PositiveInt
+    cols: PositiveInt
+    dataflow: Literal["weight_stationary", "output_stationary"]
+    macs_per_pe_per_cycle: dict[DtypeName, PositiveFloat] = Field(min_length=1)
+
+    def peak_macs_per_cycle(self, dtype: str) -> float:
+        return self.count * self.rows * self.cols * self.macs_per_pe_per_cycle.get(dtype, 0.0)
+
+
+class DspChains(Unit):
+    """FlightLLM MPE: per core, chains of cascaded DSP blocks split into fixed-cascade groups."""
+
+    kind: Literal["dsp_chain"]
+    cores: PositiveInt
+    chains_per_core: PositiveInt
+    dsps_per_chain: PositiveInt
+    dsps_per_group: PositiveInt
+    macs_per_dsp_per_cycle: dict[DtypeName, PositiveFloat] = Field(min_length=1)
+    sparse_modes: tuple[Literal["dense", "nm", "block"], ...] = Field(min_length=1)
+    sparse_m: PositiveInt
+    sparse_n_values: tuple[int, ...] = Field(min_length=1)
+
+    def peak_macs_per_cycle(self, dtype: str) -> float:
+        dsps = self.cores * self.chains_per_core * self.dsps_per_chain
+        return dsps * self.macs_per_dsp_per_cycle.get(dtype, 0.0)
+
+
+class VectorUnit(Unit):
+    """`count` SIMD units of `lanes` lanes; elementwise ops per lane per cycle by dtype."""
+
+    kind: Literal["vector"]
+    count: PositiveInt
+    lanes: PositiveInt
+    ops_per_lane_per_cycle: dict[DtypeName, PositiveFloat] = Field(min_length=1)
+
+    def peak_macs_per_cycle(self, dtype: str) -> float:
+        return self.count * self.lanes * self.ops_per_lane_per_cycle.get(dtype, 0.0)
+
+
+class PimBanks(Unit):
+    """Multipliers beside every bank of an off-chip memory (HBM-PIM, Newton-style)."""
+
+    kind: Literal["pim"]
+    memory: str
+    multipliers_per_bank: PositiveInt
+    dtype: DtypeName
+
+    def peak_macs_per_cycle(self, dtype: str) -> float:
+        raise NotImplementedError("PIM throughput depends on the memory; use Target.peak_macs_per_s")
+
+
+class CpuCluster(Unit):
+    """`cores` identical CPU cores; MACs per core per cycle by dtype (SIMD width x pipes)."""
+
+    kind: Literal["cpu"]
+    cores: PositiveInt
+    macs_per_core_per_cycle: dict[DtypeName, PositiveFloat] = Field(min_length=1)
+
+    def peak_macs_per_cycle(self, dtype: str) -> float:
+        return self.cores * self.macs_per_core_per_cycle.get(dtype, 0.0)
+
+
+class GpuCores(Unit):
+    """A GPU as a roofline device: datasheet dense peaks, plus named, sourced efficiencies."""
+
+    kind: Literal["gpu"]
+    count: PositiveInt  # streaming multiprocessors
+    peak_flops_per_s: dict[DtypeName, PositiveFloat] = Field(min_length=1)
+    compute_efficiency_fraction: Fraction = 1.0
+
+    def peak_macs_per_cycle(self, dtype: str) -> float:
+        raise NotImplementedError("GPU peaks are per second; use peak_macs_per_s")
+
+    def peak_macs_per_s(self, dtype: str, clocks: dict) -> float:
+        return self.peak_flops_per_s.get(dtype, 0.0) / 2
+
+
+AnyUnit = Annotated[Union[SystolicArray, DspChains, VectorUnit, PimBanks, CpuCluster, GpuCores],
+                    Field(discriminator="kind")]
