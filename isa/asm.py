@@ -3,7 +3,7 @@
 Syntax (one instruction per line, `;` starts a comment):
     .target NAME                  target the program was compiled for
     .fingerprint HEX64            that target's fingerprint (optional)
-    .meta {JSON}                  layout metadata, one line (optional)
+    .meta {JSON}                  layout metadata, one line, no comment after it (optional)
     .queue LD|ST|MM|MV|VEC|SYS    the following instructions belong to this queue (optional check)
     OPNAME field=value ...        fields left out are zero; enums by name; queues as LD,MM
 Disassembly prints every enum field and every non-zero field, so assembling it gives the same bytes.
@@ -54,7 +54,8 @@ def assemble(text: str, source: str = "<asm>") -> Program:
     target, fingerprint, metadata = None, NO_FINGERPRINT, {}
     queue, instrs = None, []
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(";", 1)[0].strip()
+        # a .meta line is JSON to its end (a ';' in it is data, not a comment)
+        line = raw.strip() if raw.lstrip().startswith(".meta") else raw.split(";", 1)[0].strip()
         if not line:
             continue
         try:
