@@ -1,0 +1,97 @@
+"""Render the schema reference in docs/targets.md from the pydantic models.
+
+`python -m targets.docgen` rewrites the part of docs/targets.md between the BEGIN/END markers;
+a test fails when that part is stale.
+"""
+from __future__ import annotations
+
+import sys
+import types
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from isa import DTYPE_NAMES
+from targets.energy import BufferEnergy, ComputeEnergy, Energy, MemoryEnergy, PimEnergy, StaticPower
+from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMechanisms
+from targets.memory import Buffer, DramTiming, OffChipMemory
+from targets.parts import Clock, Cost
+from targets.target import FpgaDspTarget, GpuTarget, MobileNpuTarget, NpuPimTarget
+from targets.units import CpuCluster, DspChains, GpuCores, PimBanks, SystolicArray, VectorUnit
+
+BEGIN = "<!-- BEGIN GENERATED SCHEMA (python -m targets.docgen) -->"
+END = "<!-- END GENERATED SCHEMA -->"
+
+SECTIONS = (
+    ("Target (one per family)", (FpgaDspTarget, NpuPimTarget, MobileNpuTarget, GpuTarget)),
+    ("Clocks and cost", (Clock, Cost)),
+    ("Compute units (`units.NAME`, chosen by `kind`)",
+     (SystolicArray, DspChains, VectorUnit, PimBanks, CpuCluster, GpuCores)),
+    ("Buffers and memories", (Buffer, OffChipMemory, DramTiming)),
+    ("Energy", (Energy, ComputeEnergy, BufferEnergy, MemoryEnergy, PimEnergy, StaticPower)),
+    ("Mechanism switches", (FpgaDspMechanisms, NpuPimMechanisms, MobileNpuMechanisms)),
+)
+
+
+def _type_name(annotation) -> str:
+    """A readable type: dtype keys, Literal choices joined by |, constraints left out."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin is typing.Literal:
+        return "dtype" if args == DTYPE_NAMES else " \\| ".join(f"`{a}`" for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if origin is dict:
+        return f"map {_type_name(args[0])} -> {_type_name(args[1])}"
+    if origin is tuple:
+        return f"list of {_type_name(args[0])}"
+    if annotation is type(None):
+        return "null"
+    name = getattr(annotation, "__name__", str(annotation))
+    return "name" if name == "str" else name
+
+
+def _constraints(info) -> str:
+    out = []
+    for item in info.metadata:
+        for attr, sign in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="),
+                           ("min_length", "min length"), ("max_length", "max length")):
+            value = getattr(item, attr, None)
+            if value is not None:
+                out.append(f"{sign} {value}")
+    return ", ".join(out)
+
+
+def model_table(model: type[BaseModel]) -> list[str]:
+    lines = [f"### `{model.__name__}`", ""]
+    doc = (model.__doc__ or "").strip().splitlines()
+    if doc:
+        lines += [" ".join(x.strip() for x in doc), ""]
+    lines += ["| field | type | required | limits |", "|---|---|---|---|"]
+    for name, info in model.model_fields.items():
+        required = "yes" if info.is_required() else f"no (default {info.default!r})"
+        lines.append(f"| `{name}` | {_type_name(info.annotation)} | {required} | "
+                     f"{_constraints(info)} |")
+    return lines + [""]
+
+
+def render() -> str:
+    lines = [BEGIN, ""]
+    for title, models in SECTIONS:
+        lines += [f"## {title}", ""]
+        for model in models:
+            lines += model_table(model)
+    return "\n".join(lines + [END])
+
+
+def update(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    path.write_text(head + render() + (tail or "\n"), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    update(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/targets.md"))
