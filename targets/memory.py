@@ -1,14 +1,19 @@
 """On-chip buffers and off-chip memories (with the DRAM timing the bank model needs)."""
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from targets.parts import Part, PositiveFloat, PositiveInt
 
 
-class Buffer(Part):
-    """An on-chip SRAM buffer. Its ISA buffer id is its position in the target's `buffers`."""
+BufferRole = Literal["weight", "activation", "output", "kv", "meta", "scale"]
 
+
+class Buffer(Part):
+    """An on-chip SRAM buffer. Its ISA buffer id is its position in the target's `buffers`;
+    `holds` says which operands the compiler may tile into it (a shared buffer lists several)."""
+
+    holds: tuple[BufferRole, ...] = Field(min_length=1)
     size_bytes: PositiveInt
     ports: PositiveInt
     banks: PositiveInt

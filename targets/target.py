@@ -36,6 +36,9 @@ class Target(Group):
                 if part.clock not in self.clocks:
                     raise ValueError(f"{kind} {name} runs on clock {part.clock!r}, which is not "
                                      f"in clocks ({', '.join(self.clocks)})")
+        for role in ("weight", "activation", "output"):
+            if not any(role in b.holds for b in self.buffers.values()):
+                raise ValueError(f"no buffer holds {role} operands (set `holds` on a buffer)")
         if self.main_memory not in self.memories:
             raise ValueError(f"main_memory {self.main_memory!r} is not in memories "
                              f"({', '.join(self.memories)})")

@@ -79,3 +79,9 @@ def test_unknown_unit_kind(tmp_path):
     path = write_variant(tmp_path, lambda r: r["units"]["sm"].update(kind="tpu"))
     with pytest.raises(TargetError, match="units.sm"):
         targets.load_target(path)
+
+
+def test_some_buffer_must_hold_each_operand(tmp_path):
+    path = write_variant(tmp_path, lambda r: r["buffers"]["l2"].update(holds=["kv"]))
+    with pytest.raises(TargetError, match=r"no buffer holds weight operands"):
+        targets.load_target(path)
