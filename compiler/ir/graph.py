@@ -1,0 +1,64 @@
+"""Graph: ops on a networkx DiGraph (edges carry data from producer to consumer).
+
+Passes never mutate a Graph: they build a new one with `with_ops` / `rebuild`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+
+from compiler.ir.ops import Op
+from compiler.ir.workload import Workload
+from compiler.model import ModelSpec
+
+
+class Graph:
+    def __init__(self, model: ModelSpec, workload: Workload, nxg: nx.DiGraph) -> None:
+        self.model = model
+        self.workload = workload
+        self.nx = nxg
+        self._order = list(nx.lexicographical_topological_sort(
+            nxg, key=lambda name: nxg.nodes[name]["index"]))
+
+    @classmethod
+    def from_ops(cls, model: ModelSpec, workload: Workload,
+                 ops_and_inputs: Iterable[tuple[Op, tuple[str, ...]]]) -> Graph:
+        """Build from (op, names of the ops it reads) in program order."""
+        g = nx.DiGraph()
+        for index, (op, sources) in enumerate(ops_and_inputs):
+            if op.name in g:
+                raise ValueError(f"op name {op.name} appears twice")
+            g.add_node(op.name, op=op, index=index)
+            for src in sources:
+                if src not in g:
+                    raise ValueError(f"{op.name} reads {src}, which is not defined before it")
+                g.add_edge(src, op.name)
+        return cls(model, workload, g)
+
+    def ops(self) -> list[Op]:
+        """Ops in a deterministic topological order (program order where it is free)."""
+        return [self.nx.nodes[name]["op"] for name in self._order]
+
+    def op(self, name: str) -> Op:
+        return self.nx.nodes[name]["op"]
+
+    def sources(self, name: str) -> list[str]:
+        return sorted(self.nx.predecessors(name), key=lambda n: self.nx.nodes[n]["index"])
+
+    def with_ops(self, replacement: dict[str, Op]) -> Graph:
+        """A copy with some ops replaced (same names, same edges)."""
+        g = self.nx.copy()
+        for name, op in replacement.items():
+            g.nodes[name]["op"] = op
+        return Graph(self.model, self.workload, g)
+
+    def map_ops(self, fn) -> Graph:
+        """A copy with every op replaced by fn(op)."""
+        return self.with_ops({op.name: fn(op) for op in self.ops()})
+
+    def rebuild(self, ops_and_inputs) -> Graph:
+        return Graph.from_ops(self.model, self.workload, ops_and_inputs)
+
+    def __len__(self) -> int:
+        return self.nx.number_of_nodes()

@@ -1,0 +1,47 @@
+"""Workload: what is run (phase, batch, lengths, quantization)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.errors import CompilerError
+
+PHASES = ("prefill", "decode", "generate")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Workload:
+    """prefill: `seq` prompt tokens per sequence. decode: one new token per sequence over
+    `context` cached tokens. generate: prefill `seq`, then `gen` decode steps."""
+
+    phase: str = "decode"
+    batch: int = 1
+    seq: int = 128
+    context: int = 128
+    gen: int = 128
+    quant: str = "fp16"
+    kv_bits: int = 16
+    sparsity: str | None = None   # "2:4", "block"
+    layers: int | None = None     # build only the first N decoder layers
+
+    def __post_init__(self) -> None:
+        if self.phase not in PHASES:
+            raise CompilerError(f"unknown phase {self.phase!r} (one of {', '.join(PHASES)})")
+        for name in ("batch", "seq", "gen"):
+            if getattr(self, name) < 1:
+                raise CompilerError(f"--{name} must be >= 1, not {getattr(self, name)}")
+        if self.context < 0:
+            raise CompilerError(f"--context must be >= 0, not {self.context}")
+        if self.kv_bits not in (2, 3, 4, 8, 16):
+            raise CompilerError(f"--kv-bits must be one of 2, 3, 4, 8, 16, not {self.kv_bits}")
+        if self.layers is not None and self.layers < 1:
+            raise CompilerError(f"--layers must be >= 1, not {self.layers}")
+
+    @property
+    def step_tokens(self) -> int:
+        """New tokens per sequence in one forward pass of this phase."""
+        return self.seq if self.phase == "prefill" else 1
+
+    @property
+    def step_context(self) -> int:
+        """Cached tokens before this forward pass."""
+        return 0 if self.phase == "prefill" else self.context
