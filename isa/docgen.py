@@ -15,7 +15,8 @@ def render() -> str:
         f"Every instruction is one {WORD_BITS}-bit word, stored little-endian. Each queue issues "
         "in order; an instruction first takes one token from every queue in its `wait` set, and "
         "gives one token to every queue in its `release` set when it completes (VTA-style "
-        "dependency tokens). Fields not given in assembly are zero.",
+        "dependency tokens). Within a queue, each instruction starts after the previous one ends, "
+        "whichever unit (`unit` field) runs it. Fields not given in assembly are zero.",
         "",
         "## Queues",
         "",

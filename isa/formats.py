@@ -34,7 +34,8 @@ MEM = _format(
 )
 
 MATRIX = _format(
-    "matrix", "out[i] (m x n) = act (m x k) @ wgt[i] (k x n) for i < count (MM, MV).",
+    "matrix", "out[i] (m x n) = act[i if act_step else 0] (m x k) @ wgt[i] (k x n), i < count "
+    "(MM, MV).",
     ("dtype_act", 4, UINT, "activation element type", Dtype),
     ("dtype_wgt", 4, UINT, "weight element type", Dtype),
     ("dtype_out", 4, UINT, "output element type", Dtype),
@@ -52,6 +53,7 @@ MATRIX = _format(
     ("out_addr", 32, HEX, "byte offset of the first output tile"),
     ("accumulate", 1, UINT, "1 = add into the existing output instead of overwriting"),
     ("count", 16, UINT, "loop count: weight tiles processed back to back (>= 1)"),
+    ("act_step", 1, UINT, "1 = the activation advances one m x k tile per iteration too"),
 )
 
 VECTOR = _format(

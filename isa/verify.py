@@ -106,7 +106,8 @@ def operand_extents(instr: Instruction) -> list[tuple[str, int, int, int]]:
     if instr.spec.format.name == "matrix":
         kept = 1.0 if f["sparse_mode"] == SparseMode.DENSE else f["sparse_n"] / f["sparse_m"]
         wgt = f["count"] * _bytes(f["k"] * f["n"] * kept, f["dtype_wgt"])
-        return [("act", f["act_buf"], f["act_addr"], _bytes(f["m"] * f["k"], f["dtype_act"])),
+        acts = f["count"] if f["act_step"] else 1
+        return [("act", f["act_buf"], f["act_addr"], acts * _bytes(f["m"] * f["k"], f["dtype_act"])),
                 ("wgt", f["wgt_buf"], f["wgt_addr"], wgt),
                 ("out", f["out_buf"], f["out_addr"],
                  f["count"] * _bytes(f["m"] * f["n"], f["dtype_out"]))]

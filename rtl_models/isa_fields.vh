@@ -78,7 +78,7 @@ localparam integer MEM_DRAM_STRIDE_BYTES_W = 40;
 localparam integer MEM_RESERVED_LO = 213;
 localparam integer MEM_RESERVED_W = 43;
 
-// format matrix: out[i] (m x n) = act (m x k) @ wgt[i] (k x n) for i < count (MM, MV).
+// format matrix: out[i] (m x n) = act[i if act_step else 0] (m x k) @ wgt[i] (k x n), i < count (MM, MV).
 localparam integer MATRIX_DTYPE_ACT_LO = 21;
 localparam integer MATRIX_DTYPE_ACT_W = 4;
 localparam integer MATRIX_DTYPE_WGT_LO = 25;
@@ -113,8 +113,10 @@ localparam integer MATRIX_ACCUMULATE_LO = 213;
 localparam integer MATRIX_ACCUMULATE_W = 1;
 localparam integer MATRIX_COUNT_LO = 214;
 localparam integer MATRIX_COUNT_W = 16;
-localparam integer MATRIX_RESERVED_LO = 230;
-localparam integer MATRIX_RESERVED_W = 26;
+localparam integer MATRIX_ACT_STEP_LO = 230;
+localparam integer MATRIX_ACT_STEP_W = 1;
+localparam integer MATRIX_RESERVED_LO = 231;
+localparam integer MATRIX_RESERVED_W = 25;
 
 // format vector: dst[i] = op(src0[i], src1[i]) over `rows` x `cols` elements, for i < count (VEC).
 localparam integer VECTOR_DTYPE_IN_LO = 21;

@@ -72,11 +72,10 @@ class Op:
 
     @property
     def active_params(self) -> int:
-        """Parameters one token uses: top_k of the experts for MoE."""
+        """Parameters one token uses: top_k of the experts for MoE (embedding tables count in
+        full, the convention behind Mixtral's published 12.9B active)."""
         if self.weight is None or self.attr("tied"):
             return 0
-        if self.kind == OpKind.EMBEDDING:
-            return self.weight.shape[-1]
         experts = self.attr("experts", 1)
         return self.weight.elements * self.attr("top_k", experts) // experts
 
