@@ -14,10 +14,12 @@ from compiler.model import ModelSpec
 
 
 class Graph:
-    def __init__(self, model: ModelSpec, workload: Workload, nxg: nx.DiGraph) -> None:
+    def __init__(self, model: ModelSpec, workload: Workload, nxg: nx.DiGraph,
+                 meta: dict | None = None) -> None:
         self.model = model
         self.workload = workload
         self.nx = nxg
+        self.meta = dict(meta or {})  # graph-level facts passes record (e.g. dram_bytes)
         self._order = list(nx.lexicographical_topological_sort(
             nxg, key=lambda name: nxg.nodes[name]["index"]))
 
@@ -30,10 +32,10 @@ class Graph:
             if op.name in g:
                 raise ValueError(f"op name {op.name} appears twice")
             g.add_node(op.name, op=op, index=index)
-            for src in sources:
+            for port, src in enumerate(sources):
                 if src not in g:
                     raise ValueError(f"{op.name} reads {src}, which is not defined before it")
-                g.add_edge(src, op.name)
+                g.add_edge(src, op.name, port=port)
         return cls(model, workload, g)
 
     def ops(self) -> list[Op]:
@@ -44,14 +46,18 @@ class Graph:
         return self.nx.nodes[name]["op"]
 
     def sources(self, name: str) -> list[str]:
-        return sorted(self.nx.predecessors(name), key=lambda n: self.nx.nodes[n]["index"])
+        """The ops `name` reads, in its input order."""
+        return sorted(self.nx.predecessors(name), key=lambda n: self.nx.edges[n, name]["port"])
 
     def with_ops(self, replacement: dict[str, Op]) -> Graph:
         """A copy with some ops replaced (same names, same edges)."""
         g = self.nx.copy()
         for name, op in replacement.items():
             g.nodes[name]["op"] = op
-        return Graph(self.model, self.workload, g)
+        return Graph(self.model, self.workload, g, self.meta)
+
+    def with_meta(self, **facts) -> Graph:
+        return Graph(self.model, self.workload, self.nx, {**self.meta, **facts})
 
     def map_ops(self, fn) -> Graph:
         """A copy with every op replaced by fn(op)."""

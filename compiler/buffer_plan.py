@@ -1,0 +1,70 @@
+"""How the compiler carves a target's on-chip buffers into regions.
+
+Each buffer is split equally among the main roles it `holds` (weight, activation, output, kv).
+A role's share becomes two ping-pong slots (double buffering); the output share is half a
+resident region (activations kept on chip between ops) and half two output slots. A role no
+buffer holds borrows the weight buffer's (kv) share.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAIN_ROLES = ("weight", "activation", "output", "kv")
+ALIGN_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Region:
+    buffer_id: int
+    buffer_name: str
+    offset: int
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class BufferPlan:
+    slots: dict        # role -> (Region, Region): ping-pong halves
+    resident: Region   # activations that stay on chip between ops
+
+    def slot_bytes(self, role: str) -> int:
+        return self.slots[role][0].size_bytes
+
+
+def plan_buffers(target) -> BufferPlan:
+    names = list(target.buffers)
+    shares: dict[str, Region] = {}
+    for index, name in enumerate(names):
+        buf = target.buffers[name]
+        roles = [r for r in MAIN_ROLES if r in buf.holds]
+        if not roles:
+            continue
+        size = _down(buf.size_bytes // len(roles))
+        for k, role in enumerate(roles):
+            if role not in shares:
+                shares[role] = Region(index, name, k * size, size)
+    shares.setdefault("kv", shares["weight"])
+    slots, resident = {}, None
+    for role, share in shares.items():
+        if role == "output":
+            half = _down(share.size_bytes // 2)
+            resident = Region(share.buffer_id, share.buffer_name, share.offset, half)
+            share = Region(share.buffer_id, share.buffer_name, share.offset + half, half)
+        if role == "kv" and share is shares["weight"] and "kv" not in _held(target):
+            slots[role] = slots.get("weight") or _halves(share)
+            continue
+        slots[role] = _halves(share)
+    return BufferPlan(slots=slots, resident=resident)
+
+
+def _held(target) -> set:
+    return {r for b in target.buffers.values() for r in b.holds}
+
+
+def _halves(share: Region) -> tuple[Region, Region]:
+    half = _down(share.size_bytes // 2)
+    return (Region(share.buffer_id, share.buffer_name, share.offset, half),
+            Region(share.buffer_id, share.buffer_name, share.offset + half, half))
+
+
+def _down(size: int) -> int:
+    return size // ALIGN_BYTES * ALIGN_BYTES

@@ -1,0 +1,1 @@
+"""Code generation: a partitioned, tiled, allocated graph -> isa.Program."""

@@ -1,0 +1,99 @@
+"""Lowering context: the emitter, the slots, and where every tensor lives (on chip or off).
+
+Tensors are addressed as 2-D row-major (rows, row_bytes). A read of a resident tensor is a
+direct address; a read of a spilled tensor is a LOAD into an activation slot. A write to a
+resident tensor waits for the readers of whatever occupied that range before; a write to a
+spilled tensor goes through an output slot and a STORE.
+"""
+from __future__ import annotations
+
+from compiler.buffer_plan import plan_buffers
+from compiler.codegen.emitter import Emitter, Rec
+from compiler.codegen.slots import ResidentHazards, Slots
+from compiler.ir.graph import Graph
+from compiler.ir.tensor import TensorSpec
+
+
+class Lowering:
+    def __init__(self, graph: Graph, target) -> None:
+        self.graph, self.target = graph, target
+        self.em = Emitter()
+        self.plan = plan_buffers(target)
+        by_region: dict = {}
+        self.slots = {}
+        for role, regions in self.plan.slots.items():
+            key = (regions[0].buffer_id, regions[0].offset)
+            self.slots[role] = by_region.setdefault(key, Slots(regions))
+        self.hazards = ResidentHazards()
+        self.writers: dict[str, list[Rec]] = {}
+        self.readers: dict[str, list] = {}
+
+    # ---- where a tensor lives -------------------------------------------------------------
+    def spec(self, name: str) -> TensorSpec:
+        return self.graph.op(name).output
+
+    def row_bytes(self, name: str) -> int:
+        spec = self.spec(name)
+        return spec.nbytes // spec.shape[0]
+
+    def home(self, name: str):
+        return self.graph.op(name).attr("home")
+
+    def begin_tensor(self, name: str) -> list:
+        """Call once before the first write of `name`; returns WAR dependencies."""
+        home = self.home(name)
+        self.writers[name] = []
+        if home is None or home[0] != "onchip":  # off chip, or the KV cache itself
+            self.readers[name] = []
+            return []
+        deps, readers = self.hazards.place(home[1], home[2], self.spec(name).nbytes)
+        self.readers[name] = readers
+        return deps
+
+    # ---- reads -------------------------------------------------------------------------------
+    def read(self, name: str, row0: int, rows: int, col0: int = 0, cols: int | None = None):
+        """-> (buffer id, address, deps, finish(records)) for rows [row0, row0+rows) and bytes
+        [col0, col0+cols) of each row. Call finish(...) with the records that read it."""
+        home, width = self.home(name), self.row_bytes(name)
+        cols = width - col0 if cols is None else cols
+        writers = self.writers.get(name, [])
+        if home[0] == "onchip":
+            readers = self.readers[name]
+            return home[1], home[2] + row0 * width + col0, list(writers), readers.extend
+        index, region, prev = self.slots["activation"].acquire()
+        ld = self.em.emit("LD", "LOAD", deps=[*writers, *prev], buf=region.buffer_id,
+                          dtype=self.spec(name).dtype, sram_addr=region.offset,
+                          dram_addr=home[1] + row0 * width + col0, rows=rows, row_bytes=cols,
+                          dram_stride_bytes=width if cols != width else 0)
+        slots = self.slots["activation"]
+        return region.buffer_id, region.offset, [ld], lambda recs: slots.read_by(index, *recs)
+
+    # ---- writes ------------------------------------------------------------------------------
+    def output_target(self, name: str, row0: int, rows: int, col0: int = 0,
+                      cols: int | None = None):
+        """Where a producer writes rows [row0, row0+rows) x bytes [col0, col0+cols) of `name`:
+        (buffer, address, deps, commit(rec)); commit records the producing instruction and,
+        for a spilled tensor, emits the STORE from the output slot."""
+        home = self.home(name)
+        width = self.row_bytes(name)
+        cols = width - col0 if cols is None else cols
+        if home[0] == "onchip":
+            def commit(rec):
+                self.writers[name].append(rec)
+            return home[1], home[2] + row0 * width + col0, [], commit
+        index, region, prev = self.slots["output"].acquire()
+
+        def commit_spill(rec):
+            st = self.em.emit("ST", "STORE", deps=[rec], buf=region.buffer_id,
+                              dtype=self.spec(name).dtype, sram_addr=region.offset,
+                              dram_addr=home[1] + row0 * width + col0, rows=rows,
+                              row_bytes=cols, dram_stride_bytes=width if cols != width else 0)
+            self.slots["output"].read_by(index, st)
+            self.writers[name].append(st)
+        return region.buffer_id, region.offset, list(prev), commit_spill
+
+    def slot_for(self, role: str):
+        return self.slots[role].acquire()
+
+    def read_by(self, role: str, index: int, *records) -> None:
+        self.slots[role].read_by(index, *records)

@@ -1,0 +1,57 @@
+"""Emitter: instructions in a global program order, with data dependencies turned into tokens.
+
+Each emitted record lists the records it depends on. `finalize` gives every consumer one wait on
+each other queue it depends on (the latest producer there) and that producer the matching
+release, skipping dependencies an earlier instruction of the same queue already covered. Since
+dependencies always point to earlier records, the emission order itself is a legal schedule:
+tokens balance and nothing can deadlock (the ISA verifier re-checks both).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from isa import Instruction, Program, Queue
+
+
+@dataclass(eq=False)
+class Rec:
+    queue: str
+    opcode: str
+    fields: dict
+    deps: list
+    position: int = 0                      # index within its queue
+    wait: set = field(default_factory=set)
+    release: set = field(default_factory=set)
+
+
+class Emitter:
+    def __init__(self) -> None:
+        self.records: list[Rec] = []
+        self.by_queue: dict[str, list[Rec]] = {q.name: [] for q in Queue}
+
+    def emit(self, queue: str, opcode: str, deps=(), **fields) -> Rec:
+        rec = Rec(queue, opcode, fields, [d for d in deps if d is not None])
+        rec.position = len(self.by_queue[queue])
+        self.by_queue[queue].append(rec)
+        self.records.append(rec)
+        return rec
+
+    def finalize(self, target_name: str, fingerprint: bytes, metadata: dict) -> Program:
+        for queue, recs in self.by_queue.items():
+            covered: dict[str, int] = {}
+            for rec in recs:
+                need: dict[str, int] = {}
+                for dep in rec.deps:
+                    if dep.queue != queue:
+                        need[dep.queue] = max(need.get(dep.queue, -1), dep.position)
+                for src, position in sorted(need.items()):
+                    if position > covered.get(src, -1):
+                        rec.wait.add(src)
+                        self.by_queue[src][position].release.add(queue)
+                        covered[src] = position
+        instrs = [Instruction(r.opcode, wait=sorted(r.wait), release=sorted(r.release),
+                              **r.fields) for r in self.records]
+        return Program.from_instructions(target_name, instrs, fingerprint, metadata)
+
+    def __len__(self) -> int:
+        return len(self.records)

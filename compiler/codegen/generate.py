@@ -1,0 +1,40 @@
+"""Codegen driver: lower every op in graph order, then turn dependencies into tokens."""
+from __future__ import annotations
+
+from compiler.codegen.context import Lowering
+from compiler.codegen.lower_matrix import lower_matrix
+from compiler.codegen.lower_memory import lower_embedding, lower_kv_write
+from compiler.codegen.lower_vector import lower_vector
+from compiler.ir.graph import Graph
+from compiler.ir.ops import OpKind
+from isa import Program
+
+LOWER = {OpKind.EMBEDDING: lower_embedding, OpKind.KV_WRITE: lower_kv_write,
+         OpKind.MATMUL: lower_matrix, OpKind.ATTN_SCORE: lower_matrix,
+         OpKind.ATTN_CONTEXT: lower_matrix}
+
+
+def generate(graph: Graph, target) -> Program:
+    """A partitioned, tiled, allocated graph -> a Program (not yet verified)."""
+    cx = Lowering(graph, target)
+    ops_meta = []
+    for op in graph.ops():
+        if op.attr("fused_into"):
+            continue
+        start = {q: len(recs) for q, recs in cx.em.by_queue.items()}
+        LOWER.get(op.kind, lower_vector)(cx, op)
+        ops_meta.append({"name": op.name, "kind": op.kind.value, "layer": op.layer,
+                         "first": start,
+                         "count": {q: len(r) - start[q] for q, r in cx.em.by_queue.items()},
+                         "flops": op.flops, "bytes": op.bytes_read + op.bytes_written})
+    metadata = {
+        "model": graph.model.name,
+        "workload": {k: getattr(graph.workload, k) for k in
+                     ("phase", "batch", "seq", "context", "gen", "quant", "kv_bits")},
+        "dram_bytes": graph.meta.get("dram_bytes", 0),
+        "weights": [{"op": op.name, "dram_addr": op.attr("weight_addr"), "dtype": op.weight.dtype,
+                     "shape": list(op.weight.shape)}
+                    for op in graph.ops() if op.weight is not None and not op.attr("tied")],
+        "ops": ops_meta,
+    }
+    return cx.em.finalize(target.name, target.fingerprint(), metadata)

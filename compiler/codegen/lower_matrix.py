@@ -1,0 +1,122 @@
+"""Lower MATMUL and attention ops: weight-stationary tile loops on MM / MV / PIM.
+
+Loop nest: sequence (attention) or expert (MoE) -> group chunk -> N tile -> M tile -> K tile.
+A weight (or KV) tile is loaded once per N tile when K is whole, else per (M, K) tile; each
+output tile accumulates in an output slot (32-bit) and one VEC instruction converts it to the
+activation dtype (REQUANT for integers, VCOPY for floats, or the fused activation) into its home.
+Attention M tiles cover whole query tokens (tm is a multiple of the heads per KV group).
+"""
+from __future__ import annotations
+
+import math
+
+from compiler.codegen.operands import act_window, kv_addr, out_window
+from compiler.ir.ops import OpKind, expected_experts_touched
+from isa import DRAM_BUFFER_ID
+
+ACC = {True: "int32", False: "fp32"}
+BITS = {"int2": 2, "int3": 3, "int4": 4, "int8": 8, "fp8": 8, "int16": 16, "fp16": 16,
+        "bf16": 16, "int32": 32, "fp32": 32}
+
+
+def lower_matrix(cx, op) -> None:
+    t = op.attr("tiles")
+    attention = op.kind != OpKind.MATMUL
+    adt = op.attr("compute_dtype")
+    integer = adt.startswith("int")
+    wdt = (op.kv.dtype if op.kv is not None else adt) if attention else op.weight.dtype
+    if integer and wdt.startswith("fp"):
+        wdt = "int8"  # FP cache entries enter an integer unit quantized
+    sources = cx.graph.sources(op.name)
+    side = [r for s in sources[1:] for r in cx.writers.get(s, [])]
+    war = cx.begin_tensor(op.name)
+    outer = op.attr("batch") if attention else _experts_touched(op)
+    for b in range(outer):
+        for g0 in range(0, t["groups"], t["g_per"]):
+            for n0 in range(0, t["n"], t["tn"]):
+                _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, sources[0], side, war)
+
+
+def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None:
+    pim = op.attr("opcode") == "PIM_GEMV"
+    tn = min(t["tn"], t["n"] - n0)
+    w_tile = None
+    for m0 in range(0, t["m"], t["tm"]):
+        tm = min(t["tm"], t["m"] - m0)
+        o_index, o_region, o_prev = cx.slot_for("output")
+        last = None
+        for k0 in range(0, t["k"], t["tk"]):
+            tk = min(t["tk"], t["k"] - k0)
+            if pim:
+                first = n0 if op.kind == OpKind.ATTN_SCORE else k0
+                w_buf, w_addr, w_deps = DRAM_BUFFER_ID, kv_addr(op, b, g0, first), []
+            else:
+                if w_tile is None or t["tk"] < t["k"]:
+                    w_tile = _load_weight(cx, op, t, b, g0, n0, tn, k0, tk, wdt, side)
+                w_buf, w_addr, w_deps = w_tile[0], w_tile[1], [w_tile[2]]
+            row0, rows, col0, cols = act_window(cx, op, t, b, g0, m0, tm, k0, tk)
+            a_buf, a_addr, a_deps, a_done = cx.read(act_src, row0, rows, col0, cols)
+            rec = cx.em.emit(
+                op.attr("queue"), op.attr("opcode"),
+                deps=[*w_deps, *a_deps, *side, *(o_prev if k0 == 0 else [])],
+                unit=op.attr("unit"), dtype_act=adt, dtype_wgt=wdt, dtype_out=ACC[integer],
+                m=tm, n=tn, k=tk, act_buf=a_buf, act_addr=a_addr, wgt_buf=w_buf,
+                wgt_addr=w_addr, out_buf=o_region.buffer_id, out_addr=o_region.offset,
+                accumulate=int(k0 > 0), count=t["g_per"], act_step=int(t["g_per"] > 1),
+                wgt_transposed=int(op.kind == OpKind.ATTN_SCORE), **_sparse(op))
+            a_done([rec])
+            if not pim:
+                cx.read_by(w_tile[3], w_tile[4], rec)
+            last = rec
+        row0, rows, col0, cols = out_window(cx, op, t, b, g0, m0, tm, n0, tn)
+        d_buf, d_addr, d_deps, commit = cx.output_target(op.name, row0, rows, col0, cols)
+        conv = cx.em.emit(
+            "VEC", op.attr("epilogue") or ("REQUANT" if integer else "VCOPY"),
+            deps=[last, *war, *d_deps], dtype_in=ACC[integer], dtype_out=op.output.dtype,
+            rows=tm, cols=tn, src0_buf=o_region.buffer_id, src0_addr=o_region.offset,
+            dst_buf=d_buf, dst_addr=d_addr, imm=1 << 15 if integer else 0,
+            shift=15 if integer else 0, count=t["g_per"])
+        cx.read_by("output", o_index, conv)
+        commit(conv)
+
+
+def _load_weight(cx, op, t, b, g0, n0, tn, k0, tk, wdt, deps):
+    """LOAD one weight (or KV) tile into a slot -> (buf, addr, rec, role, slot index)."""
+    attention = op.kind != OpKind.MATMUL
+    role = "kv" if attention else "weight"
+    index, region, prev = cx.slot_for(role)
+    wbytes = BITS[wdt] / 8 * _kept(op)
+    if attention:
+        rows, row_bytes = t["g_per"], math.ceil(tn * tk * wbytes)
+        first = n0 if op.kind == OpKind.ATTN_SCORE else k0
+        dram, stride = kv_addr(op, b, g0, first), op.attr("max_len") * op.attr("kv_row_bytes")
+    else:
+        rows, row_bytes = tk * t["g_per"], max(1, math.ceil(tn * wbytes))
+        full_row = max(1, math.ceil(op.weight.shape[-1] * wbytes))
+        matrix = op.weight.shape[-2] * full_row
+        dram = op.attr("weight_addr") + (b + g0) * matrix + k0 * full_row + int(n0 * wbytes)
+        stride = full_row if full_row != row_bytes else 0
+    rec = cx.em.emit("LD", "LOAD", deps=[*prev, *deps], buf=region.buffer_id, dtype=wdt,
+                     sram_addr=region.offset, dram_addr=dram, rows=rows, row_bytes=row_bytes,
+                     dram_stride_bytes=stride if rows > 1 else 0)
+    return region.buffer_id, region.offset, rec, role, index
+
+
+def _experts_touched(op) -> int:
+    experts = op.attr("experts")
+    if not experts:
+        return 1
+    return math.ceil(expected_experts_touched(experts, op.attr("top_k"),
+                                              op.attr("route_tokens")) - 1e-9)
+
+
+def _sparse(op) -> dict:
+    sparsity = op.attr("sparsity")
+    if not sparsity:
+        return {}
+    return {"sparse_mode": "nm", "sparse_n": sparsity[0], "sparse_m": sparsity[1]}
+
+
+def _kept(op) -> float:
+    sparsity = op.attr("sparsity")
+    return sparsity[0] / sparsity[1] if sparsity else 1.0

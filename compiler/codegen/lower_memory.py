@@ -1,0 +1,35 @@
+"""Lower the embedding gather (LD) and the KV-cache append (ST)."""
+from __future__ import annotations
+
+
+
+def lower_embedding(cx, op) -> None:
+    """Gather `tokens` rows of the table (row ids arrive at run time: program metadata)."""
+    war = cx.begin_tensor(op.name)
+    width = op.output.nbytes // op.output.shape[0]
+    tile = max(1, min(op.output.shape[0], cx.plan.slot_bytes("activation") // width))
+    for r0 in range(0, op.output.shape[0], tile):
+        rows = min(tile, op.output.shape[0] - r0)
+        d_buf, d_addr, d_deps, commit = cx.output_target(op.name, r0, rows)
+        rec = cx.em.emit("LD", "LOAD", deps=[*war, *d_deps], buf=d_buf, dtype=op.output.dtype,
+                         sram_addr=d_addr, dram_addr=op.attr("weight_addr"), rows=rows,
+                         row_bytes=width)
+        commit(rec)
+
+
+def lower_kv_write(cx, op) -> None:
+    """Append this step's K and V rows of every sequence to the head-major cache."""
+    cx.begin_tensor(op.name)
+    w = cx.graph.workload
+    q_len, heads = w.step_tokens, op.attr("kv_heads")
+    row = op.attr("row_bytes")
+    for src, base in zip(cx.graph.sources(op.name), (op.attr("k_addr"), op.attr("v_addr"))):
+        for b in range(w.batch):
+            buf, addr, deps, done = cx.read(src, b * q_len, q_len)
+            rec = cx.em.emit("ST", "STORE", deps=deps, buf=buf, dtype=op.output.dtype,
+                             sram_addr=addr, rows=heads, row_bytes=q_len * row,
+                             sram_stride_bytes=row,
+                             dram_addr=base + (b * heads * op.attr("max_len") + w.step_context)
+                             * row, dram_stride_bytes=op.attr("max_len") * row)
+            done([rec])
+            cx.writers[op.name].append(rec)

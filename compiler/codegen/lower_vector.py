@@ -1,0 +1,59 @@
+"""Lower elementwise, normalisation, softmax, RoPE and routing ops to VEC instructions, one per
+row tile; norm parameters are loaded once per op into an activation slot."""
+from __future__ import annotations
+
+import math
+
+from compiler.ir.ops import OpKind
+
+BINARY = (OpKind.ADD, OpKind.MUL)
+
+
+def lower_vector(cx, op) -> None:
+    sources = cx.graph.sources(op.name)
+    war = cx.begin_tensor(op.name)
+    rows_total = op.output.shape[0]
+    cols = op.output.elements // rows_total
+    params = _load_params(cx, op)
+    tile = op.attr("tiles")["rows"]
+    for r0 in range(0, rows_total, tile):
+        rows = min(tile, rows_total - r0)
+        reads = [cx.read(s, min(r0, cx.spec(s).shape[0] - 1),
+                         min(rows, cx.spec(s).shape[0] - min(r0, cx.spec(s).shape[0] - 1)))
+                 for s in sources[:2 if op.kind in BINARY else 1]]
+        src1 = reads[1][:2] if len(reads) > 1 else (params[:2] if params else (0, 0))
+        deps = [d for r in reads for d in r[2]] + (params[2] if params else [])
+        d_buf, d_addr, d_deps, commit = cx.output_target(op.name, r0, rows)
+        rec = cx.em.emit("VEC", op.attr("opcode"), deps=[*deps, *war, *d_deps],
+                         dtype_in=op.inputs[0].dtype if op.inputs else op.output.dtype,
+                         dtype_out=op.output.dtype, rows=rows, cols=cols,
+                         src0_buf=reads[0][0], src0_addr=reads[0][1],
+                         src1_buf=src1[0], src1_addr=src1[1], dst_buf=d_buf, dst_addr=d_addr,
+                         count=1, **_immediates(op, r0))
+        for r in reads:
+            r[3]([rec])
+        if params:
+            params[3]([rec])
+        commit(rec)
+
+
+def _load_params(cx, op):
+    """Norm gamma (and beta): (buf, addr, [load], finish) or None."""
+    if op.weight is None or op.kind not in (OpKind.RMSNORM, OpKind.LAYERNORM):
+        return None
+    index, region, prev = cx.slot_for("activation")
+    ld = cx.em.emit("LD", "LOAD", deps=prev, buf=region.buffer_id, dtype=op.weight.dtype,
+                    sram_addr=region.offset, dram_addr=op.attr("weight_addr"), rows=1,
+                    row_bytes=op.weight.nbytes)
+    return region.buffer_id, region.offset, [ld], lambda recs: cx.read_by("activation", index,
+                                                                         *recs)
+
+
+def _immediates(op, r0: int) -> dict:
+    if op.kind == OpKind.ROPE:  # first position and rotated dims
+        return {"imm": op.attr("context", 0) + r0, "shift": min(255, op.attr("rotary_dims"))}
+    if op.kind in (OpKind.RMSNORM, OpKind.LAYERNORM):  # epsilon as -log2
+        return {"imm": int(round(-math.log2(op.attr("eps")))), "shift": 0}
+    if op.kind == OpKind.MOE_ROUTER:
+        return {"imm": op.attr("top_k"), "shift": 0}
+    return {}

@@ -1,0 +1,58 @@
+"""Which rows and bytes of a source / output tensor a matrix tile touches."""
+from __future__ import annotations
+
+from compiler.ir.ops import OpKind
+
+
+def act_window(cx, op, t, b, g0, m0, tm, k0, tk):
+    """-> (row0, rows, col0 bytes, col bytes) of the activation source for one tile."""
+    src = cx.graph.sources(op.name)[0]
+    spec = cx.spec(src)
+    width = cx.row_bytes(src)
+    ebytes = spec.bits / 8
+    if op.kind == OpKind.MATMUL:
+        total = spec.shape[0]
+        rows = min(tm, total)
+        row0 = min(m0 % total, total - rows)
+        col0 = int((g0 * op.weight.shape[-2] + k0) * ebytes) if t["groups"] > 1 else int(k0 * ebytes)
+        cols = int(tk * t["g_per"] * ebytes) if t["groups"] > 1 else int(tk * ebytes)
+        return row0, rows, min(col0, width - 1), max(1, min(cols, width - min(col0, width - 1)))
+    hpg = op.attr("heads") // op.attr("kv_heads")
+    q_len, heads = op.attr("q_len"), op.attr("heads")
+    tq0, tq = m0 // hpg, max(1, tm // hpg)
+    if op.kind == OpKind.ATTN_SCORE:  # q: (tokens, heads x head_dim)
+        col0 = int(g0 * hpg * op.attr("head_dim") * ebytes)
+        cols = int(t["g_per"] * hpg * op.attr("head_dim") * ebytes)
+        return b * q_len + tq0, tq, col0, min(cols, width - col0)
+    # context: probabilities (tokens x heads, kv length)
+    row0 = (b * q_len + tq0) * heads + g0 * hpg
+    return row0, min(tm, spec.shape[0] - row0), int(k0 * ebytes), int(tk * ebytes)
+
+
+def out_window(cx, op, t, b, g0, m0, tm, n0, tn):
+    """-> (row0, rows, col0 bytes, col bytes) of the op's output for one tile."""
+    spec = op.output
+    width = cx.row_bytes(op.name)
+    ebytes = spec.bits / 8
+    if op.kind == OpKind.MATMUL:
+        total = spec.shape[0]
+        rows = min(tm, total)
+        row0 = min(m0 % total, total - rows)
+        col0 = int((g0 * op.weight.shape[-1] + n0) * ebytes) if t["groups"] > 1 else int(n0 * ebytes)
+        cols = int(tn * t["g_per"] * ebytes) if t["groups"] > 1 else int(tn * ebytes)
+        return row0, rows, col0, min(cols, width - col0)
+    hpg = op.attr("heads") // op.attr("kv_heads")
+    q_len, heads = op.attr("q_len"), op.attr("heads")
+    tq0, tq = m0 // hpg, max(1, tm // hpg)
+    if op.kind == OpKind.ATTN_SCORE:  # scores: (tokens x heads, kv length)
+        row0 = (b * q_len + tq0) * heads + g0 * hpg
+        return row0, min(tm, spec.shape[0] - row0), int(n0 * ebytes), int(tn * ebytes)
+    col0 = int(g0 * hpg * op.attr("head_dim") * ebytes)
+    cols = int(t["g_per"] * hpg * op.attr("head_dim") * ebytes)
+    return b * q_len + tq0, tq, col0, min(cols, width - col0)
+
+
+def kv_addr(op, b: int, g0: int, token0: int) -> int:
+    """Off-chip address of (sequence b, KV group g0, position token0) in the head-major cache."""
+    return op.attr("kv_addr") + ((b * op.attr("kv_heads") + g0) * op.attr("max_len") + token0) \
+        * op.attr("kv_row_bytes")

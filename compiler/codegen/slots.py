@@ -1,0 +1,42 @@
+"""Ping-pong slots and on-chip hazards: who must finish before a region is overwritten."""
+from __future__ import annotations
+
+
+class Slots:
+    """Two halves of a role's share; each remembers the records that last read it."""
+
+    def __init__(self, regions) -> None:
+        self.regions = regions
+        self.readers: list[list] = [[], []]
+        self.turn = 0
+
+    def acquire(self):
+        """-> (index, region, records that must finish before the slot is rewritten)."""
+        index = self.turn
+        self.turn ^= 1
+        previous, self.readers[index] = self.readers[index], []
+        return index, self.regions[index], previous
+
+    def read_by(self, index: int, *records) -> None:
+        self.readers[index].extend(r for r in records if r is not None)
+
+
+class ResidentHazards:
+    """Readers of each resident tensor, so a later tensor placed over it waits for them."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int, int, list]] = []  # (buffer, start, end, readers)
+
+    def place(self, buffer_id: int, start: int, size: int) -> list:
+        """Register a new tensor at [start, start+size); return the readers it must wait for."""
+        end = start + size
+        deps, keep = [], []
+        for span in self.spans:
+            if span[0] == buffer_id and span[1] < end and start < span[2]:
+                deps.extend(span[3])
+            else:
+                keep.append(span)
+        readers: list = []
+        keep.append((buffer_id, start, end, readers))
+        self.spans = keep
+        return deps, readers

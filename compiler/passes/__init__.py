@@ -1,0 +1,1 @@
+"""Compiler passes: each `run(graph, target) -> Graph`, never mutating its input."""

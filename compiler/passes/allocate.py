@@ -1,0 +1,116 @@
+"""Allocate: lay out off-chip memory (weights, KV cache, spilled activations) and decide which
+activations stay on chip between ops.
+
+Off-chip: weights in program order, then per layer a K and a V cache region (one latent region
+for MLA), head-major [batch][kv_head][position][head_dim], then spilled activations and logits.
+A model that does not fit the target's main memory is refused with one line.
+On chip: first-fit over the resident region with liveness (a tensor is freed after its last
+reader). Outputs that do not fit, lm_head's logits, and every activation when an FPGA target has
+always_on_chip_decode off, are spilled to off-chip memory.
+"""
+from __future__ import annotations
+
+from compiler.buffer_plan import plan_buffers
+from compiler.errors import CompilerError
+from compiler.ir.graph import Graph
+from compiler.ir.ops import OpKind
+
+PAGE_BYTES = 4096
+
+
+def run(graph: Graph, target) -> Graph:
+    dram = _Bump()
+    attrs: dict[str, dict] = {op.name: {} for op in graph.ops()}
+    homes = {}
+    for op in graph.ops():  # weights, in program order
+        if op.weight is not None and not op.attr("tied"):
+            homes[op.name] = dram.take(_stored_bytes(op))
+    embed = homes.get("embed")
+    weight_bytes = dram.top
+    for op in graph.ops():
+        if op.weight is not None:
+            attrs[op.name]["weight_addr"] = embed if op.attr("tied") else homes[op.name]
+        if op.kind == OpKind.KV_WRITE:
+            attrs[op.name].update(_kv_regions(op, graph, dram))
+    kv_bytes = dram.top - weight_bytes
+    _propagate_kv(graph, attrs)
+    _place_activations(graph, target, attrs, dram)
+    capacity = target.memories[target.main_memory].capacity_bytes
+    if dram.top > capacity:
+        raise CompilerError(
+            f"{graph.model.name} does not fit {target.name}: it needs {dram.top / 1e9:.2f} GB "
+            f"(weights {weight_bytes / 1e9:.2f} GB at {graph.workload.quant}, KV cache "
+            f"{kv_bytes / 1e9:.2f} GB, activations {(dram.top - weight_bytes - kv_bytes) / 1e9:.2f}"
+            f" GB) but {target.main_memory} holds {capacity / 1e9:.2f} GB")
+    out = graph.with_ops({name: graph.op(name).with_attrs(**a) for name, a in attrs.items()})
+    return out.with_meta(dram_bytes=dram.top, weight_bytes=weight_bytes, kv_bytes=kv_bytes)
+
+
+def _stored_bytes(op) -> int:
+    sparsity = op.attr("sparsity")
+    kept = sparsity[0] / sparsity[1] if sparsity else 1.0
+    return -(-int(op.weight.elements * kept * op.weight.bits) // 8)
+
+
+def _kv_regions(op, graph: Graph, dram) -> dict:
+    w = graph.workload
+    total = w.step_context + w.step_tokens
+    row = op.attr("head_dim") * op.output.bits // 8
+    per_region = w.batch * op.attr("kv_heads") * total * row
+    k_addr = dram.take(per_region)
+    v_addr = k_addr if graph.model.mla is not None else dram.take(per_region)
+    return {"k_addr": k_addr, "v_addr": v_addr, "max_len": total, "row_bytes": row}
+
+
+def _propagate_kv(graph: Graph, attrs) -> None:
+    """Attention ops read the cache regions their layer's KV_WRITE laid out."""
+    for op in graph.ops():
+        if op.kind in (OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
+            write = attrs[f"L{op.layer}.kv_write"]
+            key = "k_addr" if op.kind == OpKind.ATTN_SCORE else "v_addr"
+            attrs[op.name].update(kv_addr=write[key], max_len=write["max_len"],
+                                  kv_row_bytes=write["row_bytes"])
+
+
+def _place_activations(graph: Graph, target, attrs, dram) -> None:
+    plan = plan_buffers(target)
+    region = plan.resident
+    mech = getattr(target, "mechanisms", None)
+    on_chip = getattr(mech, "always_on_chip_decode", True)
+    ops = graph.ops()
+    index = {op.name: i for i, op in enumerate(ops)}
+    last_use = {op.name: max((index[s] for s in graph.nx.successors(op.name)), default=index[op.name])
+                for op in ops}
+    live: list[tuple[int, int, str]] = []  # (offset, size, name)
+    for i, op in enumerate(ops):
+        live = [x for x in live if last_use[x[2]] >= i]
+        if op.kind == OpKind.KV_WRITE:
+            continue
+        size = -(-op.output.nbytes // 64) * 64
+        offset = _first_fit(live, size, region.size_bytes) \
+            if on_chip and op.name != "lm_head" else None
+        if offset is None:
+            attrs[op.name]["home"] = ("dram", dram.take(op.output.nbytes))
+        else:
+            live.append((offset, size, op.name))
+            live.sort()
+            attrs[op.name]["home"] = ("onchip", region.buffer_id, region.offset + offset)
+
+
+def _first_fit(live, size: int, capacity: int):
+    cursor = 0
+    for offset, used, _ in live:
+        if offset - cursor >= size:
+            return cursor
+        cursor = max(cursor, offset + used)
+    return cursor if capacity - cursor >= size else None
+
+
+class _Bump:
+    def __init__(self) -> None:
+        self.top = 0
+
+    def take(self, size: int) -> int:
+        addr = self.top
+        self.top += -(-size // PAGE_BYTES) * PAGE_BYTES
+        return addr

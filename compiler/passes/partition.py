@@ -1,0 +1,69 @@
+"""Partition: give every op a queue, a unit and an opcode by hardware affinity.
+
+Matrix products with few rows (decode GEMVs) go to the GEMV queue (MV), larger ones to the
+matrix unit (MM); decode attention goes to PIM banks when the target has them and the
+`pim_attention` mechanism is on; elementwise work to VEC; the embedding gather to LD and the
+KV-cache append to ST. Within a queue the first unit that computes the op's dtype runs it.
+"""
+from __future__ import annotations
+
+from compiler.errors import CompilerError
+from compiler.ir.graph import Graph
+from compiler.ir.ops import Op, OpKind
+
+GEMV_MAX_ROWS = 8  # at most this many rows per weight pass: a matrix-vector product
+
+VEC_OPCODES = {OpKind.SOFTMAX: "SOFTMAX", OpKind.RMSNORM: "RMSNORM", OpKind.LAYERNORM: "LAYERNORM",
+               OpKind.ROPE: "ROPE", OpKind.ADD: "VADD", OpKind.MUL: "VMUL",
+               OpKind.MOE_ROUTER: "VMAX"}
+ACTIVATION_OPCODES = {"silu": "SILU", "gelu": "GELU", "gelu_tanh": "GELU", "gelu_new": "GELU",
+                      "relu": "RELU"}
+
+
+def run(graph: Graph, target) -> Graph:
+    int8_matrices = graph.workload.quant.endswith("a8")
+    return graph.map_ops(lambda op: _place(op, target, int8_matrices))
+
+
+def _place(op: Op, target, int8_matrices: bool) -> Op:
+    kind = op.kind
+    if kind == OpKind.EMBEDDING:
+        return op.with_attrs(queue="LD", unit=0, opcode="LOAD")
+    if kind == OpKind.KV_WRITE:
+        return op.with_attrs(queue="ST", unit=0, opcode="STORE")
+    if kind in (OpKind.MATMUL, OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
+        return _place_matrix(op, target, "int8" if int8_matrices else op.inputs[0].dtype)
+    opcode = ACTIVATION_OPCODES.get(op.attr("fn")) if kind == OpKind.ACTIVATION else \
+        VEC_OPCODES[kind]
+    if opcode is None:
+        raise CompilerError(f"{op.name}: activation {op.attr('fn')!r} has no vector opcode")
+    units = target.units_for_queue("VEC")
+    if not units:
+        raise CompilerError(f"target {target.name} has no vector unit for {op.name}")
+    return op.with_attrs(queue="VEC", unit=0, opcode=opcode)
+
+
+def _place_matrix(op: Op, target, dtype: str) -> Op:
+    """`dtype`: what the MACs consume (int8 under the *a8 schemes, else the activation dtype)."""
+    attention = op.kind != OpKind.MATMUL
+    rows = op.attr("q_len") * op.attr("heads") // op.attr("kv_heads") if attention \
+        else op.attr("rows")
+    if attention and op.attr("q_len") == 1 and _pim_on(target):
+        pim = [n for n in target.units_for_queue("MV") if target.units[n].kind == "pim"]
+        return op.with_attrs(queue="MV", unit=target.units_for_queue("MV").index(pim[0]),
+                             opcode="PIM_GEMV", compute_dtype=target.units[pim[0]].dtype)
+    order = ("MV", "MM") if rows <= GEMV_MAX_ROWS else ("MM", "MV")
+    for queue in order:
+        for index, name in enumerate(target.units_for_queue(queue)):
+            unit = target.units[name]
+            if unit.kind != "pim" and target.peak_macs_per_s(name, dtype) > 0:
+                return op.with_attrs(queue=queue, unit=index, compute_dtype=dtype,
+                                     opcode="GEMV" if queue == "MV" else "MATMUL")
+    raise CompilerError(f"target {target.name} has no unit computing {dtype} matrix products "
+                        f"({op.name}); try another --quant (e.g. w8a8 or w4a8)")
+
+
+def _pim_on(target) -> bool:
+    mech = getattr(target, "mechanisms", None)
+    has_pim = any(u.kind == "pim" for u in target.units.values())
+    return has_pim and bool(getattr(mech, "pim_attention", False))

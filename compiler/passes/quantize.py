@@ -1,0 +1,120 @@
+"""Quantize pass: set weight and activation dtypes for the workload's scheme and record, on each
+MATMUL, how it is quantized (attrs quant), so the reference and code generation agree.
+
+Schemes (graph.workload.quant):
+  fp16   no change.
+  w8a8   MATMUL weights int8, symmetric per output channel; every activation int8 with one
+         static per-tensor scale (calibrated once on the float path, as mllm-NPU does);
+         KV cache int8 (or kv_bits when narrower).
+  w4a16  MATMUL weights int4 in groups of 128 along K (K when smaller) with fp16 group scales;
+         activations stay fp16.
+  w4a8   MATMUL weights int4 in groups along K with integer group scales over an int8
+         per-channel grid (two-level, so the GEMM stays integer); activations int8 as in w8a8.
+attrs quant = {scheme, weight_dtype, weight_granularity, group_size, act_dtype,
+act_granularity}; KV_WRITE gets attrs kv_quant = {bits, granularity} when the cache is integer.
+
+Outlier channels (mllm-NPU's shadow outlier execution): for w8a8 on a target whose mechanisms
+have outlier_extraction on, every MATMUL with a 2-D weight gets attrs outlier_channels =
+ceil(outlier_channel_fraction x K): that many input channels (the largest calibrated |x|)
+are computed in float on the CPU and added to the NPU's int32 accumulator.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from compiler.errors import CompilerError
+from compiler.ir.graph import Graph
+from compiler.ir.ops import Op, OpKind
+from compiler.ir.tensor import TensorSpec
+
+GROUP_SIZE = 128
+FLOAT_DTYPES = ("fp16", "bf16", "fp32", "fp8")
+SCHEMES = {
+    # scheme: (weight dtype, weight granularity, activation dtype or None to keep)
+    "fp16": None,
+    "w8a8": ("int8", "per_channel", "int8"),
+    "w4a16": ("int4", "per_group", None),
+    "w4a8": ("int4", "per_group_two_level", "int8"),
+}
+
+
+def scheme_of(graph: Graph) -> str:
+    """The workload's scheme, or CompilerError naming the known ones."""
+    quant = graph.workload.quant
+    if quant not in SCHEMES:
+        raise CompilerError(f"unknown quantization scheme {quant!r} "
+                            f"(one of {', '.join(SCHEMES)})")
+    return quant
+
+
+def kv_bits_for(graph: Graph) -> int | None:
+    """Integer bits of the KV cache, or None for a float cache: kv_bits when below 16, else 8
+    under an int8-activation scheme (the K/V come out of int8 GEMMs)."""
+    bits = graph.workload.kv_bits
+    act = (SCHEMES.get(graph.workload.quant) or (None, None, None))[2]
+    if bits < 16:
+        return min(bits, 8) if act else bits
+    return 8 if act else None
+
+
+def outlier_fraction(target) -> float | None:
+    """The target's outlier channel fraction when it extracts outliers, else None."""
+    mech = getattr(target, "mechanisms", None)
+    if mech is None or not getattr(mech, "outlier_extraction", False):
+        return None
+    return float(getattr(mech, "outlier_channel_fraction", 0.0))
+
+
+def _act(spec: TensorSpec | None, act_dtype: str | None) -> TensorSpec | None:
+    if spec is None or act_dtype is None or spec.dtype not in FLOAT_DTYPES:
+        return spec
+    return spec.with_dtype(act_dtype)
+
+
+def _kv_specs(op: Op, kv_dtype: str | None) -> Op:
+    """The KV cache's dtype on the KV_WRITE output, the attention ops' cache operand (their
+    second input, which reads the KV_WRITE) and their `kv` spec."""
+    if kv_dtype is None:
+        return op
+    if op.kind == OpKind.KV_WRITE:
+        return replace(op, output=op.output.with_dtype(kv_dtype)).with_attrs(
+            kv_quant={"bits": int(kv_dtype[3:]), "granularity": "per_tensor_static"})
+    if op.kind in (OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
+        inputs = (op.inputs[0], op.inputs[1].with_dtype(kv_dtype)) + op.inputs[2:]
+        kv = op.kv.with_dtype(kv_dtype) if op.kv is not None else None
+        return replace(op, inputs=inputs, kv=kv)
+    return op
+
+
+def _quantize_op(op: Op, scheme: str, kv_dtype: str | None, fraction: float | None) -> Op:
+    weight_dtype, granularity, act_dtype = SCHEMES[scheme]
+    changes = dict(inputs=tuple(_act(s, act_dtype) for s in op.inputs),
+                   output=_act(op.output, act_dtype))
+    new = _kv_specs(replace(op, **changes), kv_dtype)
+    if op.kind != OpKind.MATMUL:
+        return new
+    k = op.weight.shape[-2]
+    group = min(GROUP_SIZE, k) if granularity != "per_channel" else None
+    new = replace(new, weight=op.weight.with_dtype(weight_dtype))
+    quant = {"scheme": scheme, "weight_dtype": weight_dtype, "weight_granularity": granularity,
+             "group_size": group, "act_dtype": act_dtype or op.output.dtype,
+             "act_granularity": "per_tensor_static" if act_dtype else "none"}
+    new = new.with_attrs(quant=quant)
+    if fraction is not None and scheme == "w8a8" and len(op.weight.shape) == 2:
+        new = new.with_attrs(outlier_channels=math.ceil(fraction * k))
+    return new
+
+
+def run(graph: Graph, target=None) -> Graph:
+    """A new graph with the dtypes and quant attrs of graph.workload.quant (see module doc).
+    target: a targets.Target or None; only its outlier-extraction mechanism is read."""
+    scheme = scheme_of(graph)
+    kv_bits = kv_bits_for(graph)
+    kv_dtype = f"int{kv_bits}" if kv_bits else None
+    if scheme == "fp16":
+        if kv_dtype is None:
+            return graph.map_ops(lambda op: op)
+        return graph.map_ops(lambda op: _kv_specs(op, kv_dtype))
+    fraction = outlier_fraction(target)
+    return graph.map_ops(lambda op: _quantize_op(op, scheme, kv_dtype, fraction))

@@ -1,0 +1,57 @@
+"""Sparsify pass: mark which weights and attention ops run sparse (FlightLLM's sparse DSP chains).
+
+graph.workload.sparsity:
+  None / "dense"  no change;
+  "N:M"           every linear layer's weight keeps N of every M along K (attrs sparsity=(N, M));
+                  the lm_head and the MoE router stay dense (their outputs are ranked or
+                  sampled, and they are a small share of the weights); embeddings have no GEMM;
+  "block"         attention ops (ATTN_SCORE, ATTN_CONTEXT) skip masked blocks of
+                  block x block scores (attrs block_sparse=True, block=64).
+The reference applies N:M by pruning (compiler.reference.sparsity.nm_prune) when the attr is
+set; block sparsity is a scheduling property here and leaves the reference numbers unchanged.
+"""
+from __future__ import annotations
+
+import re
+
+from compiler.errors import CompilerError
+from compiler.ir.graph import Graph
+from compiler.ir.ops import Op, OpKind
+
+BLOCK = 64
+DENSE_ROLES = ("lm_head", "router")
+_NM = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
+
+
+def parse_sparsity(text: str | None) -> tuple[int, int] | str | None:
+    """None for dense, (n, m) for "N:M" with 1 <= N < M, or "block"; else CompilerError."""
+    if text is None or text.strip().lower() in ("", "dense", "none"):
+        return None
+    if text.strip().lower() == "block":
+        return "block"
+    match = _NM.match(text)
+    if match:
+        n, m = int(match.group(1)), int(match.group(2))
+        if 1 <= n < m:
+            return n, m
+    raise CompilerError(f"malformed --sparsity {text!r}: expected N:M with 1 <= N < M "
+                        f"(e.g. 2:4) or 'block'")
+
+
+def _mark(op: Op, mode: tuple[int, int] | str) -> Op:
+    if mode == "block":
+        if op.kind in (OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
+            return op.with_attrs(block_sparse=True, block=BLOCK)
+        return op
+    if op.kind == OpKind.MATMUL and op.attr("role") not in DENSE_ROLES:
+        return op.with_attrs(sparsity=mode)
+    return op
+
+
+def run(graph: Graph, target=None) -> Graph:
+    """A new graph with the sparsity attrs of graph.workload.sparsity (see module doc).
+    target is accepted for the pass signature; sparsity is marked whatever it supports."""
+    mode = parse_sparsity(graph.workload.sparsity)
+    if mode is None:
+        return graph.map_ops(lambda op: op)
+    return graph.map_ops(lambda op: _mark(op, mode))

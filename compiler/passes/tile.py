@@ -1,0 +1,116 @@
+"""Tile: pick tile sizes so every double-buffered tile fits its slot.
+
+Matrix ops get (tm, tn, tk): the weight (or KV) tile tk x tn fits a weight slot, the activation
+tile tm x tk an activation slot, the accumulator tile tm x tn (32-bit) an output slot. K is kept
+whole when it fits (no partial sums), N and K are multiples of ALIGN. Vector ops get a row count.
+"""
+from __future__ import annotations
+
+import math
+
+from compiler.buffer_plan import plan_buffers
+from compiler.errors import CompilerError
+from compiler.ir.graph import Graph
+from compiler.ir.ops import Op, OpKind, expected_experts_touched
+
+ALIGN = 16
+ACC_BITS = 32
+MAX_DIM = 65535  # 16-bit ISA tile fields
+
+
+def run(graph: Graph, target) -> Graph:
+    plan = plan_buffers(target)
+    return graph.map_ops(lambda op: _tile(op, plan, graph))
+
+
+def matrix_dims(op: Op) -> tuple[int, int, int, int]:
+    """(m, n, k, groups): each of `groups` products is (m x k) @ (k x n). MoE: m is the rows
+    one touched expert sees; attention: one sequence, groups = KV heads."""
+    if op.kind == OpKind.MATMUL:
+        w = op.weight.shape
+        if op.attr("experts"):
+            touched = math.ceil(expected_experts_touched(
+                op.attr("experts"), op.attr("top_k"), op.attr("route_tokens")) - 1e-9)
+            return math.ceil(op.attr("rows") / touched), w[-1], w[-2], 1
+        return op.attr("rows"), w[-1], w[-2], (w[0] if len(w) == 3 else 1)
+    per_group = op.attr("heads") // op.attr("kv_heads")
+    m = per_group * op.attr("q_len")
+    total = op.attr("context") + op.attr("q_len")
+    hd = op.attr("head_dim")
+    if op.kind == OpKind.ATTN_SCORE:
+        return m, total, hd, op.attr("kv_heads")
+    return m, hd, total, op.attr("kv_heads")
+
+
+def _tile(op: Op, plan, graph: Graph) -> Op:
+    if op.kind in (OpKind.MATMUL, OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
+        return op.with_attrs(tiles=tile_matrix(op, plan))
+    if op.attr("queue") == "VEC":
+        row_bytes = max(t.nbytes // t.shape[0] for t in (*op.inputs, op.output))
+        rows = min(op.output.shape[0], MAX_DIM, plan.slot_bytes("activation") // row_bytes,
+                   plan.slot_bytes("output") // row_bytes)
+        if rows < 1:
+            raise CompilerError(f"{op.name}: one row of {row_bytes} B does not fit the "
+                                f"{plan.slots['activation'][0].buffer_name} slot")
+        return op.with_attrs(tiles={"rows": rows})
+    return op
+
+
+def tile_matrix(op: Op, plan) -> dict:
+    """Largest tiles that fit; `g_per` groups share one instruction (count) when they fit."""
+    m, n, k, groups = matrix_dims(op)
+    g_per = groups
+    while True:
+        tiles = _fit(op, plan, m, n, k, g_per)
+        if tiles is not None or g_per == 1:
+            break
+        g_per = max(1, g_per // 2)
+    if tiles is None:
+        wrole = "kv" if op.kind != OpKind.MATMUL else "weight"
+        region = plan.slots[wrole][0]
+        raise CompilerError(f"{op.name}: no tile of ({m} x {k}) @ ({k} x {n}) fits the "
+                            f"buffers (a {region.size_bytes} B slot of {region.buffer_name})")
+    while groups % g_per:
+        g_per -= 1
+    return {"m": m, "n": n, "k": k, "groups": groups, "g_per": g_per, **tiles}
+
+
+def _fit(op: Op, plan, m: int, n: int, k: int, g: int):
+    pim = op.attr("opcode") == "PIM_GEMV"
+    attention = op.kind != OpKind.MATMUL
+    wbits = (op.kv.bits if op.kv is not None else 16) if attention else op.weight.bits
+    if op.attr("compute_dtype", "").startswith("int") and attention:
+        wbits = min(wbits, 8)
+    kept = _kept_fraction(op)
+    abits = 8 if op.attr("compute_dtype") == "int8" else op.inputs[0].bits
+    wslot = plan.slot_bytes("kv" if attention else "weight") // g
+    aslot, oslot = plan.slot_bytes("activation") // g, plan.slot_bytes("output") // g
+    step = op.attr("heads") // op.attr("kv_heads") if attention else 1  # whole query tokens
+    if pim:
+        tk, tn = min(k, MAX_DIM), min(n, MAX_DIM)
+    else:
+        tk = k if k <= MAX_DIM and _bytes(k * min(n, ALIGN) * kept, wbits) <= wslot \
+            else min(k, _align(wslot * 8 // max(1, int(ALIGN * wbits * kept))))
+        tn = min(n, MAX_DIM, _align(int(wslot * 8 // max(1, tk * wbits * kept))))
+    while True:
+        tm = min(m, MAX_DIM, aslot * 8 // max(1, tk * abits), oslot * 8 // (tn * ACC_BITS))
+        tm = tm // step * step if tm < m else tm
+        if tm >= 1 or tn <= ALIGN:
+            break
+        tn = _align(tn // 2)
+    if tm < 1 or (not pim and _bytes(tk * tn * kept, wbits) > wslot):
+        return None
+    return {"tm": tm, "tn": tn, "tk": tk}
+
+
+def _kept_fraction(op: Op) -> float:
+    sparsity = op.attr("sparsity")
+    return sparsity[0] / sparsity[1] if sparsity else 1.0
+
+
+def _align(value: int) -> int:
+    return max(ALIGN, value // ALIGN * ALIGN)
+
+
+def _bytes(elements: float, bits: int) -> int:
+    return -(-int(elements * bits) // 8)
