@@ -59,14 +59,14 @@ class Format:
     fields: tuple[BitField, ...]
     doc: str = ""
     word_bits: int = WORD_BITS
+    # derived in __post_init__: operand_fields (all but opcode and reserved bits, in order)
+    # and operand_index (field name -> position in operand_fields)
 
     def __post_init__(self) -> None:
         check_coverage(self.name, self.fields, self.word_bits)
-
-    @property
-    def operand_fields(self) -> tuple[BitField, ...]:
-        """Fields an instruction carries (everything but the opcode and reserved bits)."""
-        return tuple(f for f in self.fields if f.kind not in (RESERVED, OPCODE))
+        operands = tuple(f for f in self.fields if f.kind not in (RESERVED, OPCODE))
+        object.__setattr__(self, "operand_fields", operands)
+        object.__setattr__(self, "operand_index", {f.name: i for i, f in enumerate(operands)})
 
     def field(self, name: str) -> BitField:
         for f in self.fields:

@@ -54,6 +54,7 @@ MATRIX = _format(
     ("accumulate", 1, UINT, "1 = add into the existing output instead of overwriting"),
     ("count", 16, UINT, "loop count: weight tiles processed back to back (>= 1)"),
     ("act_step", 1, UINT, "1 = the activation advances one m x k tile per iteration too"),
+    ("wgt_transposed", 1, UINT, "1 = each weight tile is stored n x k row-major (a K cache)"),
 )
 
 VECTOR = _format(

@@ -25,7 +25,7 @@ class Instruction:
             raise IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
         object.__setattr__(self, "opcode", op)
         object.__setattr__(self, "_values", tuple(values))
-        for q in self["wait"] | self["release"]:
+        for q in values[0] | values[1]:  # wait, release: the first two operand fields
             if q == spec.queue:
                 raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
                                f"tokens with its own queue")
@@ -48,10 +48,7 @@ class Instruction:
         return dict(zip(names, self._values))
 
     def __getitem__(self, name: str):
-        for f, v in zip(self.spec.format.operand_fields, self._values):
-            if f.name == name:
-                return v
-        raise KeyError(name)
+        return self._values[OPCODES[self.opcode].format.operand_index[name]]
 
     def replace(self, **changes) -> Instruction:
         return Instruction(self.opcode, **{**self.fields, **changes})
@@ -78,6 +75,8 @@ def _opcode(opcode) -> Opcode:
 
 
 def _coerce(op: Opcode, f: BitField, value):
+    if type(value) is int and f.enum is None and f.kind != QUEUES and 0 <= value <= f.max_value:
+        return value  # the common case, checked first
     if f.kind == QUEUES:
         return _queues(op, f, value)
     if f.enum is not None:

@@ -26,6 +26,7 @@ class Opcode(IntEnum):
     SILU = 0x2A
     REQUANT = 0x2B
     VCOPY = 0x2C
+    RELU = 0x2D
     NOP = 0x30
     SYNC = 0x31
     HALT = 0x3F
@@ -62,9 +63,11 @@ OPCODES: dict[Opcode, OpSpec] = {
     Opcode.SOFTMAX: OpSpec(Queue.VEC, VECTOR, *_UNARY, "row-wise softmax, scaled by imm >> shift"),
     Opcode.LAYERNORM: OpSpec(Queue.VEC, VECTOR, *_BINARY, "row-wise layer norm; src1 = gamma/beta"),
     Opcode.RMSNORM: OpSpec(Queue.VEC, VECTOR, *_BINARY, "row-wise RMS norm; src1 = gamma"),
-    Opcode.ROPE: OpSpec(Queue.VEC, VECTOR, *_BINARY, "rotary embedding; src1 = cos/sin table"),
+    Opcode.ROPE: OpSpec(Queue.VEC, VECTOR, *_UNARY,
+                        "rotary embedding; angles from positions imm + row, rotating `shift` dims"),
     Opcode.GELU: OpSpec(Queue.VEC, VECTOR, *_UNARY, "elementwise GELU"),
     Opcode.SILU: OpSpec(Queue.VEC, VECTOR, *_UNARY, "elementwise SiLU"),
+    Opcode.RELU: OpSpec(Queue.VEC, VECTOR, *_UNARY, "elementwise ReLU"),
     Opcode.REQUANT: OpSpec(Queue.VEC, VECTOR, *_UNARY,
                            "requantize: round(x * imm / 2**shift), saturate to dtype_out"),
     Opcode.VCOPY: OpSpec(Queue.VEC, VECTOR, *_UNARY, "copy / convert dtype"),

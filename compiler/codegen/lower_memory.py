@@ -18,18 +18,23 @@ def lower_embedding(cx, op) -> None:
 
 
 def lower_kv_write(cx, op) -> None:
-    """Append this step's K and V rows of every sequence to the head-major cache."""
+    """Append this step's K and V rows of every sequence to the head-major cache, in chunks of
+    tokens that fit an activation slot when the source was spilled."""
     cx.begin_tensor(op.name)
     w = cx.graph.workload
-    q_len, heads = w.step_tokens, op.attr("kv_heads")
-    row = op.attr("row_bytes")
+    q_len, heads, row = w.step_tokens, op.attr("kv_heads"), op.attr("row_bytes")
     for src, base in zip(cx.graph.sources(op.name), (op.attr("k_addr"), op.attr("v_addr"))):
+        width = cx.row_bytes(src)
+        chunk = q_len if cx.home(src)[0] == "onchip" else \
+            max(1, min(q_len, cx.plan.slot_bytes("activation") // width))
         for b in range(w.batch):
-            buf, addr, deps, done = cx.read(src, b * q_len, q_len)
-            rec = cx.em.emit("ST", "STORE", deps=deps, buf=buf, dtype=op.output.dtype,
-                             sram_addr=addr, rows=heads, row_bytes=q_len * row,
-                             sram_stride_bytes=row,
-                             dram_addr=base + (b * heads * op.attr("max_len") + w.step_context)
-                             * row, dram_stride_bytes=op.attr("max_len") * row)
-            done([rec])
-            cx.writers[op.name].append(rec)
+            for t0 in range(0, q_len, chunk):
+                tc = min(chunk, q_len - t0)
+                buf, addr, deps, done = cx.read(src, b * q_len + t0, tc)
+                position = b * heads * op.attr("max_len") + w.step_context + t0
+                rec = cx.em.emit("ST", "STORE", deps=deps, buf=buf, dtype=op.output.dtype,
+                                 sram_addr=addr, rows=heads, row_bytes=tc * row,
+                                 sram_stride_bytes=row, dram_addr=base + position * row,
+                                 dram_stride_bytes=op.attr("max_len") * row)
+                done([rec])
+                cx.writers[op.name].append(rec)

@@ -13,9 +13,6 @@ WORKLOAD_FLAGS = ("--phase", "--batch", "--seq", "--context", "--gen", "--quant"
 
 # command -> (help, the issue that delivers it, takes a workload, extra positional/flags)
 PENDING = {
-    "models": ("list the built-in model zoo", "compiler", False),
-    "inspect": ("parameters, FLOPs and bytes per token, KV cache per token", "compiler", False),
-    "compile": ("compile a model to a target's ISA program", "compiler", True),
     "simulate": ("simulate a model or .hwx on a target", "simulator", True),
     "roofline": ("analytical roofline bound of a model on a target", "simulator", True),
     "sweep": ("sweep target fields, locally or on Dask", "sweeps", False),
