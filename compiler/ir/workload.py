@@ -18,7 +18,7 @@ class Workload:
     seq: int = 128
     context: int = 128
     gen: int = 128
-    quant: str = "fp16"
+    quant: str = "auto"          # auto: the target family's default (compiler.quant_defaults)
     kv_bits: int = 16
     sparsity: str | None = None   # "2:4", "block"
     layers: int | None = None     # build only the first N decoder layers
