@@ -12,19 +12,25 @@ from isa.opcodes import OPCODES, Opcode, OpSpec
 class Instruction:
     """Immutable. Fields not given are zero (queues: empty). Values are range-checked."""
 
-    __slots__ = ("opcode", "_values")
+    __slots__ = ("opcode", "_values", "_fields")
 
     def __init__(self, opcode: Opcode | str, **fields) -> None:
-        op = _opcode(opcode)
+        op = opcode if type(opcode) is Opcode else _opcode(opcode)
         spec = OPCODES[op]
         values = []
-        for f in spec.format.operand_fields:
-            values.append(_coerce(op, f, fields.pop(f.name, 0)))
+        take = fields.pop
+        for f, plain, limit in _PLANS[op]:
+            value = take(f.name, 0)
+            if plain and type(value) is int and 0 <= value <= limit:
+                values.append(value)  # the common case, checked first
+            else:
+                values.append(_coerce(op, f, value))
         if fields:
             known = ", ".join(f.name for f in spec.format.operand_fields)
             raise IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
         object.__setattr__(self, "opcode", op)
         object.__setattr__(self, "_values", tuple(values))
+        object.__setattr__(self, "_fields", None)
         for q in values[0] | values[1]:  # wait, release: the first two operand fields
             if q == spec.queue:
                 raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
@@ -43,9 +49,11 @@ class Instruction:
 
     @property
     def fields(self) -> dict:
-        """Field name -> value, in table order."""
-        names = (f.name for f in self.spec.format.operand_fields)
-        return dict(zip(names, self._values))
+        """Field name -> value, in table order (a fresh dict each call)."""
+        if self._fields is None:
+            names = OPCODES[self.opcode].format.operand_index
+            object.__setattr__(self, "_fields", dict(zip(names, self._values)))
+        return dict(self._fields)
 
     def __getitem__(self, name: str):
         return self._values[OPCODES[self.opcode].format.operand_index[name]]
@@ -75,14 +83,12 @@ def _opcode(opcode) -> Opcode:
 
 
 def _coerce(op: Opcode, f: BitField, value):
-    if type(value) is int and f.enum is None and f.kind != QUEUES and 0 <= value <= f.max_value:
-        return value  # the common case, checked first
     if f.kind == QUEUES:
         return _queues(op, f, value)
     if f.enum is not None:
         try:
             if isinstance(value, str):
-                return f.enum[value.upper()]
+                return _ENUM_NAMES[f.enum][value]
             return f.enum(value)
         except (KeyError, ValueError):
             names = ", ".join(e.name.lower() for e in f.enum)
@@ -96,7 +102,34 @@ def _coerce(op: Opcode, f: BitField, value):
     return value
 
 
+_QUEUE_SETS: dict = {}
+
+
+class _EnumNames(dict):
+    """enum -> {name in any case -> member}, filled on first use."""
+
+    def __missing__(self, enum):
+        table = {}
+        for member in enum:
+            table[member.name] = table[member.name.lower()] = member
+        self[enum] = table
+        return table
+
+
+_ENUM_NAMES = _EnumNames()
+
+
 def _queues(op: Opcode, f: BitField, value) -> frozenset:
+    key = tuple(value) if isinstance(value, (list, tuple)) else None
+    if key is not None and all(type(k) is str for k in key):
+        cached = _QUEUE_SETS.get(key)
+        if cached is None:
+            cached = _QUEUE_SETS[key] = _parse_queues(op, f, key)
+        return cached
+    return _parse_queues(op, f, value)
+
+
+def _parse_queues(op: Opcode, f: BitField, value) -> frozenset:
     if isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value <= f.max_value:
             raise IsaError(f"{op.name}: field {f.name} mask {value} does not fit in {f.width} bits")
@@ -115,3 +148,8 @@ def _queues(op: Opcode, f: BitField, value) -> frozenset:
 def queue_mask(queues: frozenset) -> int:
     """frozenset of Queue -> bit mask (bit i = Queue i)."""
     return sum(1 << q for q in queues)
+
+
+# per opcode: (field, is a plain integer field, its largest value), in table order
+_PLANS = {op: tuple((f, f.enum is None and f.kind != QUEUES, f.max_value)
+                    for f in spec.format.operand_fields) for op, spec in OPCODES.items()}

@@ -8,7 +8,7 @@ spilled tensor goes through an output slot and a STORE.
 from __future__ import annotations
 
 from compiler.buffer_plan import plan_buffers
-from compiler.codegen.emitter import Emitter, Rec
+from compiler.codegen.emitter import Emitter, Frontier
 from compiler.codegen.slots import ResidentHazards, Slots
 from compiler.ir.graph import Graph
 from compiler.ir.tensor import TensorSpec
@@ -25,8 +25,8 @@ class Lowering:
             key = (regions[0].buffer_id, regions[0].offset)
             self.slots[role] = by_region.setdefault(key, Slots(regions))
         self.hazards = ResidentHazards()
-        self.writers: dict[str, list[Rec]] = {}
-        self.readers: dict[str, list] = {}
+        self.writers: dict[str, Frontier] = {}
+        self.readers: dict[str, Frontier] = {}
 
     # ---- where a tensor lives -------------------------------------------------------------
     def spec(self, name: str) -> TensorSpec:
@@ -42,9 +42,9 @@ class Lowering:
     def begin_tensor(self, name: str) -> list:
         """Call once before the first write of `name`; returns WAR dependencies."""
         home = self.home(name)
-        self.writers[name] = []
+        self.writers[name] = Frontier()
         if home is None or home[0] != "onchip":  # off chip, or the KV cache itself
-            self.readers[name] = []
+            self.readers[name] = Frontier()
             return []
         deps, readers = self.hazards.place(home[1], home[2], self.spec(name).nbytes)
         self.readers[name] = readers
@@ -56,10 +56,10 @@ class Lowering:
         [col0, col0+cols) of each row. Call finish(...) with the records that read it."""
         home, width = self.home(name), self.row_bytes(name)
         cols = width - col0 if cols is None else cols
-        writers = self.writers.get(name, [])
+        writers = list(self.writers.get(name, ()))
         if home[0] == "onchip":
             readers = self.readers[name]
-            return home[1], home[2] + row0 * width + col0, list(writers), readers.extend
+            return home[1], home[2] + row0 * width + col0, writers, readers.extend
         index, region, prev = self.slots["activation"].acquire()
         ld = self.em.emit("LD", "LOAD", deps=[*writers, *prev], buf=region.buffer_id,
                           dtype=self.spec(name).dtype, sram_addr=region.offset,

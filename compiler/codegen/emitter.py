@@ -24,6 +24,29 @@ class Rec:
     release: set = field(default_factory=set)
 
 
+class Frontier:
+    """The latest record per queue of a set of records. Queues run in order, so depending on
+    the frontier is depending on the whole set, at the cost of at most one record per queue."""
+
+    __slots__ = ("latest",)
+
+    def __init__(self) -> None:
+        self.latest: dict[str, Rec] = {}
+
+    def append(self, rec: Rec | None) -> None:
+        if rec is not None:
+            current = self.latest.get(rec.queue)
+            if current is None or rec.position > current.position:
+                self.latest[rec.queue] = rec
+
+    def extend(self, recs) -> None:
+        for rec in recs:
+            self.append(rec)
+
+    def __iter__(self):
+        return iter(list(self.latest.values()))
+
+
 class Emitter:
     def __init__(self) -> None:
         self.records: list[Rec] = []

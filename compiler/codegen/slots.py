@@ -1,24 +1,26 @@
 """Ping-pong slots and on-chip hazards: who must finish before a region is overwritten."""
 from __future__ import annotations
 
+from compiler.codegen.emitter import Frontier
+
 
 class Slots:
     """Two halves of a role's share; each remembers the records that last read it."""
 
     def __init__(self, regions) -> None:
         self.regions = regions
-        self.readers: list[list] = [[], []]
+        self.readers = [Frontier(), Frontier()]
         self.turn = 0
 
     def acquire(self):
         """-> (index, region, records that must finish before the slot is rewritten)."""
         index = self.turn
         self.turn ^= 1
-        previous, self.readers[index] = self.readers[index], []
+        previous, self.readers[index] = list(self.readers[index]), Frontier()
         return index, self.regions[index], previous
 
     def read_by(self, index: int, *records) -> None:
-        self.readers[index].extend(r for r in records if r is not None)
+        self.readers[index].extend(records)
 
 
 class ResidentHazards:
@@ -36,7 +38,7 @@ class ResidentHazards:
                 deps.extend(span[3])
             else:
                 keep.append(span)
-        readers: list = []
+        readers = Frontier()
         keep.append((buffer_id, start, end, readers))
         self.spans = keep
         return deps, readers

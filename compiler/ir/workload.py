@@ -22,6 +22,7 @@ class Workload:
     kv_bits: int = 16
     sparsity: str | None = None   # "2:4", "block"
     layers: int | None = None     # build only the first N decoder layers
+    kv_capacity: int | None = None  # cache positions laid out per sequence (default: as needed)
 
     def __post_init__(self) -> None:
         if self.phase not in PHASES:

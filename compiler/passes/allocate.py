@@ -54,7 +54,7 @@ def _stored_bytes(op) -> int:
 
 def _kv_regions(op, graph: Graph, dram) -> dict:
     w = graph.workload
-    total = w.step_context + w.step_tokens
+    total = max(w.step_context + w.step_tokens, w.kv_capacity or 0)
     row = op.attr("head_dim") * op.output.bits // 8
     per_region = w.batch * op.attr("kv_heads") * total * row
     k_addr = dram.take(per_region)

@@ -6,6 +6,7 @@ from compiler.analysis import inspect_model
 from compiler.errors import CompilerError
 from compiler.frontend import load_model, zoo_entry, zoo_names
 from compiler.ir.workload import Workload
+from compiler.length_adaptive import length_adaptive_report
 from compiler.pipeline import compile_model
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
 from hwsim.cli.workload_args import add_workload_args, workload_from_args
@@ -32,6 +33,9 @@ def register(commands) -> None:
     comp.add_argument("-o", "--output", required=True, help="the .hwx file to write")
     comp.add_argument("--asm", help="also write the assembly text here")
     comp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    comp.add_argument("--length-adaptive", type=int, metavar="MAX_LEN", dest="length_adaptive",
+                      help="also report decode programs per length bucket vs per length up to "
+                           "MAX_LEN (instruction storage and compile time)")
     add_workload_args(comp)
     add_target_overrides(comp)
     comp.set_defaults(run=run_compile)
@@ -91,6 +95,9 @@ def run_compile(args) -> int:
                len(program) * isa.WORD_BYTES, "compile_seconds": round(compiled.seconds, 3),
                "dram_bytes": compiled.graph.meta["dram_bytes"],
                "quant": compiled.graph.workload.quant}
+    if args.length_adaptive:
+        summary["length_adaptive"] = _length_adaptive(model, compiled.graph.workload, target,
+                                                      args.length_adaptive)
     if args.json:
         emit(dumps_json(summary))
         return 0
@@ -98,7 +105,21 @@ def run_compile(args) -> int:
     emit(f"{args.output}: {len(program):,} instructions ({counts}), "
          f"{si(summary['instruction_bytes'], 'B')} of code, off-chip {si(summary['dram_bytes'], 'B')}"
          f" ({summary['quant']}); compiled in {compiled.seconds:.2f} s\n")
+    la = summary.get("length_adaptive")
+    if la:
+        emit(f"length-adaptive decode up to {la['max_len']} tokens: {la['adaptive_programs']} "
+             f"bucket programs of {la['bucket_tokens']} tokens, {si(la['adaptive_instruction_bytes'], 'B')}"
+             f" of instructions vs {si(la['naive_instruction_bytes'], 'B')} for one program per "
+             f"length ({la['storage_reduction']:.0f}x less); compile time "
+             f"{la['compile_time_reduction']:.0f}x less\n")
     return 0
+
+
+def _length_adaptive(model, workload, target, max_len: int) -> dict:
+    if max_len < 1:
+        raise CompilerError(f"--length-adaptive must be >= 1, not {max_len}")
+    bucket = getattr(getattr(target, "mechanisms", None), "decode_bucket_tokens", 16)
+    return length_adaptive_report(model, workload, target, max_len, bucket).to_json()
 
 
 __all__ = ["register", "CompilerError"]
