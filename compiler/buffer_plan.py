@@ -30,6 +30,21 @@ class BufferPlan:
         return self.slots[role][0].size_bytes
 
 
+def buffer_use(target, resident_peak_bytes: int) -> dict:
+    """Per buffer: its size, the bytes the plan uses (slots + resident peak), the roles."""
+    plan = plan_buffers(target)
+    used = {name: 0 for name in target.buffers}
+    seen = set()
+    for pair in plan.slots.values():
+        for region in pair:
+            if (region.buffer_id, region.offset) not in seen:
+                seen.add((region.buffer_id, region.offset))
+                used[region.buffer_name] += region.size_bytes
+    used[plan.resident.buffer_name] += resident_peak_bytes
+    return {name: {"size_bytes": buf.size_bytes, "used_bytes": used[name],
+                   "holds": list(buf.holds)} for name, buf in target.buffers.items()}
+
+
 def plan_buffers(target) -> BufferPlan:
     names = list(target.buffers)
     shares: dict[str, Region] = {}

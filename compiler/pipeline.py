@@ -7,6 +7,7 @@
     partition  queue, unit and opcode per op by hardware affinity
     tile       double-buffered tiles that fit the target's buffers
     allocate   off-chip layout; which activations stay on chip; refuse what does not fit
+    schedule   the order ops are emitted in (ASAP levels, program order within a level)
     codegen    instructions with dependency tokens -> isa.Program, checked by isa.verify
 """
 from __future__ import annotations
@@ -21,10 +22,10 @@ from compiler.ir.builder import build_graph
 from compiler.ir.graph import Graph
 from compiler.ir.workload import Workload
 from compiler.model import ModelSpec
-from compiler.passes import allocate, fuse, partition, quantize, sparsify, tile
+from compiler.passes import allocate, fuse, partition, quantize, schedule, sparsify, tile
 from compiler.quant_defaults import DEFAULT_QUANT
 
-PASSES = (quantize, sparsify, fuse, partition, tile, allocate)
+PASSES = (quantize, sparsify, fuse, partition, tile, allocate, schedule)
 
 
 @dataclass(frozen=True)

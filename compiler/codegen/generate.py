@@ -7,6 +7,7 @@ from compiler.codegen.lower_memory import lower_embedding, lower_kv_write
 from compiler.codegen.lower_vector import lower_vector
 from compiler.ir.graph import Graph
 from compiler.ir.ops import OpKind
+from compiler.passes.schedule import scheduled
 from isa import Program
 
 LOWER = {OpKind.EMBEDDING: lower_embedding, OpKind.KV_WRITE: lower_kv_write,
@@ -18,9 +19,7 @@ def generate(graph: Graph, target) -> Program:
     """A partitioned, tiled, allocated graph -> a Program (not yet verified)."""
     cx = Lowering(graph, target)
     ops_meta = []
-    for op in graph.ops():
-        if op.attr("fused_into"):
-            continue
+    for op in scheduled(graph):
         start = {q: len(recs) for q, recs in cx.em.by_queue.items()}
         LOWER.get(op.kind, lower_vector)(cx, op)
         ops_meta.append({"name": op.name, "kind": op.kind.value, "layer": op.layer,

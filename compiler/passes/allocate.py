@@ -35,6 +35,7 @@ def run(graph: Graph, target) -> Graph:
     kv_bytes = dram.top - weight_bytes
     _propagate_kv(graph, attrs)
     _place_activations(graph, target, attrs, dram)
+    resident_peak = attrs.pop("__peak__")
     capacity = target.memories[target.main_memory].capacity_bytes
     if dram.top > capacity:
         raise CompilerError(
@@ -43,7 +44,8 @@ def run(graph: Graph, target) -> Graph:
             f"{kv_bytes / 1e9:.2f} GB, activations {(dram.top - weight_bytes - kv_bytes) / 1e9:.2f}"
             f" GB) but {target.main_memory} holds {capacity / 1e9:.2f} GB")
     out = graph.with_ops({name: graph.op(name).with_attrs(**a) for name, a in attrs.items()})
-    return out.with_meta(dram_bytes=dram.top, weight_bytes=weight_bytes, kv_bytes=kv_bytes)
+    return out.with_meta(dram_bytes=dram.top, weight_bytes=weight_bytes, kv_bytes=kv_bytes,
+                         resident_peak_bytes=resident_peak)
 
 
 def _stored_bytes(op) -> int:
@@ -82,8 +84,10 @@ def _place_activations(graph: Graph, target, attrs, dram) -> None:
     last_use = {op.name: max((index[s] for s in graph.nx.successors(op.name)), default=index[op.name])
                 for op in ops}
     live: list[tuple[int, int, str]] = []  # (offset, size, name)
+    peak = 0
     for i, op in enumerate(ops):
         live = [x for x in live if last_use[x[2]] >= i]
+        peak = max(peak, max((o + s for o, s, _ in live), default=0))
         if op.kind == OpKind.KV_WRITE:
             continue
         size = -(-op.output.nbytes // 64) * 64
@@ -95,6 +99,8 @@ def _place_activations(graph: Graph, target, attrs, dram) -> None:
             live.append((offset, size, op.name))
             live.sort()
             attrs[op.name]["home"] = ("onchip", region.buffer_id, region.offset + offset)
+            peak = max(peak, offset + size)
+    attrs["__peak__"] = peak
 
 
 def _first_fit(live, size: int, capacity: int):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import isa
 from compiler.analysis import inspect_model
+from compiler.buffer_plan import buffer_use
 from compiler.errors import CompilerError
 from compiler.frontend import load_model, zoo_entry, zoo_names
 from compiler.ir.workload import Workload
@@ -94,7 +95,8 @@ def run_compile(args) -> int:
                "instructions": program.counts_per_queue(), "instruction_bytes":
                len(program) * isa.WORD_BYTES, "compile_seconds": round(compiled.seconds, 3),
                "dram_bytes": compiled.graph.meta["dram_bytes"],
-               "quant": compiled.graph.workload.quant}
+               "quant": compiled.graph.workload.quant,
+               "buffers": buffer_use(target, compiled.graph.meta["resident_peak_bytes"])}
     if args.length_adaptive:
         summary["length_adaptive"] = _length_adaptive(model, compiled.graph.workload, target,
                                                       args.length_adaptive)
@@ -105,6 +107,9 @@ def run_compile(args) -> int:
     emit(f"{args.output}: {len(program):,} instructions ({counts}), "
          f"{si(summary['instruction_bytes'], 'B')} of code, off-chip {si(summary['dram_bytes'], 'B')}"
          f" ({summary['quant']}); compiled in {compiled.seconds:.2f} s\n")
+    emit("buffers: " + ", ".join(f"{name} {si(b['used_bytes'], 'B')} of {si(b['size_bytes'], 'B')}"
+                                 for name, b in summary["buffers"].items() if b["used_bytes"])
+         + "\n")
     la = summary.get("length_adaptive")
     if la:
         emit(f"length-adaptive decode up to {la['max_len']} tokens: {la['adaptive_programs']} "

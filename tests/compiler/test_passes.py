@@ -109,4 +109,17 @@ def test_tile_annotates_every_matrix_and_vector_op():
 def test_pipeline_lists_the_passes_in_order():
     from compiler.pipeline import PASSES
     assert [p.__name__.rsplit(".", 1)[1] for p in PASSES] == \
-        ["quantize", "sparsify", "fuse", "partition", "tile", "allocate"]
+        ["quantize", "sparsify", "fuse", "partition", "tile", "allocate", "schedule"]
+
+
+def test_schedule_is_a_topological_order_by_level():
+    from compiler.passes import schedule
+    g, t = graph_for("llama2-7b", "a100", phase="decode")
+    s = schedule.run(g, t)
+    position = {op.name: op.attr("schedule_index") for op in s.ops()}
+    assert sorted(position.values()) == list(range(len(g)))
+    for op in s.ops():
+        assert all(position[src] < position[op.name] for src in s.sources(op.name))
+    # q, k and v projections read the same norm: they are scheduled back to back
+    assert {position["L0.q_proj"], position["L0.k_proj"], position["L0.v_proj"]} == \
+        {position["L0.attn_norm"] + i for i in (1, 2, 3)}
