@@ -8,7 +8,8 @@ Symmetric quantization, `bits`-bit signed integers (int8 containers for bits <= 
     qmax(bits)                 = 2**(bits-1) - 1            (127 for int8, 7 for int4)
     saturate(v, bits)          = min(max(v, -2**(bits-1)), 2**(bits-1) - 1)
     round_half_away(v)         = sign(v) * floor(|v| + 1/2)   (2.5 -> 3, -2.5 -> -3)
-    scale_for(maxabs, bits)    = float32(maxabs / qmax(bits)), or 1.0 when maxabs == 0
+    scale_for(maxabs, bits)    = max(float32(maxabs / qmax(bits)), float32 tiny),
+                                 or 1.0 when maxabs == 0
     quantize(x, s, bits)       = saturate(round_half_away(float64(x) / float64(s)), bits)
     dequantize(q, s)           = float32(q) * float32(s)      (one float32 multiply)
 
@@ -65,9 +66,11 @@ def div_round_half_away(num, den) -> np.ndarray:
 
 def scale_for(maxabs, bits: int) -> np.ndarray:
     """Symmetric scale float32(maxabs / qmax(bits)); 1.0 where maxabs is 0 (an all-zero
-    tensor quantizes to zeros under any scale)."""
+    tensor quantizes to zeros under any scale); never below float32's smallest normal, so a
+    subnormal maximum cannot round the scale to zero."""
     m = np.asarray(maxabs, dtype=np.float64)
-    return np.where(m > 0, m / qmax(bits), 1.0).astype(np.float32)
+    scale = np.where(m > 0, m / qmax(bits), 1.0).astype(np.float32)
+    return np.maximum(scale, np.finfo(np.float32).tiny)
 
 
 def quantize(x, scale, bits: int = 8) -> np.ndarray:
