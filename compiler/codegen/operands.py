@@ -20,13 +20,14 @@ def act_window(cx, op, t, b, g0, m0, tm, k0, tk):
     hpg = op.attr("heads") // op.attr("kv_heads")
     q_len, heads = op.attr("q_len"), op.attr("heads")
     tq0, tq = m0 // hpg, max(1, tm // hpg)
-    if op.kind == OpKind.ATTN_SCORE:  # q: (tokens, heads x head_dim)
-        col0 = int(g0 * hpg * op.attr("head_dim") * ebytes)
-        cols = int(t["g_per"] * hpg * op.attr("head_dim") * ebytes)
+    if op.kind == OpKind.ATTN_SCORE:  # q: (tokens, heads x head_dim); the tile's tk dims
+        col0 = int((g0 * hpg * op.attr("head_dim") + k0) * ebytes)
+        cols = int(t["g_per"] * hpg * tk * ebytes)
         return b * q_len + tq0, tq, col0, min(cols, width - col0)
-    # context: probabilities (tokens x heads, kv length)
+    # context: probabilities (tokens x heads, kv length): g_per groups of tq x hpg rows
     row0 = (b * q_len + tq0) * heads + g0 * hpg
-    return row0, min(tm, spec.shape[0] - row0), int(k0 * ebytes), int(tk * ebytes)
+    return row0, min(tq * hpg * t["g_per"], spec.shape[0] - row0), int(k0 * ebytes), \
+        int(tk * ebytes)
 
 
 def out_window(cx, op, t, b, g0, m0, tm, n0, tn):
@@ -46,9 +47,11 @@ def out_window(cx, op, t, b, g0, m0, tm, n0, tn):
     tq0, tq = m0 // hpg, max(1, tm // hpg)
     if op.kind == OpKind.ATTN_SCORE:  # scores: (tokens x heads, kv length)
         row0 = (b * q_len + tq0) * heads + g0 * hpg
-        return row0, min(tm, spec.shape[0] - row0), int(n0 * ebytes), int(tn * ebytes)
-    col0 = int(g0 * hpg * op.attr("head_dim") * ebytes)
-    cols = int(t["g_per"] * hpg * op.attr("head_dim") * ebytes)
+        return row0, min(tq * hpg * t["g_per"], spec.shape[0] - row0), int(n0 * ebytes), \
+            int(tn * ebytes)
+    # context output (tokens, heads x head_dim): the tile's tn columns of g_per groups
+    col0 = int((g0 * hpg * op.attr("head_dim") + n0) * ebytes)
+    cols = int(t["g_per"] * hpg * tn * ebytes)
     return b * q_len + tq0, tq, col0, min(cols, width - col0)
 
 

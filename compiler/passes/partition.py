@@ -59,8 +59,12 @@ def _place_matrix(op: Op, target, dtype: str) -> Op:
             if unit.kind != "pim" and target.peak_macs_per_s(name, dtype) > 0:
                 return op.with_attrs(queue=queue, unit=index, compute_dtype=dtype,
                                      opcode="GEMV" if queue == "MV" else "MATMUL")
+    supported = sorted({d for name, u in target.units.items() if u.kind != "pim"
+                        for d in ("int8", "fp16", "bf16", "fp32")
+                        if target.peak_macs_per_s(name, d) > 0})
     raise CompilerError(f"target {target.name} has no unit computing {dtype} matrix products "
-                        f"({op.name}); try another --quant (e.g. w8a8 or w4a8)")
+                        f"({op.name}); its matrix units compute {', '.join(supported)}: pick a "
+                        "--quant that runs on them (fp16 for fp16, w8a8 or w4a8 for int8)")
 
 
 def _pim_on(target) -> bool:

@@ -106,15 +106,23 @@ def _quantize_op(op: Op, scheme: str, kv_dtype: str | None, fraction: float | No
     return new
 
 
+def _to_fp16(op: Op) -> Op:
+    def cast(spec):
+        if spec is None or spec.dtype not in ("bf16", "fp32"):
+            return spec
+        return spec.with_dtype("fp16")
+    return replace(op, inputs=tuple(cast(s) for s in op.inputs), output=cast(op.output),
+                   weight=cast(op.weight), kv=cast(op.kv))
+
+
 def run(graph: Graph, target=None) -> Graph:
     """A new graph with the dtypes and quant attrs of graph.workload.quant (see module doc).
     target: a targets.Target or None; only its outlier-extraction mechanism is read."""
     scheme = scheme_of(graph)
     kv_bits = kv_bits_for(graph)
     kv_dtype = f"int{kv_bits}" if kv_bits else None
-    if scheme == "fp16":
-        if kv_dtype is None:
-            return graph.map_ops(lambda op: op)
-        return graph.map_ops(lambda op: _kv_specs(op, kv_dtype))
+    if scheme == "fp16":  # run in fp16: bf16 / fp32 checkpoints are cast
+        return graph.map_ops(lambda op: _kv_specs(_to_fp16(op), kv_dtype) if kv_dtype
+                             else _to_fp16(op))
     fraction = outlier_fraction(target)
     return graph.map_ops(lambda op: _quantize_op(op, scheme, kv_dtype, fraction))

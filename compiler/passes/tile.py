@@ -76,6 +76,34 @@ def tile_matrix(op: Op, plan) -> dict:
 
 
 def _fit(op: Op, plan, m: int, n: int, k: int, g: int):
+    """Among tile shapes that fit, the one with the fewest instructions (weight and activation
+    loads, matrix instructions, output conversions, partial-sum passes); whole K wins ties."""
+    best = None
+    for tk in _k_candidates(op, plan, k, g):
+        tiles = _fit_k(op, plan, m, n, k, g, tk)
+        if tiles is None:
+            continue
+        nt, mt, kt = (-(-n // tiles["tn"]), -(-m // tiles["tm"]), -(-k // tiles["tk"]))
+        weight_loads = nt * (1 if kt == 1 else mt * kt)
+        partial_sums = nt * mt * (kt - 1)  # accumulating across K tiles costs a re-read
+        cost = weight_loads + 2 * nt * mt * kt + nt * mt + partial_sums
+        if best is None or cost < best[0]:
+            best = (cost, tiles)
+    return None if best is None else best[1]
+
+
+def _k_candidates(op: Op, plan, k: int, g: int) -> list[int]:
+    """Whole K first, then halvings down to ALIGN (multiples of ALIGN and of the N:M group)."""
+    out, tk = [min(k, MAX_DIM)], k
+    while tk > ALIGN:
+        tk = _align(tk // 2)
+        if tk < k and tk not in out:
+            out.append(tk)
+    sparsity = op.attr("sparsity")
+    return [c for c in out if not sparsity or c % sparsity[1] == 0 or c == k]
+
+
+def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int):
     pim = op.attr("opcode") == "PIM_GEMV"
     attention = op.kind != OpKind.MATMUL
     wbits = (op.kv.bits if op.kv is not None else 16) if attention else op.weight.bits
@@ -89,8 +117,8 @@ def _fit(op: Op, plan, m: int, n: int, k: int, g: int):
     if pim:
         tk, tn = min(k, MAX_DIM), min(n, MAX_DIM)
     else:
-        tk = k if k <= MAX_DIM and _bytes(k * min(n, ALIGN) * kept, wbits) <= wslot \
-            else min(k, _align(wslot * 8 // max(1, int(ALIGN * wbits * kept))))
+        tk = tk_cap if _bytes(tk_cap * min(n, ALIGN) * kept, wbits) <= wslot \
+            else min(tk_cap, _align(wslot * 8 // max(1, int(ALIGN * wbits * kept))))
         tn = min(n, MAX_DIM, _align(int(wslot * 8 // max(1, tk * wbits * kept))))
     while True:
         tm = min(m, MAX_DIM, aslot * 8 // max(1, tk * abits), oslot * 8 // (tn * ACC_BITS))
