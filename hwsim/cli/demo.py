@@ -1,27 +1,19 @@
-"""`hwsim demo`: the main job on the built-in default.
-
-Until the compiler and simulator land it shows the built-in targets and takes one hand-written
-GEMV tile program for the default target through assemble -> verify -> .hwx -> disassemble.
-"""
+"""`hwsim demo`: the main job on the built-in default: LLaMA2-7B decode on flightllm-u280,
+compiled and simulated, on one screen: tokens/s, J/token, where the time and energy go, and the
+gap to the roofline."""
 from __future__ import annotations
 
-import isa
-from hwsim.cli import target_cmds
-from hwsim.cli.common import emit, load_target
+import time
 
-DEFAULT_TARGET = "flightllm-u280"
+from compiler.frontend import load_model
+from compiler.ir.workload import Workload
+from compiler.pipeline import compile_model
+from hwsim import report
+from hwsim.cli.common import emit, format_table, load_target
+from hwsim.simulate import simulate_program
 
-# One decode-style GEMV tile on FlightLLM's MPE: load 16 int8 activations and a 16 x 128 weight
-# tile, multiply in MV mode, requantize on the SFU, store. Tokens order the queues; LD is in
-# order, so the token released by the second LOAD covers both.
-DEMO_ASM = """\
-.target flightllm-u280
-LOAD buf=1 dtype=int8 sram_addr=0x0 dram_addr=0x0 rows=1 row_bytes=16
-LOAD buf=0 dtype=int8 sram_addr=0x0 dram_addr=0x1000 rows=16 row_bytes=128 release=MV
-GEMV dtype_act=int8 dtype_wgt=int8 dtype_out=int32 m=1 n=128 k=16 act_buf=1 wgt_buf=0 out_buf=2 count=1 wait=LD release=VEC
-REQUANT dtype_in=int32 dtype_out=int8 rows=1 cols=128 src0_buf=2 dst_buf=2 dst_addr=0x200 imm=1 shift=8 count=1 wait=MV release=ST
-STORE buf=2 dtype=int8 sram_addr=0x200 dram_addr=0x2000 rows=1 row_bytes=128 wait=VEC
-"""
+DEFAULT_MODEL, DEFAULT_TARGET = "llama2-7b", "flightllm-u280"
+DEFAULT_WORKLOAD = Workload(phase="decode", batch=1, context=512)
 
 
 def register(commands) -> None:
@@ -29,25 +21,36 @@ def register(commands) -> None:
     parser.set_defaults(run=run)
 
 
-def demo_program() -> isa.Program:
-    target = load_target(DEFAULT_TARGET, ())
-    program = isa.assemble(DEMO_ASM, "demo")
-    program = isa.Program(target.name, target.fingerprint(), program.streams)
-    isa.verify(program, target.isa_resources())
-    return program
-
-
 def run(args) -> int:
-    emit("hwsim: LLM-accelerator compiler and simulator\n\nBuilt-in targets:\n")
-    emit(target_cmds.list_text())
-    program = demo_program()
-    blob = isa.to_bytes(program)
-    again = isa.from_bytes(blob)
-    emit(f"\nA GEMV tile program for {DEFAULT_TARGET}: {len(program)} instructions, "
-         f"{len(blob)} bytes as .hwx, verified (tokens balanced, no deadlock, buffers fit), "
-         f"decoded back {'identical' if again == program else 'DIFFERENT'}:\n")
-    emit(isa.disassemble(again))
-    emit("\nStill to come: model compilation (hwsim compile), cycle-approximate simulation with\n"
-         "energy (hwsim simulate; the demo will then run LLaMA2-7B decode on flightllm-u280),\n"
-         "sweeps, the paper-claims table and RTL co-simulation.\n")
+    start = time.perf_counter()
+    target = load_target(DEFAULT_TARGET, ())
+    compiled = compile_model(load_model(DEFAULT_MODEL), DEFAULT_WORKLOAD, target)
+    result = simulate_program(compiled.program, target, DEFAULT_WORKLOAD.batch)
+    result.update(model=DEFAULT_MODEL, target=DEFAULT_TARGET, phase="decode",
+                  batch=DEFAULT_WORKLOAD.batch)
+    w = compiled.graph.workload
+    emit(f"hwsim demo: {DEFAULT_MODEL} decode (context {w.context}, {w.quant}) on "
+         f"{DEFAULT_TARGET}\n")
+    emit(f"compiled {len(compiled.program):,} instructions in {compiled.seconds:.2f} s\n\n")
+    emit(report.table(result))
+    emit("\nwhere the time goes (ops grouped by kind, busy time on their units):\n")
+    emit(format_table(["op kind", "ops", "busy ms", "share"], _by_kind(result, compiled)))
+    emit(f"\nwall time {time.perf_counter() - start:.2f} s. Next: hwsim simulate MODEL -t "
+         "TARGET --json; hwsim targets; hwsim models\n")
     return 0
+
+
+def _by_kind(result: dict, compiled) -> list[list[str]]:
+    d = result["_detail"]
+    a, busy = d["arrays"], d["end"] - d["start"]
+    kinds = {op["name"]: op["kind"] for op in compiled.program.metadata["ops"]}
+    totals: dict[str, list] = {}
+    for k, name in enumerate(a.op_names):
+        sel = a.op_index == k
+        row = totals.setdefault(kinds[name], [0, 0.0])
+        row[0] += 1
+        row[1] += float(busy[sel].sum())
+    whole = sum(v[1] for v in totals.values()) or 1.0
+    order = sorted(totals.items(), key=lambda kv: -kv[1][1])
+    return [[kind, n, f"{s * 1e3:.3f}", f"{100 * s / whole:.1f} %"] for kind, (n, s) in order]
+

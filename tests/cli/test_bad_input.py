@@ -5,7 +5,7 @@ import pytest
 
 import isa
 import targets
-from hwsim.cli.demo import demo_program
+from tests.cli.sample_program import sample_program
 
 
 def assert_one_line_error(out, *fragments):
@@ -43,7 +43,7 @@ def test_unknown_field_in_file(hwsim, tmp_path):
 
 def _hwx(tmp_path):
     path = tmp_path / "p.hwx"
-    isa.write(path, demo_program())
+    isa.write(path, sample_program())
     return path
 
 
@@ -73,8 +73,10 @@ def test_unknown_command_and_flag(hwsim):
 
 
 def test_not_yet_implemented_commands_say_so(hwsim):
-    assert_one_line_error(hwsim("simulate", "llama2-7b", "-t", "a100"), "not implemented yet",
-                          "simulator issue")
+    assert_one_line_error(hwsim("sweep", "spec.yaml", "-o", "r.csv"), "not implemented yet",
+                          "sweeps issue")
+    assert_one_line_error(hwsim("simulate", "llama2-7b", "-t", "a100", "--check"),
+                          "functional mode", "not implemented yet")
 
 
 @pytest.mark.parametrize("edit, fragment", [
@@ -85,7 +87,7 @@ def test_not_yet_implemented_commands_say_so(hwsim):
     (lambda s: s.replace(".target flightllm-u280", ".target nope"), "unknown target 'nope'"),
 ])
 def test_bad_assembly_leaves_no_output_file(hwsim, tmp_path, edit, fragment):
-    from hwsim.cli.demo import DEMO_ASM
+    from tests.cli.sample_program import SAMPLE_ASM as DEMO_ASM
     src = tmp_path / "p.s"
     src.write_text(edit(DEMO_ASM))
     out = tmp_path / "p.hwx"
@@ -95,7 +97,7 @@ def test_bad_assembly_leaves_no_output_file(hwsim, tmp_path, edit, fragment):
 
 
 def test_failed_write_leaves_the_old_file_alone(hwsim, tmp_path):
-    from hwsim.cli.demo import DEMO_ASM
+    from tests.cli.sample_program import SAMPLE_ASM as DEMO_ASM
     src = tmp_path / "p.s"
     src.write_text(DEMO_ASM.replace("release=MV", ""))
     out = tmp_path / "p.hwx"
@@ -105,7 +107,7 @@ def test_failed_write_leaves_the_old_file_alone(hwsim, tmp_path):
 
 
 def test_output_into_missing_directory(hwsim, tmp_path):
-    from hwsim.cli.demo import DEMO_ASM
+    from tests.cli.sample_program import SAMPLE_ASM as DEMO_ASM
     src = tmp_path / "p.s"
     src.write_text(DEMO_ASM)
     assert_one_line_error(hwsim("asm", str(src), "-o", str(tmp_path / "no" / "p.hwx")))

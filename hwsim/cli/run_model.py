@@ -1,0 +1,86 @@
+"""The API where compiler and simulator meet: compile a model (or read a .hwx) and simulate it,
+including the generate phase (TTFT, and TPOT over the growing KV cache)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import isa
+from compiler.frontend import load_model
+from compiler.ir.workload import Workload
+from compiler.pipeline import compile_model, resolve_workload
+from hwsim.errors import HwsimError
+from hwsim.simulate import simulate_program
+
+TPOT_SAMPLES = 3  # decode steps simulated across the generation (context grows linearly)
+
+
+def step_tokens(workload: Workload) -> int:
+    return workload.batch * (workload.seq if workload.phase == "prefill" else 1)
+
+
+def simulate_model(model_name: str, workload: Workload, target) -> dict:
+    model = load_model(model_name)
+    workload = resolve_workload(workload, target)
+    header = {"model": model.name, "target": target.name, "phase": workload.phase,
+              "batch": workload.batch, "seq": workload.seq, "context": workload.context,
+              "quant": workload.quant, "kv_bits": workload.kv_bits}
+    if workload.phase != "generate":
+        program = compile_model(model, workload, target).program
+        return {**header, **simulate_program(program, target, step_tokens(workload))}
+    return {**header, **_generate(model, workload, target)}
+
+
+def _generate(model, workload: Workload, target) -> dict:
+    """TTFT = the prefill of `seq` tokens; TPOT = mean decode step over contexts seq .. seq +
+    gen - 1, from TPOT_SAMPLES evenly spaced decode simulations (decode time is affine in the
+    context: the weights are fixed, attention grows linearly), trapezoid-averaged."""
+    prefill = simulate_program(compile_model(model, replace(workload, phase="prefill"),
+                                             target).program, target,
+                               workload.batch * workload.seq)
+    points = sorted({workload.seq + round(i * (workload.gen - 1) / max(1, TPOT_SAMPLES - 1))
+                     for i in range(TPOT_SAMPLES)})
+    steps = [simulate_program(compile_model(model, replace(workload, phase="decode",
+                                                           context=c), target).program,
+                              target, workload.batch) for c in points]
+    weights = _trapezoid_weights(points)
+    tpot = sum(w * s["seconds"] for w, s in zip(weights, steps))
+    per_step = {k: sum(w * s["energy_breakdown_j"][k] for w, s in zip(weights, steps))
+                for k in prefill["energy_breakdown_j"]}
+    tokens = workload.batch * workload.gen
+    seconds = prefill["seconds"] + workload.gen * tpot
+    breakdown = {k: prefill["energy_breakdown_j"][k] + workload.gen * v
+                 for k, v in per_step.items()}
+    energy = sum(breakdown.values())
+    last = steps[-1]
+    return {**last, "seconds": seconds, "cycles": int(round(seconds / last["seconds"] *
+                                                              last["cycles"])),
+            "tokens": tokens, "tokens_per_s": tokens / seconds, "energy_j": energy,
+            "joules_per_token": energy / tokens, "tokens_per_joule": tokens / energy,
+            "energy_breakdown_j": breakdown, "ttft_s": prefill["seconds"], "tpot_s": tpot,
+            "roofline_seconds": prefill["roofline_seconds"] + workload.gen * min(
+                s["roofline_seconds"] for s in steps),
+            "decode_contexts": points}
+
+
+def _trapezoid_weights(points: list[int]) -> list[float]:
+    """Weights that average a quantity sampled at `points` over [points[0], points[-1]]."""
+    if len(points) == 1:
+        return [1.0]
+    span = points[-1] - points[0]
+    weights = [0.0] * len(points)
+    for i in range(len(points) - 1):
+        half = (points[i + 1] - points[i]) / (2 * span)
+        weights[i] += half
+        weights[i + 1] += half
+    return weights
+
+
+def simulate_hwx(path: str, target) -> dict:
+    program = isa.read(path)
+    meta = program.metadata.get("workload")
+    if not meta:
+        raise HwsimError(f"{path}: no workload in the program metadata (compile it with hwsim "
+                         "compile)")
+    tokens = meta["batch"] * (meta["seq"] if meta["phase"] == "prefill" else 1)
+    header = {"model": program.metadata.get("model", "?"), "target": target.name, **meta}
+    return {**header, **simulate_program(program, target, tokens)}

@@ -1,0 +1,106 @@
+"""`hwsim simulate MODEL|prog.hwx -t TARGET [workload] [--json] [--trace F] [--csv F]` and
+`hwsim roofline MODEL -t TARGET [workload] [--json] [--plot F]`."""
+from __future__ import annotations
+
+from compiler.frontend import load_model
+from compiler.pipeline import lower
+from hwsim import report
+from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
+from hwsim.cli.run_model import simulate_hwx, simulate_model
+from hwsim.cli.workload_args import add_workload_args, workload_from_args
+from hwsim.errors import HwsimError
+from hwsim.roofline import op_bounds
+from isa import write_atomic
+
+
+def register(commands) -> None:
+    sim = commands.add_parser("simulate", help="simulate a model or a .hwx on a target")
+    sim.add_argument("model", help="zoo name, HF config.json, or a compiled .hwx")
+    sim.add_argument("-t", "--target", required=True)
+    sim.add_argument("--json", action="store_true", help="print one JSON object")
+    sim.add_argument("--trace", help="write a Chrome / Perfetto trace (JSON) here")
+    sim.add_argument("--csv", help="write one CSV row per op here")
+    sim.add_argument("--check", action="store_true",
+                     help="run functional mode and compare with the numpy reference")
+    add_workload_args(sim)
+    add_target_overrides(sim)
+    sim.set_defaults(run=run_simulate)
+
+    roof = commands.add_parser("roofline", help="analytical roofline bound of a model")
+    roof.add_argument("model")
+    roof.add_argument("-t", "--target", required=True)
+    roof.add_argument("--json", action="store_true")
+    roof.add_argument("--plot", help="write a roofline plot (PNG) here")
+    add_workload_args(roof)
+    add_target_overrides(roof)
+    roof.set_defaults(run=run_roofline)
+
+
+def run_simulate(args) -> int:
+    if args.check:
+        raise HwsimError("--check needs functional mode, which is not implemented yet "
+                         "(see README Status)")
+    target = load_target(args.target, args.overrides)
+    if args.model.endswith(".hwx"):
+        result = simulate_hwx(args.model, target)
+    else:
+        result = simulate_model(args.model, workload_from_args(args), target)
+    if args.trace:
+        if "_detail" not in result:
+            raise HwsimError("--trace is not available for --phase generate")
+        write_atomic(args.trace, report.chrome_trace(result).encode("utf-8"))
+    if args.csv:
+        if "_detail" not in result:
+            raise HwsimError("--csv is not available for --phase generate")
+        write_atomic(args.csv, report.per_op_csv(result).encode("utf-8"))
+    emit(report.to_json(result) if args.json else report.table(result))
+    return 0
+
+
+def roofline_report(model_name: str, workload, target) -> dict:
+    """Tier 1: per op, max(FLOPs / peak of the unit it is placed on, bytes / bandwidth)."""
+    graph = lower(load_model(model_name), workload, target)
+    bw = target.memories[target.main_memory].bandwidth_bytes_per_s
+    ops = []
+    for op in graph.ops():
+        unit = _unit_name(op, target)
+        dtype = op.attr("compute_dtype") or op.inputs[0].dtype if op.inputs else "fp16"
+        peak = 2 * (target.peak_macs_per_s(unit, dtype) or max(
+            target.peak_macs_per_s(unit, d) for d in ("int8", "fp16", "fp32", "bf16"))) \
+            if unit else 0.0
+        nbytes = op.weight_bytes_read + (op.kv.nbytes if op.kv is not None else 0)
+        if op.kind.value == "kv_write":
+            nbytes += op.output.nbytes
+        ops.append({"name": op.name, "kind": op.kind.value, "unit": unit, "flops": op.flops,
+                    "bytes": nbytes, "peak_flops_per_s": peak})
+    result = op_bounds(ops, bw)
+    tokens = workload.batch * (workload.seq if workload.phase == "prefill" else 1)
+    return {"model": graph.model.name, "target": target.name, "phase": graph.workload.phase,
+            "batch": workload.batch, "quant": graph.workload.quant, **result,
+            "tokens_per_s": tokens / result["roofline_s"] if result["roofline_s"] else 0.0}
+
+
+def _unit_name(op, target):
+    queue = op.attr("queue")
+    if queue in (None, "LD", "ST"):
+        return None
+    return target.units_for_queue(queue)[op.attr("unit")]
+
+
+def run_roofline(args) -> int:
+    target = load_target(args.target, args.overrides)
+    result = roofline_report(args.model, workload_from_args(args), target)
+    if args.plot:
+        from hwsim.plot import roofline_png
+        write_atomic(args.plot, roofline_png(result, target))
+    if args.json:
+        emit(dumps_json(result))
+        return 0
+    emit(f"{result['model']} on {result['target']} ({result['phase']}, batch {result['batch']},"
+         f" {result['quant']}): roofline {result['roofline_s'] * 1e3:.3f} ms, "
+         f"{result['tokens_per_s']:.1f} tokens/s, {result['bound']}-bound\n")
+    top = sorted(result["ops"], key=lambda r: -r["roofline_s"])[:8]
+    emit(format_table(["op", "unit", "FLOPs", "bytes", "bound", "time"],
+                      [[r["name"], r["unit"] or "-", si(r["flops"], "FLOP"), si(r["bytes"], "B"),
+                        r["bound"], f"{r['roofline_s'] * 1e6:.1f} us"] for r in top]))
+    return 0

@@ -1,0 +1,90 @@
+"""Energy = action counts x the target's per-action table, plus static power x time.
+
+The simulator only counts actions (MACs and vector ops per unit and dtype, bytes per buffer
+and memory, DRAM row activations, PIM commands); every coefficient comes from the target YAML
+(targets/energy.py), each with its source.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwsim.program_arrays import ProgramArrays
+from hwsim.service import LABELS, macs, vector_ops
+from isa import DRAM_BUFFER_ID, Opcode, Queue
+
+PJ = 1e-12
+
+
+def _per_dtype(table: dict, dtype: str) -> float:
+    """A table entry, or the costliest entry when the dtype is not listed (never cheaper)."""
+    return table.get(dtype, max(table.values()))
+
+
+def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
+                     dram_activations: float | None = None) -> dict:
+    e = target.energy
+    work, vops = macs(a), vector_ops(a)
+    compute = 0.0
+    for r, name in enumerate(units):
+        if name is None or (work[r] == 0 and vops[r] == 0):
+            continue
+        table = e.compute[name]
+        dtype = LABELS[int(a.dtype_in[r])]
+        compute += work[r] * _per_dtype(table.mac_pj, dtype) * PJ
+        compute += vops[r] * _per_dtype(table.vector_op_pj, dtype) * PJ
+    sram = 0.0
+    names = list(target.buffers)
+    reads, writes = buffer_bytes(a, len(names))
+    for i, name in enumerate(names):
+        sram += (reads[i] * e.buffers[name].read_pj_per_byte +
+                 writes[i] * e.buffers[name].write_pj_per_byte) * PJ
+    main = target.memories[target.main_memory]
+    mem_e = e.memories[target.main_memory]
+    read_b, write_b = dram_bytes(a)
+    if dram_activations is None:  # one activation per row of data moved
+        dram_activations = (read_b + write_b) / main.row_bytes
+    dram = (read_b * mem_e.read_pj_per_byte + write_b * mem_e.write_pj_per_byte +
+            dram_activations * mem_e.activate_pj) * PJ
+    return {"compute": compute, "sram": sram, "dram": dram, "pim": pim_energy(a, target),
+            "static": e.static.power_w * seconds}
+
+
+def buffer_bytes(a: ProgramArrays, n_buffers: int):
+    """Bytes read from and written to each on-chip buffer (by operand role)."""
+    reads, writes = np.zeros(n_buffers), np.zeros(n_buffers)
+    for r, extents in enumerate(a.extents):
+        for operand, buf, _, size in extents:
+            if operand == "dram" or buf == DRAM_BUFFER_ID or buf >= n_buffers:
+                continue
+            if operand in ("out", "dst") or (operand == "sram" and a.queue[r] == Queue.LD):
+                writes[buf] += size
+            else:
+                reads[buf] += size
+    return reads, writes
+
+
+def dram_bytes(a: ProgramArrays) -> tuple[float, float]:
+    moved = a.fields["rows"] * a.fields["row_bytes"]
+    return (float(moved[a.queue == int(Queue.LD)].sum()),
+            float(moved[a.queue == int(Queue.ST)].sum()))
+
+
+def pim_energy(a: ProgramArrays, target) -> float:
+    """PIM commands of every PIM_GEMV row: per query vector one GWRITE per channel, grouped
+    activations (4 banks each) for every row of every bank, one all-bank DOTPRODUCT per
+    `multipliers` elements of each bank's share."""
+    rows = a.opcode == int(Opcode.PIM_GEMV)
+    if not rows.any() or target.energy.pim is None:
+        return 0.0
+    pim_unit = next(u for u in target.units.values() if u.kind == "pim")
+    mem = target.memories[pim_unit.memory]
+    p = target.energy.pim
+    f = {c: v[rows] for c, v in a.fields.items()}
+    banks = mem.channels * mem.banks_per_channel
+    per_bank = -(-(f["n"] * f["k"] * f["count"]) // banks)
+    rows_per_bank = -(-(per_bank * 2) // mem.row_bytes)
+    m = f["m"]
+    gwrite = m * mem.channels * p.gwrite_pj
+    activate = m * rows_per_bank * (mem.banks_per_channel / 4) * mem.channels * p.activate_pj
+    dot = m * -(-per_bank // pim_unit.multipliers_per_bank) * mem.channels * p.dotproduct_pj
+    return float((gwrite + activate + dot).sum()) * PJ

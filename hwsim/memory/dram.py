@@ -1,0 +1,92 @@
+"""`DramModel`: one off-chip memory's bank and channel state, and the stats record it keeps."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from hwsim.errors import HwsimError
+from hwsim.memory.kernel import N_STATS, dram_params, dram_transfer, reset_state
+
+
+@dataclass(frozen=True)
+class DramStats:
+    """What an off-chip memory has served. Counts, bytes and seconds; add two with `+`.
+
+    `refresh_stall_s` sums, over the column commands a refresh window delayed, how long each
+    waited (channels in parallel each add their own).
+    """
+
+    transfers: int = 0
+    bytes_read: int = 0
+    bytes_written: int = 0
+    bursts: int = 0
+    row_hits: int = 0
+    row_misses: int = 0
+    row_conflicts: int = 0
+    activations: int = 0
+    refresh_stalls: int = 0
+    refresh_stall_s: float = 0.0
+
+    @classmethod
+    def from_array(cls, stats: np.ndarray) -> "DramStats":
+        """The kernel's `stats` array (layout `S_*`, same order as the fields) -> a record."""
+        names = [f.name for f in fields(cls)]
+        return cls(**{n: (float(v) if n.endswith("_s") else int(v)) for n, v in zip(names, stats)})
+
+    def __add__(self, other: "DramStats") -> "DramStats":
+        return DramStats(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                            for f in fields(self)})
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class DramModel:
+    """The banked timing model of one `targets.memory.OffChipMemory`.
+
+    `transfer` serves one LD/ST and returns its completion time; state carries over between
+    calls until `reset`. The arrays (`params`, `bank_state`, `chan_state`, `stats_array`) are the
+    ones `hwsim.memory.kernel.dram_transfer` takes, in `arrays()` order, for compiled callers.
+    """
+
+    def __init__(self, memory) -> None:
+        self.memory = memory
+        self.params = dram_params(memory)
+        banks = memory.channels * memory.banks_per_channel
+        self.bank_state = np.empty((banks, 3))
+        self.chan_state = np.empty((memory.channels, 2))
+        self.stats_array = np.zeros(N_STATS)
+        self.reset()
+
+    def reset(self) -> None:
+        """All banks precharged, buses idle, stats zero."""
+        reset_state(self.bank_state, self.chan_state, self.stats_array)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(params, bank_state, chan_state, stats_array): the first four `dram_transfer` args."""
+        return self.params, self.bank_state, self.chan_state, self.stats_array
+
+    @property
+    def stats(self) -> DramStats:
+        return DramStats.from_array(self.stats_array)
+
+    def transfer(self, start_s: float, addr: int, rows: int, row_bytes: int, stride: int = 0,
+                 write: bool = False) -> float:
+        """Serve `rows` rows of `row_bytes` bytes from byte `addr`, rows `stride` bytes apart
+        (0: contiguous), as a read (LD) or a write (ST) issued at `start_s` seconds.
+
+        Returns the time (s) the last byte has arrived. Raises HwsimError for a negative address
+        or stride, an empty transfer, or one that runs past the memory's capacity.
+        """
+        if addr < 0 or stride < 0 or rows < 1 or row_bytes < 1:
+            raise HwsimError(f"DRAM transfer needs addr >= 0, stride >= 0, rows >= 1 and "
+                             f"row_bytes >= 1, not addr={addr}, stride={stride}, rows={rows}, "
+                             f"row_bytes={row_bytes}")
+        last_byte = addr + (rows - 1) * (stride or row_bytes) + row_bytes
+        if last_byte > self.memory.capacity_bytes:
+            raise HwsimError(f"DRAM transfer ends at byte {last_byte}, past the memory's "
+                             f"capacity_bytes {self.memory.capacity_bytes}")
+        return float(dram_transfer(self.params, self.bank_state, self.chan_state, self.stats_array,
+                                   float(start_s), int(addr), int(rows), int(row_bytes),
+                                   int(stride), bool(write)))

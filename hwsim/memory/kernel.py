@@ -1,0 +1,176 @@
+"""The compiled DRAM kernel: one LD/ST transfer against flat bank and channel state arrays.
+
+Everything here is `numba.njit` and takes plain numpy arrays, so a compiled timing loop can call
+`dram_transfer` directly. Times are seconds (float64), addresses and sizes are bytes (int64).
+
+Array layouts (all C-contiguous float64; integers such as rows are stored exactly as floats):
+
+- `params[N_PARAMS]`: the memory's constants, indexed by the `P_*` names below (`dram_params`).
+- `bank_state[channels * banks_per_channel, 3]`, bank `b = channel * banks_per_channel + bank`:
+  column `BANK_ROW` the open row (-1 when precharged), `BANK_READY_S` the earliest time the bank
+  takes its next command, `BANK_ACT_S` the time of its last ACTIVATE (for tRAS).
+- `chan_state[channels, 2]`: `CHAN_BUS_FREE_S` when the channel's data bus is next free,
+  `CHAN_COL_S` the time of its last column command (READ or WRITE).
+- `stats[N_STATS]`: running counts indexed by the `S_*` names (bytes, bursts, row hits...).
+
+Initial state (`reset_state`): rows -1, every time -inf, stats 0.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+(P_CHANNELS, P_BANKS, P_PAGE_BYTES, P_BURST_BYTES, P_INTERLEAVE_BYTES, P_BURST_S,
+ P_EXTRA_LATENCY_S, P_TIMED, P_CLOSED_PAGE, P_TRCD_S, P_TRP_S, P_TRAS_S, P_CL_S, P_CWL_S,
+ P_TCCD_S_S, P_TREFI_S, P_TRFC_S) = range(17)
+N_PARAMS = 17
+
+BANK_ROW, BANK_READY_S, BANK_ACT_S = range(3)
+CHAN_BUS_FREE_S, CHAN_COL_S = range(2)
+
+(S_TRANSFERS, S_BYTES_READ, S_BYTES_WRITTEN, S_BURSTS, S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS,
+ S_ACTIVATIONS, S_REFRESH_STALLS, S_REFRESH_STALL_S) = range(10)
+N_STATS = 10
+
+
+def dram_params(memory) -> np.ndarray:
+    """An `OffChipMemory` -> the float64 `params` array the kernel reads (layout: `P_*`).
+
+    The data bus moves one burst per `burst_bytes / (bandwidth_bytes_per_s / channels)` seconds.
+    With a timing table, the DRAM part of `latency_s` (tRCD + CL, how every preset derives it) is
+    already paid by the first burst's activate and CAS latency, so only the excess over it is added
+    once per transfer; without one, all of `latency_s` is.
+    """
+    p = np.zeros(N_PARAMS)
+    p[P_CHANNELS], p[P_BANKS] = memory.channels, memory.banks_per_channel
+    p[P_PAGE_BYTES], p[P_BURST_BYTES] = memory.row_bytes, memory.burst_bytes
+    p[P_INTERLEAVE_BYTES] = memory.channel_interleave_bytes
+    p[P_BURST_S] = memory.burst_bytes / (memory.bandwidth_bytes_per_s / memory.channels)
+    p[P_CLOSED_PAGE] = memory.row_buffer_policy == "closed"
+    t = memory.timing
+    if t is None:
+        p[P_EXTRA_LATENCY_S] = memory.latency_s
+        return p
+    p[P_TIMED] = 1.0
+    p[P_EXTRA_LATENCY_S] = max(0.0, memory.latency_s - (t.trcd_cycles + t.cl_cycles) * t.tck_s)
+    for index, cycles in ((P_TRCD_S, t.trcd_cycles), (P_TRP_S, t.trp_cycles),
+                          (P_TRAS_S, t.tras_cycles), (P_CL_S, t.cl_cycles),
+                          (P_CWL_S, t.cwl_cycles), (P_TCCD_S_S, t.tccd_s_cycles),
+                          (P_TREFI_S, t.trefi_cycles), (P_TRFC_S, t.trfc_cycles)):
+        p[index] = cycles * t.tck_s
+    return p
+
+
+def reset_state(bank_state: np.ndarray, chan_state: np.ndarray, stats: np.ndarray) -> None:
+    """All banks precharged, all buses idle since forever, counts zero (in place)."""
+    bank_state[:, BANK_ROW] = -1.0
+    bank_state[:, BANK_READY_S] = -math.inf
+    bank_state[:, BANK_ACT_S] = -math.inf
+    chan_state[:, CHAN_BUS_FREE_S] = -math.inf
+    chan_state[:, CHAN_COL_S] = -math.inf
+    stats[:] = 0.0
+
+
+@njit(cache=True)
+def dram_locate(params, addr):
+    """Byte address -> (channel, bank, row, column byte): row:column-high:bank:channel:column-low.
+
+    Chunk `addr // interleave` goes to channel `chunk % channels`; successive rounds over the
+    channels go to successive banks; successive rounds over the banks fill the next
+    `interleave`-byte slot of the same DRAM row, and only then move to the next row.
+    """
+    channels, banks = np.int64(params[P_CHANNELS]), np.int64(params[P_BANKS])
+    interleave = np.int64(params[P_INTERLEAVE_BYTES])
+    slots = np.int64(params[P_PAGE_BYTES]) // interleave
+    chunk = addr // interleave
+    rounds = chunk // channels
+    slot_index = rounds // banks
+    column = (slot_index % slots) * interleave + addr % interleave
+    return chunk % channels, rounds % banks, slot_index // slots, column
+
+
+@njit(cache=True)
+def _after_refresh(params, stats, when_s):
+    """The first time >= when_s outside the all-bank refresh windows [n*tREFI, n*tREFI + tRFC),
+    n >= 1; counts a stall when it has to wait."""
+    trefi, trfc = params[P_TREFI_S], params[P_TRFC_S]
+    n = math.floor(when_s / trefi)
+    if n >= 1.0 and when_s - n * trefi < trfc:
+        resume = n * trefi + trfc
+        stats[S_REFRESH_STALLS] += 1.0
+        stats[S_REFRESH_STALL_S] += resume - when_s
+        return resume
+    return when_s
+
+
+@njit(cache=True)
+def _timed_burst(params, bank_state, chan_state, stats, start_s, channel, bank, row, write):
+    """One burst through the bank's row buffer and the channel's buses; returns its data end."""
+    b = channel * np.int64(params[P_BANKS]) + bank
+    ready = max(start_s, bank_state[b, BANK_READY_S])
+    open_row = bank_state[b, BANK_ROW]
+    if open_row == row:
+        stats[S_ROW_HITS] += 1.0
+        col = ready
+    else:
+        if open_row < 0.0:
+            stats[S_ROW_MISSES] += 1.0
+            act = ready
+        else:
+            stats[S_ROW_CONFLICTS] += 1.0
+            act = max(ready, bank_state[b, BANK_ACT_S] + params[P_TRAS_S]) + params[P_TRP_S]
+        stats[S_ACTIVATIONS] += 1.0
+        bank_state[b, BANK_ACT_S] = act
+        col = act + params[P_TRCD_S]
+    cas = params[P_CWL_S] if write else params[P_CL_S]
+    # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is assumed
+    # to alternate them), and no earlier than its data can use the bus
+    col = max(col, chan_state[channel, CHAN_COL_S] + params[P_TCCD_S_S],
+              chan_state[channel, CHAN_BUS_FREE_S] - cas)
+    col = _after_refresh(params, stats, col)
+    data_end = col + cas + params[P_BURST_S]
+    chan_state[channel, CHAN_BUS_FREE_S] = data_end
+    chan_state[channel, CHAN_COL_S] = col
+    if params[P_CLOSED_PAGE] != 0.0:
+        precharge = max(col + params[P_TCCD_S_S], bank_state[b, BANK_ACT_S] + params[P_TRAS_S])
+        bank_state[b, BANK_READY_S] = precharge + params[P_TRP_S]
+        bank_state[b, BANK_ROW] = -1.0
+    else:
+        bank_state[b, BANK_READY_S] = col + params[P_TCCD_S_S]
+        bank_state[b, BANK_ROW] = row
+    return data_end
+
+
+@njit(cache=True)
+def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, row_bytes, stride,
+                  write):
+    """One LD (write=False) or ST (write=True) issued at start_s; returns when it completes (s).
+
+    It moves `rows` rows of `row_bytes` bytes, row i starting at `addr + i * stride` (stride 0:
+    the rows are contiguous). Each row is cut into the `burst_bytes`-aligned bursts it touches;
+    bursts are served in address order, in order per channel, channels in parallel. Updates
+    bank_state, chan_state and stats in place. Returns start_s when there is nothing to move.
+    """
+    if rows <= 0 or row_bytes <= 0:
+        return start_s
+    burst_bytes = np.int64(params[P_BURST_BYTES])
+    step = stride if stride > 0 else row_bytes
+    timed = params[P_TIMED] != 0.0
+    end_s = start_s
+    for i in range(rows):
+        row_start = addr + i * step
+        for burst in range(row_start // burst_bytes, (row_start + row_bytes - 1) // burst_bytes + 1):
+            channel, bank, row, _ = dram_locate(params, burst * burst_bytes)
+            if timed:
+                done = _timed_burst(params, bank_state, chan_state, stats, start_s, channel, bank,
+                                    row, write)
+            else:
+                done = max(start_s, chan_state[channel, CHAN_BUS_FREE_S]) + params[P_BURST_S]
+                chan_state[channel, CHAN_BUS_FREE_S] = done
+            end_s = max(end_s, done)
+            stats[S_BURSTS] += 1.0
+    stats[S_TRANSFERS] += 1.0
+    stats[S_BYTES_WRITTEN if write else S_BYTES_READ] += rows * row_bytes
+    return end_s + params[P_EXTRA_LATENCY_S]

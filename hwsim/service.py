@@ -1,0 +1,126 @@
+"""Service time and work of every compute instruction, from the unit that runs it.
+
+`service_seconds` is what the timing engine charges a row of the MM / MV / VEC / SYS queues
+(LD and ST are timed by the memory model). It is the larger of the unit's closed-form compute
+time (hwsim.unit_models) and the time its on-chip operands need through their buffers' ports.
+`macs` and `vector_ops` are the work the energy model and the roofline count.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwsim.program_arrays import ProgramArrays
+from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, pim_cycles,
+                               systolic_cycles, vector_cycles)
+from isa import DRAM_BUFFER_ID, Dtype, Opcode, Queue
+
+MATRIX = (Opcode.MATMUL, Opcode.GEMV, Opcode.PIM_GEMV)
+LABELS = {int(d): d.label for d in Dtype}
+
+
+def kept_fraction(a: ProgramArrays) -> np.ndarray:
+    f = a.fields
+    sparse = f["sparse_mode"] > 0
+    return np.where(sparse, f["sparse_n"] / np.maximum(f["sparse_m"], 1), 1.0)
+
+
+def macs(a: ProgramArrays) -> np.ndarray:
+    """Multiply-accumulates each matrix row performs (N:M sparse: only the kept weights)."""
+    f = a.fields
+    is_matrix = np.isin(a.opcode, [int(o) for o in MATRIX])
+    dense = f["m"] * f["n"] * f["k"] * f["count"]
+    return np.where(is_matrix, dense * kept_fraction(a), 0.0)
+
+
+def vector_ops(a: ProgramArrays) -> np.ndarray:
+    """Element operations of each VEC row: elements x passes."""
+    passes = np.zeros(len(a), np.int64)
+    for op, p in VECTOR_PASSES.items():
+        passes[a.opcode == int(op)] = p
+    return a.fields["rows"] * a.fields["cols"] * a.fields["count"] * passes
+
+
+def unit_of_rows(a: ProgramArrays, target) -> list:
+    """Name of the unit each row runs on (None for LD / ST / SYS)."""
+    names = []
+    for q, u in zip(a.queue.tolist(), a.fields["unit"].tolist()):
+        if q in (Queue.LD, Queue.ST, Queue.SYS):
+            names.append(None)
+        else:
+            names.append(target.units_for_queue(Queue(q).name)[u])
+    return names
+
+
+def service_seconds(a: ProgramArrays, target, units: list) -> np.ndarray:
+    out = np.zeros(len(a))
+    sys_rows = a.queue == int(Queue.SYS)
+    out[sys_rows] = 1e-9
+    for name in sorted({u for u in units if u is not None}):
+        rows = np.array([u == name for u in units])
+        out[rows] = _unit_seconds(a, rows, target, name)
+    return np.maximum(out, _buffer_seconds(a, target))
+
+
+def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
+    unit = target.units[name]
+    f = {c: v[rows] for c, v in a.fields.items()}
+    opcode, dtype = a.opcode[rows], a.dtype_in[rows]
+    m, n, k, g = f["m"], f["n"], f["k"], f["count"]
+    is_vec = np.isin(opcode, [int(o) for o in VECTOR_PASSES])
+    ops = vector_ops(a)[rows]
+    freq = target.clocks[unit.clock].freq_hz
+    if unit.kind == "gpu":
+        peak = np.array([target.peak_macs_per_s(name, LABELS[d]) or
+                         max(unit.peak_flops_per_s.values()) / 2 for d in dtype])
+        vec_peak = unit.peak_flops_per_s.get("fp32", max(unit.peak_flops_per_s.values()))
+        mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)
+        return np.where(is_vec, ops / (vec_peak * unit.compute_efficiency_fraction), mat)
+    if unit.kind == "vector" or (is_vec.any() and unit.kind != "pim"):
+        lanes = getattr(unit, "count", 1) * getattr(unit, "lanes", 1)
+        rates = getattr(unit, "ops_per_lane_per_cycle", None) or {"int8": 1.0}
+        rate = np.array([rates.get(LABELS[d], min(rates.values())) for d in dtype])
+        vec = vector_cycles(f["rows"] * f["cols"] * g, ops // np.maximum(
+            f["rows"] * f["cols"] * g, 1), lanes, rate) / freq
+        if unit.kind == "vector":
+            mat = vector_cycles(m * n * k * g, 1, lanes, rate) / freq  # GEMV on the lanes
+            return np.where(is_vec, vec, mat)
+    else:
+        vec = np.zeros(len(m))
+    if unit.kind == "systolic_array":
+        mat = systolic_cycles(m, n, k, g, unit.rows, unit.cols, unit.count) / freq
+        rate = np.array([unit.macs_per_pe_per_cycle.get(LABELS[d], 0.0) or 1e-9 for d in dtype])
+        mat = mat / np.minimum(rate, 1.0)  # a dtype at a fraction of a MAC per PE per cycle
+    elif unit.kind == "dsp_chain":
+        mech = getattr(target, "mechanisms", None)
+        sparse_on = getattr(mech, "sparse_dsp_chain", True)
+        k_eff = np.where(sparse_on, np.ceil(k * kept_fraction(a)[rows]), k).astype(np.int64)
+        pack = int(max(unit.macs_per_dsp_per_cycle.values()))
+        mat = dsp_chain_cycles(m, n, k_eff, g, unit.cores * unit.chains_per_core,
+                               unit.dsps_per_chain, pack) / freq
+    elif unit.kind == "pim":
+        mem = target.memories[unit.memory]
+        mat = pim_cycles(m, n, k, g, mem.timing, mem.channels * mem.banks_per_channel,
+                         unit.multipliers_per_bank, mem.row_bytes, 2) * mem.timing.tck_s
+        return mat
+    elif unit.kind == "cpu":
+        rate = np.array([unit.macs_per_core_per_cycle.get(LABELS[d], 0.0) or
+                         min(unit.macs_per_core_per_cycle.values()) for d in dtype])
+        mat = ceil_div(macs(a)[rows], 1) / (unit.cores * rate * freq)
+        vec = ops / (unit.cores * rate * freq)
+    else:
+        raise ValueError(f"unit {name} of kind {unit.kind} has no service model")
+    return np.where(is_vec, vec, mat)
+
+
+def _buffer_seconds(a: ProgramArrays, target) -> np.ndarray:
+    """Time each row's on-chip operands need through their buffers' ports."""
+    buffers = list(target.buffers.values())
+    port_bw = [b.width_bytes * b.ports * target.clocks[b.clock].freq_hz for b in buffers]
+    out = np.zeros(len(a))
+    for r, extents in enumerate(a.extents):
+        need = [0.0] * len(buffers)
+        for operand, buf, _, size in extents:
+            if operand != "dram" and buf != DRAM_BUFFER_ID and buf < len(buffers):
+                need[buf] += size
+        out[r] = max((n / bw for n, bw in zip(need, port_bw)), default=0.0)
+    return out

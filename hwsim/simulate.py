@@ -1,0 +1,72 @@
+"""Simulate an isa.Program on a target: timing, traffic, energy, roofline -> one result dict.
+
+The JSON fields are DESIGN.md's contract (extend, never rename): cycles, seconds, tokens_per_s,
+energy_j, joules_per_token, tokens_per_joule, energy_breakdown_j, bytes, utilization,
+roofline_seconds, bound, instructions (+ the workload fields the caller adds).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import isa
+from hwsim.energy import buffer_bytes, dram_bytes, energy_breakdown
+from hwsim.errors import HwsimError
+from hwsim.program_arrays import flatten
+from hwsim.roofline import program_bound
+from hwsim.service import service_seconds, unit_of_rows
+from hwsim.timing import engine
+from isa import Queue
+
+
+def reference_clock_hz(target) -> float:
+    """Cycles are reported in the clock of the first matrix unit (else the first unit)."""
+    names = target.units_for_queue("MM") or list(target.units)
+    return target.clocks[target.units[names[0]].clock].freq_hz
+
+
+def simulate_program(program: isa.Program, target, tokens: int) -> dict:
+    """Time, energy and bounds of one run of `program`; `tokens` = tokens it produces."""
+    if program.target_fingerprint not in (isa.NO_FINGERPRINT, target.fingerprint()):
+        raise HwsimError(f"program was compiled for a different description of "
+                         f"{program.target_name}; recompile it for {target.name}")
+    a = flatten(program)
+    units = unit_of_rows(a, target)
+    service = service_seconds(a, target, units)
+    is_mem = np.isin(a.queue, [int(Queue.LD), int(Queue.ST)])
+    moved = (a.fields["rows"] * a.fields["row_bytes"]).astype(np.float64)
+    main = target.memories[target.main_memory]
+    start, end = engine.run(a.queue_start, a.wait, a.release, service, moved, is_mem,
+                            main.bandwidth_bytes_per_s, main.latency_s)
+    seconds = float(end.max()) if len(end) else 0.0
+    busy = end - start
+    energy = energy_breakdown(a, target, units, seconds)
+    total_j = sum(energy.values())
+    bound = program_bound(a, target, units)
+    reads, writes = buffer_bytes(a, len(target.buffers))
+    read_b, write_b = dram_bytes(a)
+    utilization = {}
+    for name in sorted({u for u in units if u is not None}):
+        sel = np.array([u == name for u in units])
+        utilization[name] = float(busy[sel].sum() / seconds) if seconds else 0.0
+    utilization["memory"] = float(busy[is_mem].sum() / seconds) if seconds else 0.0
+    return {
+        "cycles": int(round(seconds * reference_clock_hz(target))),
+        "seconds": seconds,
+        "tokens": tokens,
+        "tokens_per_s": tokens / seconds if seconds else 0.0,
+        "energy_j": total_j,
+        "joules_per_token": total_j / tokens,
+        "tokens_per_joule": tokens / total_j if total_j else 0.0,
+        "energy_breakdown_j": energy,
+        "bytes": {"dram_read": read_b, "dram_write": write_b,
+                  "sram_read": float(reads.sum()), "sram_write": float(writes.sum()),
+                  **{f"{name}_read": float(r) for name, r in zip(target.buffers, reads)},
+                  **{f"{name}_write": float(w) for name, w in zip(target.buffers, writes)}},
+        "utilization": utilization,
+        "roofline_seconds": bound["roofline_s"],
+        "bound": bound["bound"],
+        "instructions": {q.name: int(a.queue_start[int(q) + 1] - a.queue_start[int(q)])
+                         for q in Queue},
+        "_detail": {"start": start, "end": end, "arrays": a, "units": units,
+                    "roofline": bound},
+    }

@@ -1,0 +1,65 @@
+"""Per-unit service-time closed forms: one formula per unit kind, used by the timing engine,
+checked by the roofline invariant, and the contract the RTL models must meet cycle for cycle.
+
+All formulas take numpy arrays (one element per instruction) and return cycles of the unit's
+clock (GPU: seconds). docs/fidelity.md states each in words.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from isa import Opcode
+
+# Passes over the data a vector instruction makes (structural: each pass streams every element
+# through the lanes once): softmax = max, exp + sum, scale; layer norm = mean, variance,
+# normalise; RMS norm = sum of squares, scale; RoPE = rotate pairs, combine; SiLU / GELU =
+# nonlinearity, multiply.
+VECTOR_PASSES = {Opcode.VADD: 1, Opcode.VMUL: 1, Opcode.VMAX: 1, Opcode.VSUM: 1,
+                 Opcode.VEXP: 1, Opcode.SOFTMAX: 3, Opcode.LAYERNORM: 3, Opcode.RMSNORM: 2,
+                 Opcode.ROPE: 2, Opcode.GELU: 2, Opcode.SILU: 2, Opcode.RELU: 1,
+                 Opcode.REQUANT: 1, Opcode.VCOPY: 1}
+
+
+def ceil_div(a, b):
+    return -(-np.asarray(a) // np.asarray(b))
+
+
+def systolic_cycles(m, n, k, groups, rows: int, cols: int, arrays: int):
+    """Weight-stationary rows x cols arrays (SCALE-Sim's WS fold): each fold preloads a
+    k-block of weights (rows cycles), then streams m activation rows skewed through the array:
+    2*rows + cols + m - 2 cycles per fold; folds = ceil(k/rows) * ceil(n/cols) * groups,
+    spread over `arrays` arrays."""
+    folds = ceil_div(k, rows) * ceil_div(n, cols) * groups
+    return ceil_div(folds, arrays) * (2 * rows + cols + m - 2)
+
+
+def dsp_chain_cycles(m, n, k_effective, groups, chains: int, length: int, pack: int):
+    """FlightLLM MPE: `chains` DSP chains of `length` cascaded DSPs, each DSP one k per cycle
+    for `pack` rows (INT8 packing). Folds = ceil(k_eff/length) * ceil(n/chains) * groups enter
+    the cascade back to back, ceil(m/pack) cycles each; the cascade fills once (`length`
+    cycles) plus one overflow-adjust stage when length > 8 (FlightLLM §4.1). N:M sparsity
+    shrinks k_eff = k*N/M: the chain's sparse MUX feeds only kept weights."""
+    adjust = 1 if length > 8 else 0
+    folds = ceil_div(k_effective, length) * ceil_div(n, chains) * groups
+    return folds * ceil_div(m, pack) + length + adjust
+
+
+def vector_cycles(elements, passes, lanes_total: int, rate):
+    """`passes` sweeps of `elements` through lanes_total lanes at `rate` ops/lane/cycle, plus one
+    cycle of pipeline start per pass."""
+    per_cycle = lanes_total * np.asarray(rate, dtype=np.float64)
+    return passes * np.ceil(np.asarray(elements) / per_cycle) + passes
+
+
+def pim_cycles(m, n, k, groups, timing, banks: int, multipliers: int, row_bytes: int,
+               element_bytes: int):
+    """HBM-PIM GEMV (Newton / NeuPIMs): each of m query vectors is broadcast once (GWRITE:
+    (tCCD_S + tCCD_L) * 32 cycles), then every bank streams its share of the n x k matrix row by
+    row: a row costs tRCD + tRP to open and close and one PIM_DOTPRODUCT per `multipliers`
+    elements at tCCD_L each."""
+    elements_per_bank = ceil_div(n * k * groups, banks)
+    rows_per_bank = ceil_div(elements_per_bank * element_bytes, row_bytes)
+    row_cycles = timing.trcd_cycles + timing.trp_cycles
+    gwrite = (timing.tccd_s_cycles + timing.tccd_l_cycles) * 32
+    dot = ceil_div(elements_per_bank, multipliers) * timing.tccd_l_cycles
+    return m * (gwrite + rows_per_bank * row_cycles + dot)
