@@ -35,8 +35,10 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     is_mem = np.isin(a.queue, [int(Queue.LD), int(Queue.ST)])
     moved = (a.fields["rows"] * a.fields["row_bytes"]).astype(np.float64)
     main = target.memories[target.main_memory]
+    names = sorted({u for u in units if u is not None})
+    resource = np.array([-1 if u is None else names.index(u) for u in units], np.int64)
     start, end = engine.run(a.queue_start, a.wait, a.release, service, moved, is_mem,
-                            main.bandwidth_bytes_per_s, main.latency_s)
+                            main.bandwidth_bytes_per_s, main.latency_s, resource)
     seconds = float(end.max()) if len(end) else 0.0
     busy = end - start
     energy = energy_breakdown(a, target, units, seconds)

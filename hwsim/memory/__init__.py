@@ -12,9 +12,11 @@ address order: in order per channel, channels in parallel, all issued at the tra
 Per burst, with the target's timing table (JEDEC cycles x tCK):
 
 - bank: open row -> hit (column at once); precharged -> miss (ACT, then tRCD); another row open
-  -> conflict (PRE no earlier than ACT + tRAS, tRP, ACT, tRCD). Open-page policy leaves the row
-  open (the bank takes its next command tCCD_S after the column); closed-page precharges after
-  every column (bank ready again at max(column + tCCD_S, ACT + tRAS) + tRP).
+  -> conflict (PRE no earlier than ACT + tRAS, tRP, ACT, tRCD); the bank takes its next command
+  tCCD_S after a column. Open-page policy leaves rows open. Closed-page policy (as DRAMsim3's,
+  which precharges when no queued request wants the row) keeps a row open for the rest of the
+  transfer that opened it and precharges it after that transfer's last burst there: a later
+  transfer finds the bank precharged (a miss) and waits for max(ready, ACT + tRAS) + tRP.
 - channel: column commands in order, tCCD_S apart (the schema has no bank groups; a stream is
   assumed to alternate them, as controllers map bank-group bits low, so tCCD_L is not charged);
   a column issues no earlier than CAS latency (CL, or CWL for a write) before the data bus is

@@ -54,7 +54,7 @@ class DramModel:
         self.memory = memory
         self.params = dram_params(memory)
         banks = memory.channels * memory.banks_per_channel
-        self.bank_state = np.empty((banks, 3))
+        self.bank_state = np.empty((banks, 4))
         self.chan_state = np.empty((memory.channels, 2))
         self.stats_array = np.zeros(N_STATS)
         self.reset()

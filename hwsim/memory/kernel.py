@@ -6,9 +6,11 @@ Everything here is `numba.njit` and takes plain numpy arrays, so a compiled timi
 Array layouts (all C-contiguous float64; integers such as rows are stored exactly as floats):
 
 - `params[N_PARAMS]`: the memory's constants, indexed by the `P_*` names below (`dram_params`).
-- `bank_state[channels * banks_per_channel, 3]`, bank `b = channel * banks_per_channel + bank`:
+- `bank_state[channels * banks_per_channel, 4]`, bank `b = channel * banks_per_channel + bank`:
   column `BANK_ROW` the open row (-1 when precharged), `BANK_READY_S` the earliest time the bank
-  takes its next command, `BANK_ACT_S` the time of its last ACTIVATE (for tRAS).
+  takes its next command, `BANK_ACT_S` the time of its last ACTIVATE (for tRAS),
+  `BANK_OPENED_BY` the number of the transfer that activated that row (`stats[S_TRANSFERS]` when
+  it ran: transfers are numbered from 0 after a reset; closed-page policy uses it).
 - `chan_state[channels, 2]`: `CHAN_BUS_FREE_S` when the channel's data bus is next free,
   `CHAN_COL_S` the time of its last column command (READ or WRITE).
 - `stats[N_STATS]`: running counts indexed by the `S_*` names (bytes, bursts, row hits...).
@@ -27,7 +29,7 @@ from numba import njit
  P_TCCD_S_S, P_TREFI_S, P_TRFC_S) = range(17)
 N_PARAMS = 17
 
-BANK_ROW, BANK_READY_S, BANK_ACT_S = range(3)
+BANK_ROW, BANK_READY_S, BANK_ACT_S, BANK_OPENED_BY = range(4)
 CHAN_BUS_FREE_S, CHAN_COL_S = range(2)
 
 (S_TRANSFERS, S_BYTES_READ, S_BYTES_WRITTEN, S_BURSTS, S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS,
@@ -68,6 +70,7 @@ def reset_state(bank_state: np.ndarray, chan_state: np.ndarray, stats: np.ndarra
     bank_state[:, BANK_ROW] = -1.0
     bank_state[:, BANK_READY_S] = -math.inf
     bank_state[:, BANK_ACT_S] = -math.inf
+    bank_state[:, BANK_OPENED_BY] = -1.0
     chan_state[:, CHAN_BUS_FREE_S] = -math.inf
     chan_state[:, CHAN_COL_S] = -math.inf
     stats[:] = 0.0
@@ -106,11 +109,26 @@ def _after_refresh(params, stats, when_s):
 
 
 @njit(cache=True)
+def _bank_ready(params, bank_state, stats, start_s, b):
+    """(earliest command time, open row) of bank b for a burst of the current transfer.
+
+    Closed-page policy: the controller keeps a row open while the transfer that opened it still
+    has bursts queued for it, and precharges it after that transfer's last one; that precharge is
+    charged here, lazily, when a later transfer reaches the bank."""
+    tras, trp = params[P_TRAS_S], params[P_TRP_S]
+    open_row = bank_state[b, BANK_ROW]
+    if params[P_CLOSED_PAGE] != 0.0 and open_row >= 0.0 \
+            and bank_state[b, BANK_OPENED_BY] != stats[S_TRANSFERS]:
+        precharged = max(bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S] + tras) + trp
+        return max(start_s, precharged), -1.0
+    return max(start_s, bank_state[b, BANK_READY_S]), open_row
+
+
+@njit(cache=True)
 def _timed_burst(params, bank_state, chan_state, stats, start_s, channel, bank, row, write):
     """One burst through the bank's row buffer and the channel's buses; returns its data end."""
     b = channel * np.int64(params[P_BANKS]) + bank
-    ready = max(start_s, bank_state[b, BANK_READY_S])
-    open_row = bank_state[b, BANK_ROW]
+    ready, open_row = _bank_ready(params, bank_state, stats, start_s, b)
     if open_row == row:
         stats[S_ROW_HITS] += 1.0
         col = ready
@@ -123,6 +141,7 @@ def _timed_burst(params, bank_state, chan_state, stats, start_s, channel, bank, 
             act = max(ready, bank_state[b, BANK_ACT_S] + params[P_TRAS_S]) + params[P_TRP_S]
         stats[S_ACTIVATIONS] += 1.0
         bank_state[b, BANK_ACT_S] = act
+        bank_state[b, BANK_OPENED_BY] = stats[S_TRANSFERS]
         col = act + params[P_TRCD_S]
     cas = params[P_CWL_S] if write else params[P_CL_S]
     # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is assumed
@@ -133,13 +152,8 @@ def _timed_burst(params, bank_state, chan_state, stats, start_s, channel, bank, 
     data_end = col + cas + params[P_BURST_S]
     chan_state[channel, CHAN_BUS_FREE_S] = data_end
     chan_state[channel, CHAN_COL_S] = col
-    if params[P_CLOSED_PAGE] != 0.0:
-        precharge = max(col + params[P_TCCD_S_S], bank_state[b, BANK_ACT_S] + params[P_TRAS_S])
-        bank_state[b, BANK_READY_S] = precharge + params[P_TRP_S]
-        bank_state[b, BANK_ROW] = -1.0
-    else:
-        bank_state[b, BANK_READY_S] = col + params[P_TCCD_S_S]
-        bank_state[b, BANK_ROW] = row
+    bank_state[b, BANK_READY_S] = col + params[P_TCCD_S_S]
+    bank_state[b, BANK_ROW] = row
     return data_end
 
 

@@ -15,6 +15,7 @@ class _Bank:
     open_row: int | None = None
     ready_s: float = -math.inf
     activated_s: float = -math.inf
+    opened_by: int | None = None  # number of the transfer that activated open_row
 
 
 @dataclass
@@ -97,7 +98,13 @@ class ReferenceDram:
     def _timed_burst(self, start_s, channel_index, bank_index, row, write) -> float:
         t, ch = self.timing, self.channels[channel_index]
         bank = self.banks[channel_index][bank_index]
-        ready = max(start_s, bank.ready_s)
+        this_transfer = self.counts["transfers"]
+        if self.closed_page and bank.open_row is not None and bank.opened_by != this_transfer:
+            # the row's own transfer has finished with it: it was precharged after its last use
+            ready = max(start_s, max(bank.ready_s, bank.activated_s + t.tras) + t.trp)
+            bank.open_row = None
+        else:
+            ready = max(start_s, bank.ready_s)
         if bank.open_row == row:
             self.counts["row_hits"] += 1
             column = ready
@@ -109,19 +116,14 @@ class ReferenceDram:
                 self.counts["row_conflicts"] += 1
                 activate = max(ready, bank.activated_s + t.tras) + t.trp
             self.counts["activations"] += 1
-            bank.activated_s = activate
+            bank.activated_s, bank.opened_by = activate, this_transfer
             column = activate + t.trcd
         cas = t.cwl if write else t.cl
         column = max(column, ch.last_column_s + t.tccd_s, ch.bus_free_s - cas)
         column = self._after_refresh(column)
         ch.bus_free_s = column + cas + self.burst_s
         ch.last_column_s = column
-        if self.closed_page:
-            bank.ready_s = max(column + t.tccd_s, bank.activated_s + t.tras) + t.trp
-            bank.open_row = None
-        else:
-            bank.ready_s = column + t.tccd_s
-            bank.open_row = row
+        bank.ready_s, bank.open_row = column + t.tccd_s, row
         return ch.bus_free_s
 
     def _after_refresh(self, when_s: float) -> float:
