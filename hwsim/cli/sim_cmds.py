@@ -2,8 +2,12 @@
 `hwsim roofline MODEL -t TARGET [workload] [--json] [--plot F]`."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from compiler.frontend import load_model
-from compiler.pipeline import lower
+from compiler.ir.builder import build_graph
+from compiler.passes import partition, quantize
+from compiler.pipeline import resolve_workload
 from hwsim import report
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
 from hwsim.cli.run_model import simulate_hwx, simulate_model
@@ -58,8 +62,15 @@ def run_simulate(args) -> int:
 
 
 def roofline_report(model_name: str, workload, target) -> dict:
-    """Tier 1: per op, max(FLOPs / peak of the unit it is placed on, bytes / bandwidth)."""
-    graph = lower(load_model(model_name), workload, target)
+    """Tier 1: per op, max(FLOPs / peak of the unit it is placed on, bytes / bandwidth).
+
+    Decoder layers are identical but for their index (MoE models: after the leading dense
+    layers), so only the layers that differ are built and the last one counts `repeat` times.
+    """
+    model = load_model(model_name)
+    layers = workload.layers or model.num_layers
+    distinct = min(layers, (model.moe.first_dense_layers if model.moe else 0) + 1)
+    graph = placed_graph(model, replace(workload, layers=distinct), target)
     bw = target.memories[target.main_memory].bandwidth_bytes_per_s
     ops = []
     for op in graph.ops():
@@ -71,13 +82,21 @@ def roofline_report(model_name: str, workload, target) -> dict:
         nbytes = op.weight_bytes_read + (op.kv.nbytes if op.kv is not None else 0)
         if op.kind.value == "kv_write":
             nbytes += op.output.nbytes
-        ops.append({"name": op.name, "kind": op.kind.value, "unit": unit, "flops": op.flops,
-                    "bytes": nbytes, "peak_flops_per_s": peak})
+        repeat = layers - distinct + 1 if op.layer == distinct - 1 else 1
+        ops.append({"name": op.name, "kind": op.kind.value, "unit": unit, "repeat": repeat,
+                    "flops": op.flops * repeat, "bytes": nbytes * repeat,
+                    "peak_flops_per_s": peak})
     result = op_bounds(ops, bw)
     tokens = workload.batch * (workload.seq if workload.phase == "prefill" else 1)
     return {"model": graph.model.name, "target": target.name, "phase": graph.workload.phase,
             "batch": workload.batch, "quant": graph.workload.quant, **result,
             "tokens_per_s": tokens / result["roofline_s"] if result["roofline_s"] else 0.0}
+
+
+def placed_graph(model, workload, target):
+    """The graph with dtypes and unit placement: all the roofline needs (no tiling, no code)."""
+    graph = build_graph(model, resolve_workload(workload, target))
+    return partition.run(quantize.run(graph, target), target)
 
 
 def _unit_name(op, target):

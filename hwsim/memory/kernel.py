@@ -170,21 +170,26 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     if rows <= 0 or row_bytes <= 0:
         return start_s
     burst_bytes = np.int64(params[P_BURST_BYTES])
+    bursts_per_chunk = np.int64(params[P_INTERLEAVE_BYTES]) // burst_bytes
     step = stride if stride > 0 else row_bytes
     timed = params[P_TIMED] != 0.0
     end_s = start_s
     for i in range(rows):
         row_start = addr + i * step
-        for burst in range(row_start // burst_bytes, (row_start + row_bytes - 1) // burst_bytes + 1):
+        burst, last = row_start // burst_bytes, (row_start + row_bytes - 1) // burst_bytes
+        while burst <= last:  # one chunk (one channel, bank and row) per pass
             channel, bank, row, _ = dram_locate(params, burst * burst_bytes)
-            if timed:
-                done = _timed_burst(params, bank_state, chan_state, stats, start_s, channel, bank,
-                                    row, write)
-            else:
-                done = max(start_s, chan_state[channel, CHAN_BUS_FREE_S]) + params[P_BURST_S]
-                chan_state[channel, CHAN_BUS_FREE_S] = done
-            end_s = max(end_s, done)
-            stats[S_BURSTS] += 1.0
+            chunk_end = min(last + 1, (burst // bursts_per_chunk + 1) * bursts_per_chunk)
+            for _ in range(burst, chunk_end):
+                if timed:
+                    done = _timed_burst(params, bank_state, chan_state, stats, start_s, channel,
+                                        bank, row, write)
+                else:
+                    done = max(start_s, chan_state[channel, CHAN_BUS_FREE_S]) + params[P_BURST_S]
+                    chan_state[channel, CHAN_BUS_FREE_S] = done
+                end_s = max(end_s, done)
+            stats[S_BURSTS] += chunk_end - burst
+            burst = chunk_end
     stats[S_TRANSFERS] += 1.0
     stats[S_BYTES_WRITTEN if write else S_BYTES_READ] += rows * row_bytes
     return end_s + params[P_EXTRA_LATENCY_S]

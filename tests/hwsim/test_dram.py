@@ -6,6 +6,8 @@ tRFC 260, tREFI 3900 cycles; 32 channels x 32 banks, 1 KiB rows, 64 B bursts, 25
 1024 GB/s / 32 channels = 32 GB/s, so one 64 B burst holds a channel's data bus 2 ns;
 latency_s 28 ns = (tRCD + CL) tCK, so nothing is added on top of the timing table.
 """
+from functools import lru_cache
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,8 +22,13 @@ NS = 1e-9
 KIB, MIB = 1 << 10, 1 << 20
 
 
+@lru_cache(maxsize=None)
+def _target(preset):
+    return targets.load_target(preset)
+
+
 def memory(preset, name=None, **changes):
-    t = targets.load_target(preset)
+    t = _target(preset)
     m = t.memories[name or t.main_memory]
     return m.model_copy(update=changes) if changes else m
 
