@@ -2,8 +2,9 @@
 
 Two call paths: `DramModel.transfer` from Python (one call per transfer, as a script would), and
 `dram_transfer` from a numba loop (as the timing engine calls it). Two patterns, each a run of
-dependent-free LDs issued back to back at time 0: streaming (contiguous 4 KiB tiles) and random
-(4 KiB tiles of 64 rows x 64 B at random 64 B-aligned addresses, rows 4 KiB apart).
+independent LDs all issued at time 0: streaming (contiguous 4 KiB tiles), random (4 KiB tiles of
+64 rows x 64 B at random 64 B-aligned addresses, rows 4 KiB apart) and 64B (one random 64 B read
+each, to show the per-call cost).
 Run: python benchmarks/bench_dram.py [--transfers N]
 """
 from __future__ import annotations
@@ -34,7 +35,8 @@ def _patterns(n, capacity, rng):
     tile = 4096
     stream = (np.arange(n, dtype=np.int64) * tile, 1, tile, 0)
     random_addrs = rng.integers(0, (capacity - 64 * tile) // 64, n, dtype=np.int64) * 64
-    return {"stream": stream, "random": (random_addrs, 64, 64, tile)}
+    single = (rng.integers(0, capacity // 64, n, dtype=np.int64) * 64, 1, 64, 0)
+    return {"stream": stream, "random": (random_addrs, 64, 64, tile), "64B": single}
 
 
 def main() -> None:

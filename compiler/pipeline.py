@@ -49,6 +49,16 @@ def lower(model: ModelSpec, workload: Workload, target) -> Graph:
     return graph
 
 
+def compile_graph(graph: Graph, target) -> Compiled:
+    """Run the passes and code generation on a graph that is already built (kernels)."""
+    start = time.perf_counter()
+    for step in PASSES:
+        graph = step.run(graph, target)
+    program = generate(graph, target)
+    isa.verify(program, target.isa_resources())
+    return Compiled(program, graph, time.perf_counter() - start)
+
+
 def compile_model(model: ModelSpec, workload: Workload, target) -> Compiled:
     """Run every pass and code generation; the program is verified against the target."""
     start = time.perf_counter()

@@ -52,7 +52,7 @@ class OffChipMemory(Part):
     banks_per_channel: PositiveInt
     row_bytes: PositiveInt
     burst_bytes: PositiveInt
-    channel_interleave_bytes: PositiveInt  # consecutive chunks of this size go to consecutive channels
+    channel_interleave_bytes: PositiveInt  # consecutive chunks this size go to consecutive channels
     latency_s: PositiveFloat
     row_buffer_policy: Literal["open", "closed"]
     timing: DramTiming | None = None
@@ -65,7 +65,8 @@ class OffChipMemory(Part):
     def _burst_and_interleave_fit_row(self):
         if self.burst_bytes > self.row_bytes:
             raise ValueError(f"burst_bytes {self.burst_bytes} exceeds row_bytes {self.row_bytes}")
-        if self.channel_interleave_bytes % self.burst_bytes or self.row_bytes % self.channel_interleave_bytes:
-            raise ValueError(f"channel_interleave_bytes {self.channel_interleave_bytes} must be a multiple "
-                             f"of burst_bytes {self.burst_bytes} and divide row_bytes {self.row_bytes}")
+        interleave = self.channel_interleave_bytes
+        if interleave % self.burst_bytes or self.row_bytes % interleave:
+            raise ValueError(f"channel_interleave_bytes {interleave} must be a multiple of "
+                             f"burst_bytes {self.burst_bytes} and divide row_bytes {self.row_bytes}")
         return self

@@ -5,8 +5,8 @@ Off-chip: weights in program order, then per layer a K and a V cache region (one
 for MLA), head-major [batch][kv_head][position][head_dim], then spilled activations and logits.
 A model that does not fit the target's main memory is refused with one line.
 On chip: first-fit over the resident region with liveness (a tensor is freed after its last
-reader). Outputs that do not fit, lm_head's logits, and every activation when an FPGA target has
-always_on_chip_decode off, are spilled to off-chip memory.
+reader). Outputs that do not fit, results nobody reads on chip (the logits), and every
+activation when an FPGA target has always_on_chip_decode off, go to off-chip memory.
 """
 from __future__ import annotations
 
@@ -91,8 +91,9 @@ def _place_activations(graph: Graph, target, attrs, dram) -> None:
         if op.kind == OpKind.KV_WRITE:
             continue
         size = -(-op.output.nbytes // 64) * 64
+        is_result = graph.nx.out_degree(op.name) == 0  # logits, a kernel's output
         offset = _first_fit(live, size, region.size_bytes) \
-            if on_chip and op.name != "lm_head" else None
+            if on_chip and not is_result else None
         if offset is None:
             attrs[op.name]["home"] = ("dram", dram.take(op.output.nbytes))
         else:

@@ -125,8 +125,9 @@ def _bank_ready(params, bank_state, stats, start_s, b):
 
 
 @njit(cache=True)
-def _timed_burst(params, bank_state, chan_state, stats, start_s, channel, bank, row, write):
-    """One burst through the bank's row buffer and the channel's buses; returns its data end."""
+def _timed_run(params, bank_state, chan_state, stats, start_s, channel, bank, row, bursts, write):
+    """`bursts` consecutive bursts to one bank row (one interleave chunk); returns the last one's
+    data end. The first pays hit, miss or conflict; the rest are hits, kept in registers."""
     b = channel * np.int64(params[P_BANKS]) + bank
     ready, open_row = _bank_ready(params, bank_state, stats, start_s, b)
     if open_row == row:
@@ -144,17 +145,19 @@ def _timed_burst(params, bank_state, chan_state, stats, start_s, channel, bank, 
         bank_state[b, BANK_OPENED_BY] = stats[S_TRANSFERS]
         col = act + params[P_TRCD_S]
     cas = params[P_CWL_S] if write else params[P_CL_S]
-    # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is assumed
-    # to alternate them), and no earlier than its data can use the bus
-    col = max(col, chan_state[channel, CHAN_COL_S] + params[P_TCCD_S_S],
-              chan_state[channel, CHAN_BUS_FREE_S] - cas)
-    col = _after_refresh(params, stats, col)
-    data_end = col + cas + params[P_BURST_S]
-    chan_state[channel, CHAN_BUS_FREE_S] = data_end
-    chan_state[channel, CHAN_COL_S] = col
-    bank_state[b, BANK_READY_S] = col + params[P_TCCD_S_S]
-    bank_state[b, BANK_ROW] = row
-    return data_end
+    tccd, burst_s = params[P_TCCD_S_S], params[P_BURST_S]
+    last_col, bus_free = chan_state[channel, CHAN_COL_S], chan_state[channel, CHAN_BUS_FREE_S]
+    for i in range(bursts):
+        if i > 0:  # a hit on the row the previous burst used; the bank was ready tCCD_S after it
+            col = max(start_s, last_col + tccd)
+        # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is
+        # assumed to alternate them), and no earlier than its data can use the bus
+        col = _after_refresh(params, stats, max(col, last_col + tccd, bus_free - cas))
+        last_col, bus_free = col, col + cas + burst_s
+    stats[S_ROW_HITS] += bursts - 1
+    chan_state[channel, CHAN_BUS_FREE_S], chan_state[channel, CHAN_COL_S] = bus_free, last_col
+    bank_state[b, BANK_READY_S], bank_state[b, BANK_ROW] = last_col + tccd, row
+    return bus_free
 
 
 @njit(cache=True)
@@ -180,14 +183,15 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
         while burst <= last:  # one chunk (one channel, bank and row) per pass
             channel, bank, row, _ = dram_locate(params, burst * burst_bytes)
             chunk_end = min(last + 1, (burst // bursts_per_chunk + 1) * bursts_per_chunk)
-            for _ in range(burst, chunk_end):
-                if timed:
-                    done = _timed_burst(params, bank_state, chan_state, stats, start_s, channel,
-                                        bank, row, write)
-                else:
-                    done = max(start_s, chan_state[channel, CHAN_BUS_FREE_S]) + params[P_BURST_S]
-                    chan_state[channel, CHAN_BUS_FREE_S] = done
-                end_s = max(end_s, done)
+            if timed:
+                done = _timed_run(params, bank_state, chan_state, stats, start_s, channel, bank,
+                                  row, chunk_end - burst, write)
+            else:
+                done = chan_state[channel, CHAN_BUS_FREE_S]
+                for _ in range(burst, chunk_end):
+                    done = max(start_s, done) + params[P_BURST_S]
+                chan_state[channel, CHAN_BUS_FREE_S] = done
+            end_s = max(end_s, done)
             stats[S_BURSTS] += chunk_end - burst
             burst = chunk_end
     stats[S_TRANSFERS] += 1.0
