@@ -23,6 +23,8 @@ Per burst, with the target's timing table (JEDEC cycles x tCK):
   free, and its data then holds the bus for burst_bytes / (bandwidth_bytes_per_s / channels).
 - refresh: all-bank refresh blocks the channel's column commands in [n tREFI, n tREFI + tRFC),
   n >= 1, on an absolute clock from time 0; a column that would fall inside waits for its end.
+  (PRE and ACT go out as early as the bank allows, as controllers open rows ahead; only the
+  column command is checked against refresh.)
 - the transfer ends when its last burst's data has arrived, plus, once, the part of `latency_s`
   the timing table does not already pay (latency_s - (tRCD + CL) tCK, at least 0: every preset
   derives latency_s as tRCD + CL, so with a timing table this is 0 today).
@@ -31,7 +33,8 @@ Without a timing table (the GPU presets) a burst only holds its channel's bus, a
 ends at its last burst plus `latency_s`: bytes / bandwidth of the channels it touches + latency.
 
 Not modelled: bank groups (tCCD_L), tFAW/tRRD, read-write turnaround, tRTP/tWR, refresh closing
-open rows, requests reordered across transfers (FR-FCFS). docs/memory.md has the derivations and the figures.
+open rows, requests reordered across transfers (FR-FCFS). docs/memory.md has the derivations
+and the figures.
 
 Entry points: `DramModel(memory)` (`transfer`, `stats`, `reset`) and, for compiled timing loops,
 `dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, row_bytes, stride,

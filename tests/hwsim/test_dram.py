@@ -155,6 +155,12 @@ def test_bad_transfers_name_the_values():
         model.transfer(0.0, 32 << 30, 1, 64)
 
 
+def test_interleave_must_fit_bursts_and_rows():
+    with pytest.raises(targets.TargetError, match="channel_interleave_bytes 96 must be a multiple "
+                       "of burst_bytes 64 and divide row_bytes 1024$"):
+        targets.load_target("neupims", ["memories.hbm.channel_interleave_bytes=96"])
+
+
 def test_stats_add_and_reset():
     a = DramStats(transfers=1, bytes_read=64, refresh_stall_s=1e-9)
     assert (a + a).to_json()["bytes_read"] == 128 and (a + a).refresh_stall_s == 2e-9
