@@ -11,6 +11,7 @@ import numpy as np
 import isa
 from hwsim.energy import buffer_bytes, dram_bytes, energy_breakdown
 from hwsim.errors import HwsimError
+from hwsim.memory import DramModel
 from hwsim.program_arrays import flatten
 from hwsim.roofline import program_bound
 from hwsim.service import service_seconds, unit_of_rows
@@ -33,15 +34,17 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     units = unit_of_rows(a, target)
     service = service_seconds(a, target, units)
     is_mem = np.isin(a.queue, [int(Queue.LD), int(Queue.ST)])
-    moved = (a.fields["rows"] * a.fields["row_bytes"]).astype(np.float64)
-    main = target.memories[target.main_memory]
+    memory_rows = {"is_mem": is_mem, "is_write": a.queue == int(Queue.ST),
+                   "addr": a.fields["dram_addr"], "rows": a.fields["rows"],
+                   "row_bytes": a.fields["row_bytes"], "stride": a.fields["dram_stride_bytes"]}
+    dram = DramModel(target.memories[target.main_memory])
     names = sorted({u for u in units if u is not None})
     resource = np.array([-1 if u is None else names.index(u) for u in units], np.int64)
-    start, end = engine.run(a.queue_start, a.wait, a.release, service, moved, is_mem,
-                            main.bandwidth_bytes_per_s, main.latency_s, resource)
+    start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
+                            resource)
     seconds = float(end.max()) if len(end) else 0.0
     busy = end - start
-    energy = energy_breakdown(a, target, units, seconds)
+    energy = energy_breakdown(a, target, units, seconds, dram.stats.activations)
     total_j = sum(energy.values())
     bound = program_bound(a, target, units)
     reads, writes = buffer_bytes(a, len(target.buffers))
@@ -65,6 +68,7 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
                   **{f"{name}_read": float(r) for name, r in zip(target.buffers, reads)},
                   **{f"{name}_write": float(w) for name, w in zip(target.buffers, writes)}},
         "utilization": utilization,
+        "dram": dram.stats.to_json(),
         "roofline_seconds": bound["roofline_s"],
         "bound": bound["bound"],
         "instructions": {q.name: int(a.queue_start[int(q) + 1] - a.queue_start[int(q)])

@@ -12,6 +12,7 @@ import math
 
 from compiler.codegen.operands import act_window, kv_addr, out_window
 from compiler.ir.ops import OpKind, expected_experts_touched
+from compiler.passes.allocate import weight_tile_address
 from isa import DRAM_BUFFER_ID
 
 ACC = {True: "int32", False: "fp32"}
@@ -90,12 +91,10 @@ def _load_weight(cx, op, t, b, g0, n0, tn, k0, tk, wdt, deps):
         rows, row_bytes = t["g_per"], math.ceil(tn * tk * wbytes)
         first = n0 if op.kind == OpKind.ATTN_SCORE else k0
         dram, stride = kv_addr(op, b, g0, first), op.attr("max_len") * op.attr("kv_row_bytes")
-    else:
-        rows, row_bytes = tk * t["g_per"], max(1, math.ceil(tn * wbytes))
-        full_row = max(1, math.ceil(op.weight.shape[-1] * wbytes))
-        matrix = op.weight.shape[-2] * full_row
-        dram = op.attr("weight_addr") + (b + g0) * matrix + k0 * full_row + int(n0 * wbytes)
-        stride = full_row if full_row != row_bytes else 0
+    else:  # tile-major layout (passes/allocate.py): one contiguous block per tile
+        dram, row_bytes = weight_tile_address(op, b + g0, n0, k0, tn, tk)
+        nxt, _ = weight_tile_address(op, b + g0 + 1, n0, k0, tn, tk)
+        rows, stride = t["g_per"], nxt - dram
     rec = cx.em.emit("LD", "LOAD", deps=[*prev, *deps], buf=region.buffer_id, dtype=wdt,
                      sram_addr=region.offset, dram_addr=dram, rows=rows, row_bytes=row_bytes,
                      dram_stride_bytes=stride if rows > 1 else 0)

@@ -54,6 +54,18 @@ def _stored_bytes(op) -> int:
     return -(-int(op.weight.elements * kept * op.weight.bits) // 8)
 
 
+def weight_tile_address(op, matrix: int, n0: int, k0: int, tn: int, tk: int) -> tuple[int, int]:
+    """(address, bytes) of a weight tile. Matrix weights are stored tile-major, as FlightLLM lays
+    weights out per channel: column blocks of the tile width one after another, each block's K
+    tiles contiguous inside it, so every tile streams as one contiguous transfer (no padding)."""
+    sparsity = op.attr("sparsity")
+    kept = sparsity[0] / sparsity[1] if sparsity else 1.0
+    bits = op.weight.bits * kept
+    k, n = op.weight.shape[-2], op.weight.shape[-1]
+    elements_before = matrix * k * n + n0 * k + k0 * tn
+    return op.attr("weight_addr") + int(elements_before * bits) // 8, -(-int(tk * tn * bits) // 8)
+
+
 def _kv_regions(op, graph: Graph, dram) -> dict:
     w = graph.workload
     total = max(w.step_context + w.step_tokens, w.kv_capacity or 0)

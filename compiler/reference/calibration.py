@@ -18,7 +18,7 @@ import numpy as np
 
 from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind
-from compiler.reference import intmath as im
+from isa import intmath as im
 from compiler.reference.float_exec import EXPERTS_SUFFIX, FloatExecutor
 from compiler.reference.kvcache import KVCache, kv_parts, scale_segments
 from compiler.reference.matmul_layout import activation_source, gather_rows, router_source

@@ -12,7 +12,7 @@ import numpy as np
 from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind
 from compiler.passes.quantize import kv_bits_for
-from compiler.reference import intmath as im
+from isa import intmath as im
 from compiler.reference.calibration import Calibration, calibrate, quantized_kv_step
 from compiler.reference.float_exec import FloatExecutor
 from compiler.reference.int_exec import QuantRun

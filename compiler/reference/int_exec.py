@@ -36,7 +36,7 @@ from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind
 from compiler.passes.quantize import kv_bits_for, scheme_of
-from compiler.reference import intmath as im
+from isa import intmath as im
 from compiler.reference.calibration import Calibration, calibrate, quantized_kv_step
 from compiler.reference.float_exec import EXPERTS_SUFFIX, FloatExecutor
 from compiler.reference.matmul_layout import (activation_source, gather_rows, grouped_matmul,

@@ -1,7 +1,7 @@
 """MATMUL weights as each quantization scheme stores and multiplies them.
 
 Weights are (K, N) or (G, K, N) (G = experts or heads); scales are per output channel n (and
-per group G), over K, with the formulas of compiler.reference.intmath:
+per group G), over K, with the formulas of isa.intmath:
   w8a8:  q = quantize(w, s, 8), s = channel_scales(w, 8)           integer weight q
   w4a8:  (q4, g, s) = quantize_two_level(w, group)                  integer weight q4 * g
   w4a16: s_g = fp16(group_scales(w, 4, group)), q4 = quantize(w, s_g, 4);
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compiler.errors import CompilerError
-from compiler.reference import intmath as im
+from isa import intmath as im
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ WORKLOAD_FLAGS = ("--phase", "--batch", "--seq", "--context", "--gen", "--quant"
 
 # command -> (help, the issue that delivers it, takes a workload, extra positional/flags)
 PENDING = {
-    "sweep": ("sweep target fields, locally or on Dask", "sweeps", False),
-    "pareto": ("mark the Pareto front of a sweep", "sweeps", False),
     "papers": ("reproduce the published claims table", "reference systems", False),
     "cosim": ("RTL co-simulation cross-checks", "RTL models", False),
 }

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from compiler.reference import intmath as im
+from isa import intmath as im
 
 INT32 = st.integers(-(2 ** 31), 2 ** 31 - 1)
 MULT = st.integers(0, 2 ** 31 - 1)

@@ -13,7 +13,7 @@ from compiler.ir.ops import OpKind
 from compiler.ir.workload import Workload
 from compiler.passes import quantize
 from compiler.reference import WeightStore, run_float, run_int
-from compiler.reference import intmath as im
+from isa import intmath as im
 from tests.compiler.test_reference import TINY_LLAMA
 
 NPU = targets.load_target("mllm-npu-sd8gen3")

@@ -59,9 +59,9 @@ def test_dram_energy_by_hand_on_neupims():
     c, r = simulate("tiny-llama", "neupims", phase="decode", context=8)
     moved_read = r["bytes"]["dram_read"]
     moved_write = r["bytes"]["dram_write"]
-    # per byte 12.56 / 16.69 pJ plus one 828 pJ activation per 1024-byte row moved
+    # per byte 12.56 / 16.69 pJ plus 828 pJ per row activation the bank model counted
     expected = (moved_read * 12.56 + moved_write * 16.69 +
-                (moved_read + moved_write) / 1024 * 828.0) * 1e-12
+                r["dram"]["activations"] * 828.0) * 1e-12
     assert r["energy_breakdown_j"]["dram"] == pytest.approx(expected)
 
 

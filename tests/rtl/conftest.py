@@ -1,0 +1,28 @@
+"""Shared fixtures of the RTL tests: one build directory per test session, so each
+(simulator, unit, parameters) is compiled once (Verilator: ~10 s of C++ each) and reused."""
+import shutil
+
+import pytest
+
+from rtl_models.cosim import INSTALL_HINT, SIMULATORS
+
+
+@pytest.fixture(scope="session")
+def rtl_build_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("rtl_build")
+
+
+def require(sim: str) -> None:
+    """Fail (never skip) when the simulator is missing: CI must not hide a broken install."""
+    if shutil.which(SIMULATORS[sim]) is None:
+        pytest.fail(f"{SIMULATORS[sim]} not on PATH: {INSTALL_HINT}")
+
+
+def assert_passed(result) -> None:
+    """Zero cycle difference on every job and bit-exact outputs, with the evidence on failure."""
+    assert result.jobs > 0, f"{result.unit} {result.config}: no jobs ran"
+    assert result.cycles_match, (f"{result.unit} {result.config} on {result.sim}: cycles differ "
+                                 f"(job, rtl, model): {result.cycle_mismatches[:5]}")
+    assert result.numerics_match, (f"{result.unit} {result.config} on {result.sim}: outputs "
+                                   f"differ in {result.mismatched_jobs} jobs: "
+                                   f"{result.numeric_mismatches[:5]}")
