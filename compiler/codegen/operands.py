@@ -11,12 +11,8 @@ def act_window(cx, op, t, b, g0, m0, tm, k0, tk):
     width = cx.row_bytes(src)
     ebytes = spec.bits / 8
     if op.kind == OpKind.MATMUL:
-        total = spec.shape[0]
-        rows = min(tm, total)
-        row0 = min(m0 % total, total - rows)
-        col0 = int((g0 * op.weight.shape[-2] + k0) * ebytes) if t["groups"] > 1 else int(k0 * ebytes)
-        cols = int(tk * t["g_per"] * ebytes) if t["groups"] > 1 else int(tk * ebytes)
-        return row0, rows, min(col0, width - 1), max(1, min(cols, width - min(col0, width - 1)))
+        return _matmul_window(spec.shape[0], width, ebytes, t, m0, tm, g0, op.weight.shape[-2],
+                              k0, tk)
     hpg = op.attr("heads") // op.attr("kv_heads")
     q_len, heads = op.attr("q_len"), op.attr("heads")
     tq0, tq = m0 // hpg, max(1, tm // hpg)
@@ -36,12 +32,8 @@ def out_window(cx, op, t, b, g0, m0, tm, n0, tn):
     width = cx.row_bytes(op.name)
     ebytes = spec.bits / 8
     if op.kind == OpKind.MATMUL:
-        total = spec.shape[0]
-        rows = min(tm, total)
-        row0 = min(m0 % total, total - rows)
-        col0 = int((g0 * op.weight.shape[-1] + n0) * ebytes) if t["groups"] > 1 else int(n0 * ebytes)
-        cols = int(tn * t["g_per"] * ebytes) if t["groups"] > 1 else int(tn * ebytes)
-        return row0, rows, col0, min(cols, width - col0)
+        return _matmul_window(spec.shape[0], width, ebytes, t, m0, tm, g0, op.weight.shape[-1],
+                              n0, tn)
     hpg = op.attr("heads") // op.attr("kv_heads")
     q_len, heads = op.attr("q_len"), op.attr("heads")
     tq0, tq = m0 // hpg, max(1, tm // hpg)
@@ -53,6 +45,18 @@ def out_window(cx, op, t, b, g0, m0, tm, n0, tn):
     col0 = int((g0 * hpg * op.attr("head_dim") + n0) * ebytes)
     cols = int(t["g_per"] * hpg * tn * ebytes)
     return b * q_len + tq0, tq, col0, min(cols, width - col0)
+
+
+def _matmul_window(total_rows, width, ebytes, t, m0, tm, g0, per_group, c0, tc):
+    """Rows m0.. (MoE rows wrap onto the tokens) and columns c0.. of a (per-head) matmul
+    operand whose groups are `per_group` elements wide."""
+    rows = min(tm, total_rows)
+    row0 = min(m0 % total_rows, total_rows - rows)
+    grouped = t["groups"] > 1
+    col0 = int(((g0 * per_group if grouped else 0) + c0) * ebytes)
+    cols = int(tc * (t["g_per"] if grouped else 1) * ebytes)
+    col0 = min(col0, width - 1)
+    return row0, rows, col0, max(1, min(cols, width - col0))
 
 
 def kv_addr(op, b: int, g0: int, token0: int) -> int:

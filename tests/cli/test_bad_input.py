@@ -73,8 +73,8 @@ def test_unknown_command_and_flag(hwsim):
 
 
 def test_not_yet_implemented_commands_say_so(hwsim):
-    assert_one_line_error(hwsim("sweep", "spec.yaml", "-o", "r.csv"), "not implemented yet",
-                          "sweeps issue")
+    assert_one_line_error(hwsim("papers", "--json"), "not implemented yet",
+                          "reference systems issue")
     assert_one_line_error(hwsim("simulate", "llama2-7b", "-t", "a100", "--check"),
                           "functional mode", "not implemented yet")
 
