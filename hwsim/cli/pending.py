@@ -14,7 +14,6 @@ WORKLOAD_FLAGS = ("--phase", "--batch", "--seq", "--context", "--gen", "--quant"
 # command -> (help, the issue that delivers it, takes a workload, extra positional/flags)
 PENDING = {
     "papers": ("reproduce the published claims table", "reference systems", False),
-    "cosim": ("RTL co-simulation cross-checks", "RTL models", False),
 }
 
 

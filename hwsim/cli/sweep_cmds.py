@@ -58,7 +58,8 @@ def run_pareto_cmd(args) -> int:
     if args.json:
         emit(dumps_json({k: v for k, v in result.items() if k not in ("xs", "ys")}))
         return 0
-    skipped = f"; {result['skipped']} rows skipped" if result["skipped"] else ""
+    n = result["skipped"]
+    skipped = f"; {n} row{'s' if n != 1 else ''} skipped" if n else ""
     emit(f"Pareto front of {args.results}: {len(result['front'])} of {result['points']} points "
          f"({x}: {result['goals'][x]}imised, {y}: {result['goals'][y]}imised{skipped})\n")
     shown = result["varying"][:6]

@@ -2,7 +2,7 @@
 its results, [(point index, result fields)], in the order chunks finish.
 
 - local (default): `--workers 1` runs in this process; N > 1 a concurrent.futures process
-  pool whose workers import the project from a forkserver (no state shared with this process).
+  pool (see `pool_context`).
 - `--dask local:N`: a dask.distributed LocalCluster on this machine (N worker processes, one
   thread each, listening on 127.0.0.1 only).
 - `--dask ADDRESS`: an existing scheduler (e.g. tcp://10.0.0.5:8786); its workers need the
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecutor, wait
 
 from hwsim.errors import HwsimError
@@ -53,16 +54,25 @@ def parse_dask(value: str | None) -> tuple[str, int] | None:
     return value, 0
 
 
+def pool_context():
+    """fork where it is safe (POSIX, no other thread in this process): workers start at once
+    with the targets this process has read; else forkserver (or spawn), whose workers import
+    the project afresh."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["hwsim.sweep.evaluate"])
+    return context
+
+
 def run_local(chunks: list, workers: int):
     if workers <= 1:
         for chunk in chunks:
             yield evaluate_chunk(chunk)
         return
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
-    if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(["hwsim.sweep.evaluate"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         pending, queue = set(), iter(chunks)
         while True:
             while len(pending) < IN_FLIGHT_PER_WORKER * workers:
@@ -81,28 +91,34 @@ def run_local(chunks: list, workers: int):
                                      "the rows so far are kept: rerun with --resume") from None
 
 
-def run_dask(chunks: list, engine: tuple[str, int]):
-    from distributed import Client, LocalCluster, as_completed
-    cluster = None
-    try:
-        if engine[0] == "local":
-            cluster = LocalCluster(n_workers=engine[1], threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-            client = Client(cluster)
-        else:
-            client = Client(engine[0], timeout=f"{CONNECT_TIMEOUT_S}s")
-    except (OSError, TimeoutError, ValueError) as err:
-        if cluster is not None:
-            cluster.close()
-        raise HwsimError(f"--dask {engine[0]}: cannot reach a dask scheduler: "
-                         f"{error_text(err)}") from None
-    try:
+class DaskEngine:
+    """A connection to a dask.distributed scheduler (started here for local:N), made before
+    any file is written so that an unreachable address leaves nothing behind."""
+
+    def __init__(self, engine: tuple[str, int]):
+        from distributed import Client, LocalCluster
+        self.cluster = None
+        try:
+            if engine[0] == "local":
+                self.cluster = LocalCluster(n_workers=engine[1], threads_per_worker=1,
+                                            processes=True, host="127.0.0.1",
+                                            dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(engine[0], timeout=f"{CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError, ValueError) as err:
+            if self.cluster is not None:
+                self.cluster.close()
+            raise HwsimError(f"--dask {engine[0]}: cannot reach a dask scheduler: "
+                             f"{error_text(err)}") from None
+
+    def run(self, chunks: list):
+        from distributed import as_completed
+        client = self.client
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
-        window = IN_FLIGHT_PER_WORKER * max(1, threads)
         queue = iter(chunks)
         futures = as_completed([client.submit(evaluate_chunk, c, pure=False)
-                                for c in _take(queue, window)])
+                                for c in _take(queue, IN_FLIGHT_PER_WORKER * max(1, threads))])
         for future in futures:
             try:
                 yield future.result()
@@ -110,10 +126,11 @@ def run_dask(chunks: list, engine: tuple[str, int]):
                 raise HwsimError(f"dask worker failed: {error_text(err)}") from None
             for chunk in _take(queue, 1):
                 futures.add(client.submit(evaluate_chunk, chunk, pure=False))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def _take(queue, count: int) -> list:

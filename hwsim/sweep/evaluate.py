@@ -43,8 +43,27 @@ def target_with(name: str, override_texts: tuple):
     base, tree = _base(name)
     if not override_texts:
         return base
-    return targets.validate(targets.apply_overrides(tree, override_texts, base.name),
-                            f"{base.name} with --set")
+    try:
+        changed = with_overrides(tree, override_texts)
+    except (KeyError, TypeError):   # a path build_plan did not check: let --set explain it
+        changed = targets.apply_overrides(tree, override_texts, base.name)
+    return targets.validate(changed, f"{base.name} with --set")
+
+
+def with_overrides(tree: dict, override_texts) -> dict:
+    """targets.apply_overrides for keys that build_plan has checked, copying only the groups
+    on each key's path (a deep copy of the whole tree costs as much as validating it)."""
+    tree = dict(tree)
+    for text in override_texts:
+        parts, value = targets.parse_override(text)
+        node = tree
+        for part in parts[:-1]:
+            node[part] = dict(node[part])
+            node = node[part]
+        if isinstance(node[parts[-1]], dict):
+            raise TypeError(parts[-1])
+        node[parts[-1]] = value
+    return tree
 
 
 def evaluate_chunk(points) -> list[tuple[int, dict]]:

@@ -90,9 +90,11 @@ def pareto(path: str, x: str, y: str, minimize=(), maximize=()) -> dict:
 
 
 def varying_inputs(columns: list[str], rows: list[dict]) -> list[str]:
-    """Input columns (those before the first result column) whose value differs among rows."""
-    from hwsim.sweep.evaluate import RESULT_COLUMNS
-    inputs = [c for c in columns if c not in RESULT_COLUMNS and c not in ("point", "key")]
+    """Input columns whose value differs among rows: the swept target fields first, then
+    model, target and workload fields."""
+    from hwsim.sweep.plan import INPUT_COLUMNS, RESULT_COLUMNS
+    fields = [c for c in columns if c not in INPUT_COLUMNS and c not in RESULT_COLUMNS]
+    inputs = fields + [c for c in INPUT_COLUMNS if c in columns and c not in ("point", "key")]
     return [c for c in inputs if len({repr(r.get(c)) for r in rows}) > 1]
 
 
@@ -102,8 +104,8 @@ def _number(value) -> bool:
 
 
 def front_png(result: dict) -> bytes:
-    """Every valid point in grey, the front in red (joined in x order), point numbers beside
-    the front when there are few."""
+    """Every valid point in grey, the front in red with the staircase it attains, point
+    numbers beside the front when there are few."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -115,7 +117,9 @@ def front_png(result: dict) -> bytes:
     ax.scatter(result["xs"], result["ys"], s=10, color="0.65", label="design points")
     fx = [r[x] for r in result["front"]]
     fy = [r[y] for r in result["front"]]
-    ax.plot(fx, fy, "o-", color="tab:red", ms=5, lw=1.2, label="Pareto front")
+    # the edge of what the front attains: a staircase, not a line through the points
+    ax.step(fx, fy, where="post" if goal[x] == "min" else "pre", color="tab:red", lw=1.2)
+    ax.plot(fx, fy, "o", color="tab:red", ms=5, label="Pareto front")
     if len(fx) <= 12:
         for r in result["front"]:
             ax.annotate(str(r.get("point", "")), (r[x], r[y]), fontsize=7,

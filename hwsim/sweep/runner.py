@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from hwsim.errors import HwsimError
-from hwsim.sweep.engines import chunks_of, default_workers, parse_dask, run_dask, run_local
+from hwsim.sweep.engines import DaskEngine, chunks_of, default_workers, parse_dask, run_local
 from hwsim.sweep.plan import build_plan
 from hwsim.sweep.progress import Progress
 from hwsim.sweep.spec import load_spec
@@ -45,17 +45,31 @@ def run_sweep(spec_path: str, output: str, *, check_model, workers: int | None =
         raise HwsimError(f"-o {output}: folder {folder} does not exist")
     if workers is not None and workers < 1:
         raise HwsimError(f"--workers must be >= 1, not {workers}")
-    engine = parse_dask(dask)
     store = RowStore(output, plan.columns)
-    done = store.open(plan, resume)
-    todo = [p for p in plan.points if p.key not in done]
-    bar = Progress(len(plan.points), len(done), enabled=progress)
-    if engine is None:
-        workers = workers or default_workers()
-        results = run_local(chunks_of(todo, workers, plan.spec.tier), workers)
-    else:
-        size = engine[1] or REMOTE_CHUNKING_WORKERS
-        results = run_dask(chunks_of(todo, size, plan.spec.tier), engine)
+    engine = parse_dask(dask)
+    cluster = DaskEngine(engine) if engine else None
+    try:
+        done = store.open(plan, resume)
+        todo = [p for p in plan.points if p.key not in done]
+        if cluster is None:
+            workers = workers or default_workers()
+            results = run_local(chunks_of(todo, workers, plan.spec.tier), workers)
+        else:
+            size = engine[1] or REMOTE_CHUNKING_WORKERS
+            results = cluster.run(chunks_of(todo, size, plan.spec.tier))
+        errors = _collect(results, plan, store, Progress(len(plan.points), len(done),
+                                                         enabled=progress))
+    finally:
+        store.close()
+        if cluster is not None:
+            cluster.close()
+    rows = store.finish()
+    return Summary(len(plan.points), len(todo), len(done), errors, store.dropped, rows,
+                   time.monotonic() - start)
+
+
+def _collect(results, plan, store: RowStore, bar: Progress) -> int:
+    """Append each finished chunk's rows; returns the number of error rows."""
     errors = 0
     try:
         for chunk in results:
@@ -65,8 +79,6 @@ def run_sweep(spec_path: str, output: str, *, check_model, workers: int | None =
             errors += failed
             bar.update(len(rows), failed)
     finally:
-        store.close()
+        results.close()     # stops the pool (or the dask loop) if we leave early
         bar.close()
-    rows = store.finish()
-    return Summary(len(plan.points), len(todo), len(done), errors, store.dropped, rows,
-                   time.monotonic() - start)
+    return errors

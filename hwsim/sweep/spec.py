@@ -246,8 +246,10 @@ def _check_workload_value(name: str, value, where: str) -> None:
     want = type(WORKLOAD_DEFAULTS[name]) if WORKLOAD_DEFAULTS[name] is not None else (
         int if name == "layers" else str)
     if not isinstance(value, want) or isinstance(value, bool):
+        hint = " (quote N:M: YAML reads 2:4 unquoted as the number 124)" \
+            if name == "sparsity" and isinstance(value, int) else ""
         raise HwsimError(f"{where}: {name} must be {'an integer' if want is int else 'text'}, "
-                         f"not {value!r}")
+                         f"not {value!r}{hint}")
 
 
 def _sample(raw, where: str) -> tuple[int | None, int]:
