@@ -6,13 +6,28 @@ import io
 from hwsim.errors import HwsimError
 
 
-def roofline_png(result: dict, target) -> bytes:
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend, or one line saying how to install it."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         raise HwsimError("--plot needs matplotlib: pip install 'hwsim[plot]'") from None
+    return plt
+
+
+def png_bytes(fig) -> bytes:
+    """Render a figure to PNG bytes and release it."""
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    pyplot().close(fig)
+    return buf.getvalue()
+
+
+def roofline_png(result: dict, target) -> bytes:
+    plt = pyplot()
     bw = target.memories[target.main_memory].bandwidth_bytes_per_s
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     peaks = sorted({r["peak_flops_per_s"] for r in result["ops"] if r["peak_flops_per_s"]})
@@ -30,8 +45,4 @@ def roofline_png(result: dict, target) -> bytes:
     ax.set_ylabel("attainable FLOP/s")
     ax.set_title(f"{result['model']} on {result['target']} ({result['phase']})")
     ax.legend(fontsize=7)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)

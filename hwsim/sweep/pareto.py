@@ -9,10 +9,10 @@ Rows with an error, or an empty or non-numeric x or y, are skipped and counted.
 from __future__ import annotations
 
 import csv
-import io
 import math
 
 from hwsim.errors import HwsimError
+from hwsim.plot import png_bytes, pyplot
 from hwsim.sweep.store import parse_cell
 
 
@@ -106,14 +106,8 @@ def _number(value) -> bool:
 def front_png(result: dict) -> bytes:
     """Every valid point in grey, the front in red with the staircase it attains, point
     numbers beside the front when there are few."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise HwsimError("--plot needs matplotlib: pip install 'hwsim[plot]'") from None
     x, y, goal = result["x"], result["y"], result["goals"]
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    fig, ax = pyplot().subplots(figsize=(6, 4), dpi=100)
     ax.scatter(result["xs"], result["ys"], s=10, color="0.65", label="design points")
     fx = [r[x] for r in result["front"]]
     fy = [r[y] for r in result["front"]]
@@ -129,8 +123,4 @@ def front_png(result: dict) -> bytes:
     ax.set_title(f"Pareto front: {len(fx)} of {result['points']} points")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)
