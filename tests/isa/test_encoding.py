@@ -82,3 +82,13 @@ def test_constructor_rejects_bad_values():
 def test_word_stream_must_be_whole_words():
     with pytest.raises(IsaError, match="not a whole number of 32-byte words"):
         decode_words(b"\x01" * 33)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("opcode", list(Opcode), ids=lambda op: op.name)
+def test_thousand_random_instructions_of_each_opcode_round_trip(opcode):
+    @settings(max_examples=1000, deadline=None)
+    @given(instructions(opcodes=(opcode,)))
+    def check(instr):
+        assert decode(encode(instr)) == instr
+    check()
