@@ -4,9 +4,12 @@ The parent process (rtl_models.cosim) writes the stimulus as JSON (HWSIM_COSIM_I
     idle:      {signal: value} driven on every cycle that carries no beat (valid lows);
     reset:     name of the active-high reset input (held for 2 cycles at the start);
     out_valid: name of the output-valid signal;  capture: output signals read when it is high;
-    jobs:      [{"beats": [{signal: value, ...}, ...], "outputs": n}, ...]
+    jobs:      [{"beats": [{signal: value, ...}, ...], "outputs": n,
+                 "setup": [{signal: value, ...}, ...] (optional)}, ...]
 Jobs run back to back: a job's first beat is driven in the cycle in which the previous job's
-last output appears, so it is sampled on the next rising edge.
+last output appears, so it is sampled on the next rising edge. A job's `setup` beats (e.g.
+loading a PIM bank's DRAM array, which the model takes as resident) are driven first, one per
+cycle from that same cycle on, and are not timed: the job's first beat follows the last one.
 
 Observations (HWSIM_COSIM_OUT): per job, `cycles` = rising edges from the one that samples its
 first beat to the one that registers its last output, inclusive (a single register stage is 1
@@ -33,6 +36,11 @@ def _high(handle) -> bool:
     return value.is_resolvable and int(value) == 1
 
 
+def _unsigned(handle) -> int:
+    value = handle.value   # a LogicArray, or a Logic for a 1-bit signal
+    return int(value.to_unsigned()) if hasattr(value, "to_unsigned") else int(value)
+
+
 @cocotb.test()
 async def stream(dut):
     """Drive every job of the stimulus file; write outputs and per-job cycles."""
@@ -43,7 +51,7 @@ async def stream(dut):
     capture = [getattr(dut, name) for name in stim["capture"]]
     handles = {name: getattr(dut, name) for name in idle}
     for job in jobs:
-        for beat in job["beats"]:
+        for beat in job["beats"] + job.get("setup", []):
             for name in beat:
                 if name not in handles:
                     handles[name] = getattr(dut, name)
@@ -62,11 +70,16 @@ async def stream(dut):
     cycle = 0
     for index, job in enumerate(jobs):
         beats, wanted = job["beats"], job["outputs"]
+        for beat in job.get("setup", ()):
+            for name, value in beat.items():
+                handles[name].value = value
+            await FallingEdge(dut.clk)
+            cycle += 1
         outputs, first_drive, next_beat = [], cycle, 0
         while True:
             # 1. read what the last rising edge registered
             if next_beat > 0 and _high(out_valid):
-                outputs.append([int(h.value.to_unsigned()) for h in capture])
+                outputs.append([_unsigned(h) for h in capture])
                 if len(outputs) == wanted and next_beat >= len(beats):
                     break
             # 2. drive the next beat (or idle), sampled at the coming rising edge

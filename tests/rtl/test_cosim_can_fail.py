@@ -67,3 +67,49 @@ def test_requant_rounding_mode_is_caught(wrong, rtl_build_root, monkeypatch):
     monkeypatch.setattr(units.intmath, "requantize", wrong)
     bad = cross_check(units.VECTOR_REQUANT, params, vectors=400, build_root=rtl_build_root)
     assert bad.cycles_match and not bad.numerics_match
+
+
+def test_pim_formula_without_precharge_is_caught(rtl_build_root, monkeypatch):
+    """A pim_cycles that forgets tRP (rows cost tRCD only) is short by m * rows * tRP on every
+    GEMV; the unpatched formula passes on the same stimulus."""
+    require("icarus")
+    params = units.PIM_SMALL
+    good = cross_check(units.PIM_BANK_MAC, params, vectors=60, build_root=rtl_build_root)
+    assert good.passed
+    real = unit_models.pim_cycles
+
+    def no_precharge(m, n, k, groups, timing, **kw):
+        t = units.SimpleNamespace(**{**vars(timing), "trp_cycles": 0})
+        return real(m, n, k, groups, t, **kw)
+
+    monkeypatch.setattr(unit_models, "pim_cycles", no_precharge)
+    bad = cross_check(units.PIM_BANK_MAC, params, vectors=60, build_root=rtl_build_root)
+    assert not bad.cycles_match and not bad.passed and bad.numerics_match
+    assert len(bad.cycle_mismatches) == min(bad.jobs, 20)     # every GEMV opens a row
+    for job, rtl, model in bad.cycle_mismatches:
+        g = units.pim_stimulus(params, np.random.default_rng(0), 60)["gemvs"][job]
+        m, rows = len(g["x"]), -(-len(g["w"]) * len(g["w"][0]) * params["EB"] //
+                                 params["ROW_BYTES"])
+        assert rtl - model == m * rows * params["TRP"]
+
+
+def test_pim_wrapping_accumulator_is_caught(rtl_build_root, monkeypatch):
+    """int16 products overflow int32: a reference that wraps instead of saturating differs."""
+    require("icarus")
+    params = {**units.PIM_SMALL, "EB": 2, "ROW_BYTES": 64}
+    monkeypatch.setattr(units, "pim_reference", lambda w, x: (
+        np.asarray(x, np.int64) @ np.asarray(w, np.int64).T).astype(np.int32))
+    bad = cross_check(units.PIM_BANK_MAC, params, vectors=40, build_root=rtl_build_root)
+    assert bad.cycles_match and not bad.numerics_match
+
+
+def test_reduce_wrapping_sum_is_caught(rtl_build_root, monkeypatch):
+    require("icarus")
+    params = {"LANES": 4}
+    good = cross_check(units.VECTOR_REDUCE, params, vectors=300, build_root=rtl_build_root)
+    assert good.passed
+    real = units.reduce_reference
+    monkeypatch.setattr(units, "reduce_reference", lambda op, tile: real(op, tile) if op == "max"
+                        else np.asarray(tile, np.int64).sum(axis=1).astype(np.int32))
+    bad = cross_check(units.VECTOR_REDUCE, params, vectors=300, build_root=rtl_build_root)
+    assert bad.cycles_match and not bad.numerics_match

@@ -37,7 +37,7 @@ def test_cosim_json_icarus(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["sim"] == "icarus" and report["passed"] is True
     units = {u["unit"] for u in report["units"]}
-    assert units == {"systolic", "dsp_chain", "vector_requant"}
+    assert units == {"systolic", "dsp_chain", "vector_requant", "pim_bank_mac", "vector_reduce"}
     for u in report["units"]:
         assert u["vectors"] >= 300 and u["jobs"] > 0
         assert u["cycle_difference"] == 0 and u["rtl_cycles"] == u["model_cycles"]
