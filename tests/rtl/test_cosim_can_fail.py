@@ -1,11 +1,13 @@
 """The cross-check can fail: a deliberately wrong cycle formula or rounding mode in the *model*
 (patched here, in the process that compares) must be caught by the same RTL run that passes
 with the real model."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from hwsim import unit_models
-from rtl_models import units
+from rtl_models import units, units_memory
 from rtl_models.cosim import cross_check
 from tests.rtl.conftest import require
 
@@ -79,7 +81,7 @@ def test_pim_formula_without_precharge_is_caught(rtl_build_root, monkeypatch):
     real = unit_models.pim_cycles
 
     def no_precharge(m, n, k, groups, timing, **kw):
-        t = units.SimpleNamespace(**{**vars(timing), "trp_cycles": 0})
+        t = SimpleNamespace(**{**vars(timing), "trp_cycles": 0})
         return real(m, n, k, groups, t, **kw)
 
     monkeypatch.setattr(unit_models, "pim_cycles", no_precharge)
@@ -97,7 +99,7 @@ def test_pim_wrapping_accumulator_is_caught(rtl_build_root, monkeypatch):
     """int16 products overflow int32: a reference that wraps instead of saturating differs."""
     require("icarus")
     params = {**units.PIM_SMALL, "EB": 2, "ROW_BYTES": 64}
-    monkeypatch.setattr(units, "pim_reference", lambda w, x: (
+    monkeypatch.setattr(units_memory, "pim_reference", lambda w, x: (
         np.asarray(x, np.int64) @ np.asarray(w, np.int64).T).astype(np.int32))
     bad = cross_check(units.PIM_BANK_MAC, params, vectors=40, build_root=rtl_build_root)
     assert bad.cycles_match and not bad.numerics_match
@@ -109,7 +111,7 @@ def test_reduce_wrapping_sum_is_caught(rtl_build_root, monkeypatch):
     good = cross_check(units.VECTOR_REDUCE, params, vectors=300, build_root=rtl_build_root)
     assert good.passed
     real = units.reduce_reference
-    monkeypatch.setattr(units, "reduce_reference", lambda op, tile: real(op, tile) if op == "max"
+    monkeypatch.setattr(units_memory, "reduce_reference", lambda op, tile: real(op, tile) if op == "max"
                         else np.asarray(tile, np.int64).sum(axis=1).astype(np.int32))
     bad = cross_check(units.VECTOR_REDUCE, params, vectors=300, build_root=rtl_build_root)
     assert bad.cycles_match and not bad.numerics_match
