@@ -137,6 +137,8 @@ def write(path, program: Program) -> None:
 def write_atomic(path, data: bytes) -> None:
     """Write bytes so that `path` is either untouched or complete, never half-written."""
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(2, "the directory does not exist", str(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as handle:

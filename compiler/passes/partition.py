@@ -59,7 +59,8 @@ def _place_matrix(op: Op, target, dtype: str) -> Op:
             if unit.kind != "pim" and target.peak_macs_per_s(name, dtype) > 0:
                 return op.with_attrs(queue=queue, unit=index, compute_dtype=dtype,
                                      opcode="GEMV" if queue == "MV" else "MATMUL")
-    supported = sorted({d for name, u in target.units.items() if u.kind != "pim"
+    matrix_units = set(target.units_for_queue("MM")) | set(target.units_for_queue("MV"))
+    supported = sorted({d for name in matrix_units if target.units[name].kind != "pim"
                         for d in ("int8", "fp16", "bf16", "fp32")
                         if target.peak_macs_per_s(name, d) > 0})
     raise CompilerError(f"target {target.name} has no unit computing {dtype} matrix products "
