@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
-from hwsim.service import LABELS, macs, vector_ops
+from hwsim.service import LABELS, macs, unit_index, vector_ops
 from isa import Queue
 
 
@@ -75,8 +75,9 @@ def program_bound(a: ProgramArrays, target, units: list) -> dict:
     compute_s = np.divide(work, rates, out=np.zeros(len(a)), where=rates > 0)
     mem = np.isin(a.queue, [int(Queue.LD), int(Queue.ST)])
     bw = target.memories[target.main_memory].bandwidth_bytes_per_s
-    names = ["memory"] + sorted({u for u in units if u is not None})
-    resource = np.array([0 if u is None else names.index(u) for u in units], np.int64)
+    unit_names, index = unit_index(units)
+    names = ["memory"] + unit_names
+    resource = index + 1  # 0: rows without a unit (memory, SYS)
     seconds = np.where(mem, a.fields["rows"] * a.fields["row_bytes"] / bw, compute_s)
     resource = np.where(mem, 0, resource)
     totals = np.bincount(resource, weights=seconds, minlength=len(names))

@@ -51,12 +51,20 @@ def unit_of_rows(a: ProgramArrays, target) -> list:
     return names
 
 
+def unit_index(units: list) -> tuple[list[str], np.ndarray]:
+    """(sorted names of the units used, per-row index into them; -1 for LD / ST / SYS rows)."""
+    names = sorted({u for u in units if u is not None})
+    lookup = {name: i for i, name in enumerate(names)}
+    return names, np.array([-1 if u is None else lookup[u] for u in units], np.int64)
+
+
 def service_seconds(a: ProgramArrays, target, units: list) -> np.ndarray:
     out = np.zeros(len(a))
     sys_rows = a.queue == int(Queue.SYS)
     out[sys_rows] = 1e-9
-    for name in sorted({u for u in units if u is not None}):
-        rows = np.array([u == name for u in units])
+    names, index = unit_index(units)
+    for i, name in enumerate(names):
+        rows = index == i
         out[rows] = _unit_seconds(a, rows, target, name)
     return np.maximum(out, _buffer_seconds(a, target))
 

@@ -14,7 +14,7 @@ from hwsim.errors import HwsimError
 from hwsim.memory import DramModel
 from hwsim.program_arrays import flatten
 from hwsim.roofline import program_bound
-from hwsim.service import service_seconds, unit_of_rows
+from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
 from isa import Queue
 
@@ -38,8 +38,7 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
                    "addr": a.fields["dram_addr"], "rows": a.fields["rows"],
                    "row_bytes": a.fields["row_bytes"], "stride": a.fields["dram_stride_bytes"]}
     dram = DramModel(target.memories[target.main_memory])
-    names = sorted({u for u in units if u is not None})
-    resource = np.array([-1 if u is None else names.index(u) for u in units], np.int64)
+    names, resource = unit_index(units)
     start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
                             resource)
     seconds = float(end.max()) if len(end) else 0.0
@@ -49,10 +48,10 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     bound = program_bound(a, target, units)
     reads, writes = buffer_bytes(a, len(target.buffers))
     read_b, write_b = dram_bytes(a)
-    utilization = {}
-    for name in sorted({u for u in units if u is not None}):
-        sel = np.array([u == name for u in units])
-        utilization[name] = float(busy[sel].sum() / seconds) if seconds else 0.0
+    used = resource >= 0
+    busy_per_unit = np.bincount(resource[used], weights=busy[used], minlength=len(names))
+    utilization = {name: float(b / seconds) if seconds else 0.0
+                   for name, b in zip(names, busy_per_unit)}
     utilization["memory"] = float(busy[is_mem].sum() / seconds) if seconds else 0.0
     return {
         "cycles": int(round(seconds * reference_clock_hz(target))),
