@@ -72,9 +72,11 @@ def test_unknown_command_and_flag(hwsim):
     assert_one_line_error(hwsim("targets", "show", "a100", "--jsn"), "unrecognized arguments")
 
 
+def test_unknown_claim_id_is_one_line(hwsim):
+    assert_one_line_error(hwsim("papers", "--only", "C1,C99"), "unknown claim id", "C99")
+
+
 def test_not_yet_implemented_commands_say_so(hwsim):
-    assert_one_line_error(hwsim("papers", "--json"), "not implemented yet",
-                          "reference systems issue")
     assert_one_line_error(hwsim("simulate", "llama2-7b", "-t", "a100", "--check"),
                           "functional mode", "not implemented yet")
 

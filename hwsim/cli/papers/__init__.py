@@ -1,0 +1,1 @@
+"""`hwsim papers`: the published claims of PAPERS.md, reproduced from live simulations."""

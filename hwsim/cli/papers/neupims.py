@@ -1,0 +1,4 @@
+"""Claims of the neupims paper (PAPERS.md). Each Claim measures itself through Runner."""
+from __future__ import annotations
+
+CLAIMS: list = []
