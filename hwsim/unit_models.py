@@ -51,15 +51,29 @@ def vector_cycles(elements, passes, lanes_total: int, rate):
     return passes * np.ceil(np.asarray(elements) / per_cycle) + passes
 
 
+GWRITE_COLUMNS = 32  # global-buffer columns one GWRITE fills (Newton / NeuPIMs), `multipliers` each
+
+
 def pim_cycles(m, n, k, groups, timing, banks: int, multipliers: int, row_bytes: int,
                element_bytes: int):
-    """HBM-PIM GEMV (Newton / NeuPIMs): each of m query vectors is broadcast once (GWRITE:
-    (tCCD_S + tCCD_L) * 32 cycles), then every bank streams its share of the n x k matrix row by
-    row: a row costs tRCD + tRP to open and close and one PIM_DOTPRODUCT per `multipliers`
-    elements at tCCD_L each."""
-    elements_per_bank = ceil_div(n * k * groups, banks)
-    rows_per_bank = ceil_div(elements_per_bank * element_bytes, row_bytes)
-    row_cycles = timing.trcd_cycles + timing.trp_cycles
-    gwrite = (timing.tccd_s_cycles + timing.tccd_l_cycles) * 32
-    dot = ceil_div(elements_per_bank, multipliers) * timing.tccd_l_cycles
-    return m * (gwrite + rows_per_bank * row_cycles + dot)
+    """HBM-PIM GEMV (Newton / NeuPIMs). The global buffer holds 32 x `multipliers` elements of
+    the query vector, so a query of k elements runs in segments = ceil(k / (32 * multipliers))
+    passes: full segments of 32 * multipliers elements, then the remainder. Per segment the
+    segment is broadcast (GWRITE: (tCCD_S + tCCD_L) * 32 cycles), then every bank streams its
+    share of the segment's n x k_s block (stored segment by segment, each from a fresh DRAM row)
+    row by row: a row costs tRCD + tRP to open and close and one PIM_DOTPRODUCT per
+    `multipliers` elements at tCCD_L each. m query vectors run back to back."""
+    k = np.asarray(k)
+    seg_elements = GWRITE_COLUMNS * multipliers
+    full, rest = k // seg_elements, k % seg_elements
+
+    def segment(k_s):
+        elements_per_bank = ceil_div(n * k_s * groups, banks)
+        rows_per_bank = ceil_div(elements_per_bank * element_bytes, row_bytes)
+        row_cycles = timing.trcd_cycles + timing.trp_cycles
+        gwrite = (timing.tccd_s_cycles + timing.tccd_l_cycles) * GWRITE_COLUMNS
+        dot = ceil_div(elements_per_bank, multipliers) * timing.tccd_l_cycles
+        return gwrite + rows_per_bank * row_cycles + dot
+
+    per_query = full * segment(seg_elements) + np.where(rest > 0, segment(rest), 0)
+    return m * per_query

