@@ -20,6 +20,21 @@ Fixed-point requantization of an int32 accumulator (TFLite-style Q31 multiplier)
                                = saturate(round_half_away(acc * mult / 2**shift), bits)
       computed exactly: p = acc * mult (|p| < 2**62 fits int64);
       shift == 0: r = p;  else r = sign(p) * ((|p| + 2**(shift-1)) >> shift).
+
+Integer exponential of the VEXP instruction (softmax's exp; shift-and-polynomial, I-BERT-like),
+`exp_q15(q, imm, shift)`, int8 q, imm in [0, 2**24), shift in [0, 31]:
+    the input means x = q * s with imm / 2**shift = s * log2(e) (`exp_multiplier(s)`), and
+    softmax feeds x <= 0 (q - max(q)); q > 0 is taken as 0 (result ~1).
+    u      = max(-q, 0) * imm                  (exact, < 2**31; -x * log2(e) = u / 2**shift)
+    z      = u >> shift;  f = u mod 2**shift   (2**(-u / 2**shift) = 2**-z * 2**(-f / 2**shift))
+    phi    = f >> (shift - 15) if shift >= 15 else f << (15 - shift)      (Q15, in [0, 2**15))
+    sq     = (phi * phi) >> 15
+    p      = (EXP_C0 * 2**15 + EXP_C1 * phi + EXP_C2 * sq + 2**14) >> 15  (Q15 of 2**-phi)
+    result = p if z == 0 else (p + 2**(z-1)) >> z  (0 once z > 16), int16 in Q15 (1.0 = 2**15)
+  with (EXP_C0, EXP_C1, EXP_C2) = (32727, -21939, 5636): a minimax-fitted quadratic of 2**-phi on
+  [0, 1) in Q15 (its own error <= 1.25e-3). Worst case over every int8 q and every (imm, shift):
+  |result / 2**15 - 2**(-u / 2**shift)| <= EXP_MAX_ABS_ERROR = 1.35e-3 (polynomial, phi truncated
+  to Q15, final rounding); tests/isa/test_intmath_exp.py checks it exhaustively over q.
 """
 from __future__ import annotations
 
@@ -181,3 +196,48 @@ def requantize(acc, mult, shift, bits: int = 8) -> np.ndarray:
     r = np.sign(p) * np.right_shift(np.abs(p) + half, shift)
     out = saturate(r, bits)
     return out.astype(np.int8) if bits <= 8 else out
+
+
+# ---- VEXP: integer exponential (see the module docstring) ------------------------------------
+EXP_C0, EXP_C1, EXP_C2 = 32727, -21939, 5636
+EXP_FRACTION_BITS = 15
+EXP_MAX_ABS_ERROR = 1.35e-3
+EXP_IMM_LIMIT = 2 ** 24
+EXP_MAX_SHIFT = 31
+
+
+def exp_multiplier(scale: float) -> tuple[int, int]:
+    """Input scale s (x = q * s) -> (imm, shift) with imm / 2**shift ~= s * log2(e): the largest
+    shift in [0, 31] that keeps imm = round(s * log2(e) * 2**shift) below 2**24. Raises
+    ValueError for a scale that is not finite and positive, or too large for imm at shift 0."""
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"exp input scale must be finite and > 0, not {scale}")
+    real = scale * math.log2(math.e)
+    for shift in range(EXP_MAX_SHIFT, -1, -1):
+        imm = round(real * 2 ** shift)
+        if imm < EXP_IMM_LIMIT:
+            return int(imm), shift
+    raise ValueError(f"exp input scale {scale} needs imm >= 2**24 even at shift 0")
+
+
+def exp_q15(q, imm, shift) -> np.ndarray:
+    """The VEXP integer exponential (module docstring): int8 q -> int16 Q15 ~ exp(min(q, 0) * s)
+    with imm / 2**shift = s * log2(e). imm in [0, 2**24) and shift in [0, 31] broadcast."""
+    q = np.asarray(q, dtype=np.int64)
+    imm = np.asarray(imm, dtype=np.int64)
+    shift = np.asarray(shift, dtype=np.int64)
+    if np.any(q < -128) or np.any(q > 127):
+        raise ValueError("exp_q15: input outside the int8 range")
+    if np.any(imm < 0) or np.any(imm >= EXP_IMM_LIMIT) or np.any(shift < 0) \
+            or np.any(shift > EXP_MAX_SHIFT):
+        raise ValueError("exp_q15: imm must be in [0, 2**24) and shift in [0, 31]")
+    u = np.maximum(-q, 0) * imm
+    z = np.right_shift(u, shift)
+    f = u - np.left_shift(z, shift)
+    phi = np.where(shift >= 15, np.right_shift(f, np.maximum(shift - 15, 0)),
+                   np.left_shift(f, np.maximum(15 - shift, 0)))
+    sq = np.right_shift(phi * phi, 15)
+    p = np.right_shift(EXP_C0 * 2 ** 15 + EXP_C1 * phi + EXP_C2 * sq + 2 ** 14, 15)
+    zc = np.minimum(z, 17)
+    rounded = np.right_shift(p + np.left_shift(1, np.maximum(zc - 1, 0)), zc)
+    return np.where(zc == 0, p, np.where(zc > 16, 0, rounded)).astype(np.int64)

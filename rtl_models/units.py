@@ -14,6 +14,7 @@ from hwsim import unit_models
 from isa import intmath
 from rtl_models.cosim import CheckResult, Unit, pack, unpack_signed
 from rtl_models.unit_helpers import _int8, _stream
+from rtl_models.units_exp import VECTOR_EXP
 from rtl_models.units_memory import (PIM_BANK_MAC, REDUCE_OPS, VECTOR_REDUCE,  # noqa: F401
                                      pim_check, pim_describe, pim_reference, pim_stimulus,
                                      pim_timing, reduce_check, reduce_describe,
@@ -278,7 +279,7 @@ VECTOR_REQUANT = Unit("vector_requant", "vector_requant", "vector_requant.v",
                       requant_describe)
 
 UNITS = {unit.name: unit for unit in (SYSTOLIC, DSP_CHAIN, VECTOR_REQUANT, PIM_BANK_MAC,
-                                       VECTOR_REDUCE)}
+                                       VECTOR_REDUCE, VECTOR_EXP)}
 
 # PIM bank points. NEUPIMS_PIM: targets/presets/neupims.yaml's PIM unit and HBM2 timing (16
 # multipliers per bank, 1 KiB rows, tRCD = tRP = 14, tCCD_S = 1, tCCD_L = 2) with 2-byte elements
@@ -299,9 +300,11 @@ COSIM_POINTS = {
                (DSP_CHAIN, {"L": 12, "CHAINS": 2, "SP_N": 2, "SP_M": 4}),
                (VECTOR_REQUANT, {"LANES": 4}), (VECTOR_REQUANT, {"LANES": 16}),
                (PIM_BANK_MAC, PIM_SMALL), (PIM_BANK_MAC, NEUPIMS_PIM),
-               (VECTOR_REDUCE, {"LANES": 4}), (VECTOR_REDUCE, {"LANES": 16})],
+               (VECTOR_REDUCE, {"LANES": 4}), (VECTOR_REDUCE, {"LANES": 16}),
+               (PIM_BANK_MAC, {**NEUPIMS_PIM, "SEGS": 2}),
+               (VECTOR_EXP, {"LANES": 4}), (VECTOR_EXP, {"LANES": 16})],
     "verilator": [(SYSTOLIC, {"R": 8, "C": 8}),
                   (DSP_CHAIN, {"L": 10, "CHAINS": 2, "SP_N": 2, "SP_M": 4}),
                   (VECTOR_REQUANT, {"LANES": 8}), (PIM_BANK_MAC, NEUPIMS_PIM),
-                  (VECTOR_REDUCE, {"LANES": 8})],
+                  (VECTOR_REDUCE, {"LANES": 8}), (VECTOR_EXP, {"LANES": 8})],
 }
