@@ -2,17 +2,22 @@
 
 `--set mechanisms.NAME=false` switches one off; the paper baselines are settings of these.
 """
+from typing import Literal
+
 from pydantic import Field
 
 from targets.parts import Part, PositiveInt
 
 
 class FpgaDspMechanisms(Part):
-    """FlightLLM (FPGA'24) §3-§5."""
+    """FlightLLM (FPGA'24) §3-§5. Under `--quant mixed`, mixed_precision gives every linear
+    layer its own weight width (element-weighted mean `mean_weight_bits`); switched off, the
+    same scheme streams uniform INT8 weights (compiler/mixed_precision.py)."""
 
     sparse_dsp_chain: bool
     always_on_chip_decode: bool
     mixed_precision: bool
+    mean_weight_bits: float = Field(ge=2, le=8)
     length_adaptive_compilation: bool
     prefill_bucket_tokens: PositiveInt
     decode_bucket_tokens: PositiveInt
@@ -28,10 +33,13 @@ class NpuPimMechanisms(Part):
 
 
 class MobileNpuMechanisms(Part):
-    """mllm-NPU / llm.npu (ASPLOS'25) §3-§4."""
+    """mllm-NPU / llm.npu (ASPLOS'25) §3-§4. prefill_engine picks the processor that runs the
+    linear layers: npu (mllm-NPU; with the three mechanisms off, the naive NPU baseline), cpu
+    (llama.cpp / MNN) or gpu (TFLite / MLC-LLM): the paper's baselines as settings of one SoC."""
 
     chunked_prefill: bool
     chunk_tokens: PositiveInt
     outlier_extraction: bool
     out_of_order_scheduling: bool
     outlier_channel_fraction: float = Field(ge=0, le=1)
+    prefill_engine: Literal["npu", "cpu", "gpu"] = "npu"

@@ -11,6 +11,7 @@ from isa import Queue, Resources
 from targets.energy import Energy
 from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMechanisms
 from targets.memory import Buffer, OffChipMemory
+from targets.mobile_runtime import MobileNpuRuntime
 from targets.parts import Clock, Cost, Group, Source
 from targets.units import AnyUnit, PimBanks
 
@@ -103,6 +104,7 @@ class NpuPimTarget(Target):
 class MobileNpuTarget(Target):
     family: Literal["mobile_npu"]
     mechanisms: MobileNpuMechanisms
+    runtime: MobileNpuRuntime
 
 
 class GpuTarget(Target):

@@ -8,6 +8,7 @@ import isa
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model, resolve_workload
+from hwsim.cli import mobile_prefill
 from hwsim.errors import HwsimError
 from hwsim.simulate import simulate_program
 
@@ -24,6 +25,8 @@ def simulate_model(model_name: str, workload: Workload, target) -> dict:
     header = {"model": model.name, "target": target.name, "phase": workload.phase,
               "batch": workload.batch, "seq": workload.seq, "context": workload.context,
               "quant": workload.quant, "kv_bits": workload.kv_bits}
+    if workload.phase == "prefill" and target.family == "mobile_npu":
+        return {**header, **mobile_prefill.simulate(model, workload, target)}  # llm.npu blocks
     if workload.phase != "generate":
         program = compile_model(model, workload, target).program
         return {**header, **simulate_program(program, target, step_tokens(workload))}
