@@ -49,23 +49,25 @@ def lower(model: ModelSpec, workload: Workload, target) -> Graph:
     return graph
 
 
-def compile_graph(graph: Graph, target) -> Compiled:
+def compile_graph(graph: Graph, target, annotate: bool = False) -> Compiled:
     """Run the passes and code generation on a graph that is already built (kernels)."""
     start = time.perf_counter()
     for step in PASSES:
         graph = step.run(graph, target)
-    program = generate(graph, target)
+    program = generate(graph, target, annotate)
     isa.verify(program, target.isa_resources())
     return Compiled(program, graph, time.perf_counter() - start)
 
 
-def compile_model(model: ModelSpec, workload: Workload, target) -> Compiled:
-    """Run every pass and code generation; the program is verified against the target."""
+def compile_model(model: ModelSpec, workload: Workload, target, annotate: bool = False
+                  ) -> Compiled:
+    """Run every pass and code generation; the program is verified against the target.
+    `annotate`: add the functional annotations hwsim.functional needs (metadata "notes")."""
     start = time.perf_counter()
     if workload.phase == "generate":
         workload = replace(workload, phase="decode", context=workload.seq + workload.gen - 1)
     graph = lower(model, workload, target)
-    program = generate(graph, target)
+    program = generate(graph, target, annotate)
     try:
         isa.verify(program, target.isa_resources())
     except isa.IsaError as err:  # a compiler bug, not a user error: say so plainly

@@ -1,4 +1,5 @@
-"""Float32 math of the non-GEMM op kinds, shared by the float and the quantized executors.
+"""Float32 math of the vector opcodes (norms, activations, RoPE, softmax, attention), defined
+once: the compiler's reference executors and the simulator's functional mode both call these.
 
 Inputs and outputs are float32 and arithmetic is float32, except where a line says float64
 (RoPE angles, erf), which is rounded once to float32. Token rows are sequence-major:

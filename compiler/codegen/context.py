@@ -15,8 +15,8 @@ from compiler.ir.tensor import TensorSpec
 
 
 class Lowering:
-    def __init__(self, graph: Graph, target) -> None:
-        self.graph, self.target = graph, target
+    def __init__(self, graph: Graph, target, annotate: bool = False) -> None:
+        self.graph, self.target, self.annotate = graph, target, annotate
         self.em = Emitter()
         self.plan = plan_buffers(target)
         by_region: dict = {}
@@ -28,6 +28,10 @@ class Lowering:
         self.writers: dict[str, Frontier] = {}
         self.readers: dict[str, Frontier] = {}
 
+    def note(self, op_name: str, **facts) -> dict | None:
+        """A functional annotation for an instruction of `op_name` (None unless annotating)."""
+        return {"op": op_name, **facts} if self.annotate else None
+
     # ---- where a tensor lives -------------------------------------------------------------
     def spec(self, name: str) -> TensorSpec:
         return self.graph.op(name).output
@@ -35,6 +39,11 @@ class Lowering:
     def row_bytes(self, name: str) -> int:
         spec = self.spec(name)
         return spec.nbytes // spec.shape[0]
+
+    def pitch(self, name: str, cols: int) -> int:
+        """Bytes between successive rows of `name` as an instruction sees them: the tensor's
+        row width where it lives on chip, `cols` once loaded into (or bound for) a slot."""
+        return self.row_bytes(name) if self.home(name)[0] == "onchip" else cols
 
     def home(self, name: str):
         return self.graph.op(name).attr("home")

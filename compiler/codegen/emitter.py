@@ -22,6 +22,7 @@ class Rec:
     position: int = 0                      # index within its queue
     wait: set = field(default_factory=set)
     release: set = field(default_factory=set)
+    note: dict | None = None               # functional annotation (see notes())
 
 
 class Frontier:
@@ -52,8 +53,8 @@ class Emitter:
         self.records: list[Rec] = []
         self.by_queue: dict[str, list[Rec]] = {q.name: [] for q in Queue}
 
-    def emit(self, queue: str, opcode: str, deps=(), **fields) -> Rec:
-        rec = Rec(queue, opcode, fields, [d for d in deps if d is not None])
+    def emit(self, queue: str, opcode: str, deps=(), note: dict | None = None, **fields) -> Rec:
+        rec = Rec(queue, opcode, fields, [d for d in deps if d is not None], note=note)
         rec.position = len(self.by_queue[queue])
         self.by_queue[queue].append(rec)
         self.records.append(rec)
@@ -75,6 +76,12 @@ class Emitter:
         instrs = [Instruction(r.opcode, wait=sorted(r.wait), release=sorted(r.release),
                               **r.fields) for r in self.records]
         return Program.from_instructions(target_name, instrs, fingerprint, metadata)
+
+    def notes(self) -> dict[str, list]:
+        """Per queue, each instruction's annotation (or None): the op it belongs to and the
+        operand layout facts the 256-bit word has no field for (row pitches, the output
+        tile's position). hwsim.functional reads them; the timing model does not."""
+        return {q: [r.note for r in recs] for q, recs in self.by_queue.items() if recs}
 
     def __len__(self) -> int:
         return len(self.records)

@@ -15,9 +15,10 @@ LOWER = {OpKind.EMBEDDING: lower_embedding, OpKind.KV_WRITE: lower_kv_write,
          OpKind.ATTN_CONTEXT: lower_matrix}
 
 
-def generate(graph: Graph, target) -> Program:
-    """A partitioned, tiled, allocated graph -> a Program (not yet verified)."""
-    cx = Lowering(graph, target)
+def generate(graph: Graph, target, annotate: bool = False) -> Program:
+    """A partitioned, tiled, allocated graph -> a Program (not yet verified). `annotate` adds
+    the functional annotations (metadata "notes", see Emitter.notes) for hwsim.functional."""
+    cx = Lowering(graph, target, annotate)
     ops_meta = []
     for op in scheduled(graph):
         start = {q: len(recs) for q, recs in cx.em.by_queue.items()}
@@ -36,4 +37,6 @@ def generate(graph: Graph, target) -> Program:
                     for op in graph.ops() if op.weight is not None and not op.attr("tied")],
         "ops": ops_meta,
     }
+    if annotate:
+        metadata["notes"] = cx.em.notes()
     return cx.em.finalize(target.name, target.fingerprint(), metadata)

@@ -57,8 +57,10 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
                 w_buf, w_addr, w_deps = w_tile[0], w_tile[1], [w_tile[2]]
             row0, rows, col0, cols = act_window(cx, op, t, b, g0, m0, tm, k0, tk)
             a_buf, a_addr, a_deps, a_done = cx.read(act_src, row0, rows, col0, cols)
+            note = cx.note(op.name, act_pitch=cx.pitch(act_src, cols), **_layout(
+                op, t, tm, tn, tk, w_tile[5] if w_tile else None)) if cx.annotate else None
             rec = cx.em.emit(
-                op.attr("queue"), op.attr("opcode"),
+                op.attr("queue"), op.attr("opcode"), note=note,
                 deps=[*w_deps, *a_deps, *side, *(o_prev if k0 == 0 else [])],
                 unit=op.attr("unit"), dtype_act=adt, dtype_wgt=wdt, dtype_out=ACC[integer],
                 m=tm, n=tn, k=tk, act_buf=a_buf, act_addr=a_addr, wgt_buf=w_buf,
@@ -71,8 +73,10 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
             last = rec
         row0, rows, col0, cols = out_window(cx, op, t, b, g0, m0, tm, n0, tn)
         d_buf, d_addr, d_deps, commit = cx.output_target(op.name, row0, rows, col0, cols)
+        note = cx.note(op.name, pitch=cx.pitch(op.name, cols), col0=n0,
+                       **_layout(op, t, tm, tn, None, None)) if cx.annotate else None
         conv = cx.em.emit(
-            "VEC", op.attr("epilogue") or ("REQUANT" if integer else "VCOPY"),
+            "VEC", op.attr("epilogue") or ("REQUANT" if integer else "VCOPY"), note=note,
             deps=[last, *war, *d_deps], dtype_in=ACC[integer], dtype_out=op.output.dtype,
             rows=tm, cols=tn, src0_buf=o_region.buffer_id, src0_addr=o_region.offset,
             dst_buf=d_buf, dst_addr=d_addr, imm=1 << 15 if integer else 0,
@@ -98,7 +102,24 @@ def _load_weight(cx, op, t, b, g0, n0, tn, k0, tk, wdt, deps):
     rec = cx.em.emit("LD", "LOAD", deps=[*prev, *deps], buf=region.buffer_id, dtype=wdt,
                      sram_addr=region.offset, dram_addr=dram, rows=rows, row_bytes=row_bytes,
                      dram_stride_bytes=stride if rows > 1 else 0)
-    return region.buffer_id, region.offset, rec, role, index
+    return region.buffer_id, region.offset, rec, role, index, row_bytes
+
+
+def _layout(op, t, tm, tn, tk, tile_bytes) -> dict:
+    """Functional annotation: how a matrix tile's rows map onto the tensors (see
+    hwsim.functional.matrix). Attention tiles hold `hpg` query heads per KV group and g_per
+    groups; their K / V tiles are token rows of kv_row_bytes."""
+    facts = {"kind": op.kind.value}
+    if op.attr("opcode") == "PIM_GEMV":
+        facts["wgt_tile_stride"] = op.attr("max_len") * op.attr("kv_row_bytes")
+    elif tile_bytes is not None:
+        facts["wgt_tile_stride"] = tile_bytes
+    if op.kind != OpKind.MATMUL:
+        hpg = op.attr("heads") // op.attr("kv_heads")
+        facts.update(heads=op.attr("heads"), hpg=hpg, head_dim=op.attr("head_dim"),
+                     wgt_pitch=op.attr("kv_row_bytes"),
+                     whole_rows=max(1, tm // hpg) == 1 or t["g_per"] * hpg == op.attr("heads"))
+    return facts
 
 
 def _experts_touched(op) -> int:

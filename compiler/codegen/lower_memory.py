@@ -11,7 +11,8 @@ def lower_embedding(cx, op) -> None:
     for r0 in range(0, op.output.shape[0], tile):
         rows = min(tile, op.output.shape[0] - r0)
         d_buf, d_addr, d_deps, commit = cx.output_target(op.name, r0, rows)
-        rec = cx.em.emit("LD", "LOAD", deps=[*war, *d_deps], buf=d_buf, dtype=op.output.dtype,
+        rec = cx.em.emit("LD", "LOAD", deps=[*war, *d_deps], note=cx.note(op.name, gather_row0=r0),
+                         buf=d_buf, dtype=op.output.dtype,
                          sram_addr=d_addr, dram_addr=op.attr("weight_addr"), rows=rows,
                          row_bytes=width)
         commit(rec)
@@ -32,9 +33,21 @@ def lower_kv_write(cx, op) -> None:
                 tc = min(chunk, q_len - t0)
                 buf, addr, deps, done = cx.read(src, b * q_len + t0, tc)
                 position = b * heads * op.attr("max_len") + w.step_context + t0
-                rec = cx.em.emit("ST", "STORE", deps=deps, buf=buf, dtype=op.output.dtype,
-                                 sram_addr=addr, rows=heads, row_bytes=tc * row,
-                                 sram_stride_bytes=row, dram_addr=base + position * row,
-                                 dram_stride_bytes=op.attr("max_len") * row)
-                done([rec])
-                cx.writers[op.name].append(rec)
+                recs = [cx.em.emit("ST", "STORE", deps=deps, buf=buf, dtype=op.output.dtype,
+                                   sram_addr=addr, rows=heads, row_bytes=row,
+                                   sram_stride_bytes=row, dram_addr=base + position * row,
+                                   dram_stride_bytes=op.attr("max_len") * row)] if tc == 1 else \
+                    _per_head_stores(cx, op, deps, buf, addr, tc, width, base + position * row)
+                done(recs)
+                cx.writers[op.name].extend(recs)
+
+
+def _per_head_stores(cx, op, deps, buf, addr, tokens, width, dram_addr):
+    """Several tokens: one STORE per KV head (the cache is head-major, the source token-major),
+    `tokens` rows of one head row each, source rows `width` apart, contiguous in the cache."""
+    row, max_len = op.attr("row_bytes"), op.attr("max_len")
+    return [cx.em.emit("ST", "STORE", deps=deps, buf=buf, dtype=op.output.dtype,
+                       sram_addr=addr + h * row, rows=tokens, row_bytes=row,
+                       sram_stride_bytes=width, dram_addr=dram_addr + h * max_len * row,
+                       dram_stride_bytes=row)
+            for h in range(op.attr("kv_heads"))]

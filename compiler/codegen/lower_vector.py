@@ -25,6 +25,7 @@ def lower_vector(cx, op) -> None:
         deps = [d for r in reads for d in r[2]] + (params[2] if params else [])
         d_buf, d_addr, d_deps, commit = cx.output_target(op.name, r0, rows)
         rec = cx.em.emit("VEC", op.attr("opcode"), deps=[*deps, *war, *d_deps],
+                         note=cx.note(op.name, row0=r0),
                          dtype_in=op.inputs[0].dtype if op.inputs else op.output.dtype,
                          dtype_out=op.output.dtype, rows=rows, cols=cols,
                          src0_buf=reads[0][0], src0_addr=reads[0][1],

@@ -13,7 +13,7 @@ from compiler.passes.partition import ACTIVATION_OPCODES
 
 def run(graph: Graph, target) -> Graph:
     fused: dict[str, str] = {}  # activation name -> matrix op name
-    epilogue: dict[str, str] = {}
+    epilogue: dict[str, tuple[str, str]] = {}  # matrix op -> (opcode, activation fn)
     for op in graph.ops():
         if op.kind != OpKind.ACTIVATION:
             continue
@@ -22,7 +22,7 @@ def run(graph: Graph, target) -> Graph:
         if producer.kind == OpKind.MATMUL and graph.nx.out_degree(src) == 1 \
                 and op.attr("fn") in ACTIVATION_OPCODES:
             fused[op.name] = src
-            epilogue[src] = ACTIVATION_OPCODES[op.attr("fn")]
+            epilogue[src] = (ACTIVATION_OPCODES[op.attr("fn")], op.attr("fn"))
     if not fused:
         return graph
     items = []
@@ -30,6 +30,7 @@ def run(graph: Graph, target) -> Graph:
         if op.name in fused:
             continue
         if op.name in epilogue:
-            op = op.with_attrs(epilogue=epilogue[op.name])
+            opcode, fn = epilogue[op.name]
+            op = op.with_attrs(epilogue=opcode, epilogue_fn=fn)
         items.append((op, tuple(fused.get(s, s) for s in graph.sources(op.name))))
     return graph.rebuild(items).with_meta(**graph.meta)

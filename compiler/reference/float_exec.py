@@ -22,7 +22,7 @@ import numpy as np
 from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind
-from compiler.reference import kernels as K
+from isa import vecmath as K
 from compiler.reference.kvcache import KVCache
 from compiler.reference.matmul_layout import (activation_source, gather_rows, grouped_matmul,
                                               router_source, scatter_rows)
@@ -201,6 +201,8 @@ class FloatExecutor:
         bias = self.weights.bias(op.name)
         if bias is not None:
             y = y + bias
+        if op.attr("epilogue_fn"):  # an activation fused into the matrix op (passes/fuse.py)
+            y = K.activation(y, op.attr("epilogue_fn"))
         return scatter_rows(op, y, self.input(router) if router else None)
 
 

@@ -19,8 +19,13 @@ column). Per op:
     columns O of x_q are zeroed and rows O of W are left out of the integer weight; the CPU
     computes x_f[:, O] @ W[O, :] in float32 and adds
     saturate_int32(round_half_away(part / (s_x * s_w))) to acc before requantization.
+    A MATMUL with a fused activation (attrs epilogue_fn, passes/fuse.py) instead dequantizes
+    acc (float32(acc * s_x * s_w), float64 product), applies the activation in float32 and
+    quantizes with s_y.
   KV_WRITE: quantize(rows, column scales, kv_bits); the past cache is quantized the same way
-    and the attention ops read the dequantized cache.
+    and the attention ops read the dequantized cache. With an 8-bit cache (not MLA) the
+    column scales are the K and V producers' own scales, so the cache holds their int8
+    outputs, and ATTN_SCORE / ATTN_CONTEXT are integer GEMMs (compiler.reference.int_attention).
   any other op: dequantize inputs (float32(q) * float32(s)), compute in float32 with the
     float executor's kernels, y_q = quantize(y, s_y, 8) (float64 divide, half away, saturate).
 fp16-activation schemes (fp16, w4a16) run the float kernels on fp16-rounded values; see
@@ -37,8 +42,12 @@ from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind
 from compiler.passes.quantize import kv_bits_for, scheme_of
 from isa import intmath as im
+from isa import vecmath as K
+from compiler.reference import int_attention as ia
 from compiler.reference.calibration import Calibration, calibrate, quantized_kv_step
+from compiler.reference.float_exec import attention_scale
 from compiler.reference.float_exec import EXPERTS_SUFFIX, FloatExecutor
+from compiler.reference.kvcache import rows_to_heads
 from compiler.reference.matmul_layout import (activation_source, gather_rows, grouped_matmul,
                                               router_source, scatter_rows)
 from compiler.reference.qweights import QuantWeight, quantize_weight
@@ -75,6 +84,8 @@ class IntExecutor(FloatExecutor):
         self.scales: dict[str, np.ndarray] = {}
         self.floats: dict[str, np.ndarray] = {}  # CPU float32 results of non-GEMM ops
         self.kv_past_q: dict[str, list[np.ndarray]] = {}
+        self.kv_full_q: dict[str, list[np.ndarray]] = {}  # integer cache after the step
+        self.kv_part_scales: dict[str, list[np.float32]] = {}
         self._deq: dict[str, np.ndarray] = {}
         self._qw: dict[str, QuantWeight] = {}
 
@@ -88,13 +99,58 @@ class IntExecutor(FloatExecutor):
         if op.kind == OpKind.MATMUL:
             q = self._int_matmul(op, scale)
         elif op.kind == OpKind.KV_WRITE:
+            if self._integer_attention():
+                scale = self._kv_producer_scale(op)
             q, self.kv_past_q[op.name], self.kv_full[op.name] = quantized_kv_step(
                 self.cache, op, self._kv_rows(op), scale, self.kv_bits)
+            if self._integer_attention():
+                self._keep_integer_cache(op, q)
+        elif op.kind in (OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT) and self._integer_attention():
+            q = self._int_attention(op, scale)
         else:
             y = self.compute(op)
             self.floats[op.name] = y
             q = im.quantize(y, scale, 8)
         self.values[op.name], self.scales[op.name] = q, scale
+
+    # ---- integer attention (8-bit cache, not MLA) -------------------------------------------
+    def _integer_attention(self) -> bool:
+        return self.kv_bits == 8 and self.model.mla is None
+
+    def _kv_parts(self, op: Op) -> list[str]:
+        """The K and V producers, in cache-column order (as _kv_rows concatenates them)."""
+        names = self.graph.sources(op.name)
+        v = [n for n in names if self.graph.op(n).attr("role") == "v_proj"]
+        return [n for n in names if n not in v] + v
+
+    def _kv_producer_scale(self, op: Op) -> np.ndarray:
+        parts = self._kv_parts(op)
+        widths = [self.graph.op(n).output.shape[1] for n in parts]
+        self.kv_part_scales[op.name] = [self.scales[n] for n in parts]
+        return ia.kv_producer_scales(widths, self.kv_part_scales[op.name])
+
+    def _keep_integer_cache(self, op: Op, rows_q: np.ndarray) -> None:
+        heads = op.attr("kv_heads")
+        cols = heads * op.attr("head_dim")
+        self.kv_full_q[op.name] = [
+            np.concatenate([past.astype(np.int64), rows_to_heads(
+                rows_q[:, i * cols:(i + 1) * cols].astype(np.int64), self.batch, self.q_len,
+                heads)], axis=2)
+            for i, past in enumerate(self.kv_past_q[op.name])]
+
+    def _int_attention(self, op: Op, s_y: np.ndarray) -> np.ndarray:
+        kv = self._source(op, kind=OpKind.KV_WRITE)
+        src = self._source(op, exclude=OpKind.KV_WRITE)
+        heads = op.attr("heads")
+        x = self.values[src].reshape(self.batch, self.q_len, heads, -1)
+        if op.kind == OpKind.ATTN_SCORE:
+            acc = ia.score_acc(x, self.kv_full_q[kv][0])
+            m = ia.per_tensor_multiplier(self.scales[src], self.kv_part_scales[kv][0],
+                                         attention_scale(self.graph, op), s_y)
+        else:
+            acc = ia.context_acc(x, self.kv_full_q[kv][1])
+            m = ia.per_tensor_multiplier(self.scales[src], self.kv_part_scales[kv][1], s_y)
+        return ia.requantize_per_tensor(acc, m)
 
     def quant_weight(self, op: Op) -> QuantWeight:
         if op.name not in self._qw:
@@ -131,6 +187,9 @@ class IntExecutor(FloatExecutor):
             part = x_f[:, outliers] @ self.matmul_weight(op)[outliers, :]
             acc = acc + im.saturate_int32(im.round_half_away(part / row_scale))
         acc = im.saturate_int32(acc)
+        if op.attr("epilogue_fn"):
+            y = K.activation((acc * row_scale).astype(np.float32), op.attr("epilogue_fn"))
+            return scatter_rows(op, im.quantize(y, s_y, 8), None)
         if op.attr("role") == "expert_down":
             y = (acc * row_scale).astype(np.float32)
             return im.quantize(scatter_rows(op, y, self.input(router)), s_y, 8)
