@@ -57,9 +57,10 @@ class SocCosts:
         if key not in self._gemm:
             compiled = compile_graph(kernel_graph("gemm", key, "int8"), self.t)
             r = simulate_program(compiled.program, self.t, m)
-            energy = {c: j for c, j in r["energy_breakdown_j"].items() if c != "static"}
+            energy = {c: float(j) for c, j in r["energy_breakdown_j"].items() if c != "static"}
             stream_s = k * n / self.rt.npu_weight_stream_bytes_per_s
-            self._gemm[key] = Cost(max(r["seconds"], stream_s), energy, r["roofline_seconds"],
+            self._gemm[key] = Cost(max(float(r["seconds"]), stream_s), energy,
+                                   float(r["roofline_seconds"]),
                                    float(r["bytes"]["dram_read"]))
         return self._gemm[key]
 
