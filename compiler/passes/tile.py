@@ -12,10 +12,12 @@ from compiler.buffer_plan import plan_buffers
 from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind, expected_experts_touched
+from isa.formats import MEM
 
 ALIGN = 16
 ACC_BITS = 32
 MAX_DIM = 65535  # 16-bit ISA tile fields
+MAX_TRANSFER_BYTES = MEM.field("row_bytes").max_value  # one LD row: the largest tile it moves
 
 
 def run(graph: Graph, target) -> Graph:
@@ -111,8 +113,9 @@ def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int):
         wbits = min(wbits, 8)
     kept = _kept_fraction(op)
     abits = 8 if op.attr("compute_dtype") == "int8" else op.inputs[0].bits
-    wslot = plan.slot_bytes("kv" if attention else "weight") // g
-    aslot, oslot = plan.slot_bytes("activation") // g, plan.slot_bytes("output") // g
+    wslot = min(plan.slot_bytes("kv" if attention else "weight"), MAX_TRANSFER_BYTES) // g
+    aslot = min(plan.slot_bytes("activation"), MAX_TRANSFER_BYTES) // g
+    oslot = plan.slot_bytes("output") // g
     step = op.attr("heads") // op.attr("kv_heads") if attention else 1  # whole query tokens
     if pim:
         tk, tn = min(k, MAX_DIM), min(n, MAX_DIM)

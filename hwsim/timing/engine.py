@@ -8,6 +8,10 @@ LD and ST are timed by the off-chip memory model (hwsim.memory: channels, banks,
 refresh) at their start time; the engine always issues the ready queue head that can start
 earliest, so the memory sees requests in time order.
 
+Blocked PIM (`blocked`, hwsim.timing.pim_blocking): with a single row buffer per bank, a row
+on side 1 (LD / ST) starts no earlier than the end of every side-2 row (PIM) issued before it,
+and vice versa; rows of the same side overlap as before.
+
 The loop is compiled with numba; O(instructions x queues).
 """
 from __future__ import annotations
@@ -21,9 +25,12 @@ N_QUEUES = 6
 
 
 @njit(cache=True)
-def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, written):
+def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, written,
+                side, side_free):
     """Earliest start of row i at the head of queue q, or -1.0 if a token is missing."""
     t = free[q]
+    if side[i] > 0 and side_free[3 - side[i]] > t:  # blocked PIM: the other side's last end
+        t = side_free[3 - side[i]]
     for s in range(N_QUEUES):
         if (wait[i] >> s) & 1:
             c = s * N_QUEUES + q
@@ -39,7 +46,8 @@ def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, 
 
 @njit(cache=True)
 def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_bytes, stride,
-         fifo_offset, fifo_size, resource, n_resources, params, bank_state, chan_state, stats):
+         fifo_offset, fifo_size, resource, n_resources, side, params, bank_state, chan_state,
+         stats):
     n = service.shape[0]
     start = np.zeros(n)
     end = np.zeros(n)
@@ -50,12 +58,13 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
     written = np.zeros(N_QUEUES * N_QUEUES, np.int64)
     read = np.zeros(N_QUEUES * N_QUEUES, np.int64)
     unit_free = np.zeros(max(n_resources, 1))
+    side_free = np.zeros(3)
     for _ in range(n):
         best_q, best_t = -1, 0.0
         for q in range(N_QUEUES):
             if ptr[q] < stop[q]:
                 t = _start_time(ptr[q], q, wait, free, unit_free, resource, fifo, fifo_offset,
-                                read, written)
+                                read, written, side, side_free)
                 if t >= 0.0 and (best_q < 0 or t < best_t):
                     best_q, best_t = q, t
         if best_q < 0:
@@ -75,6 +84,8 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
         free[q] = end[i]
         if resource[i] >= 0:
             unit_free[resource[i]] = end[i]
+        if side[i] > 0 and end[i] > side_free[side[i]]:
+            side_free[side[i]] = end[i]
         for d in range(N_QUEUES):
             if (release[i] >> d) & 1:
                 c = q * N_QUEUES + d
@@ -84,15 +95,18 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
     return start, end, True
 
 
-def run(queue_start, wait, release, service, memory_rows, dram, resource=None):
+def run(queue_start, wait, release, service, memory_rows, dram, resource=None, side=None):
     """-> (start_s, end_s); raises RuntimeError on deadlock (the verifier prevents it).
 
     memory_rows: dict of per-row arrays is_mem, is_write, addr, rows, row_bytes, stride (bytes);
     dram: a hwsim.memory.DramModel (its state is advanced in place).
-    `resource[i]`: the unit row i runs on (-1: none)."""
+    `resource[i]`: the unit row i runs on (-1: none). `side[i]`: 0, or 1 / 2 for rows that
+    exclude each other (blocked PIM: hwsim.timing.pim_blocking.memory_sides); None: no blocking."""
     n = len(service)
     if resource is None:
         resource = np.full(n, -1, np.int64)
+    if side is None:
+        side = np.zeros(n, np.int64)
     counts = np.zeros(N_QUEUES * N_QUEUES, np.int64)
     queues = np.repeat(np.arange(N_QUEUES), np.diff(queue_start))
     for d in range(N_QUEUES):
@@ -107,7 +121,7 @@ def run(queue_start, wait, release, service, memory_rows, dram, resource=None):
         np.asarray(m["addr"], np.int64), np.asarray(m["rows"], np.int64),
         np.asarray(m["row_bytes"], np.int64), np.asarray(m["stride"], np.int64),
         offset, int(counts.sum()), np.asarray(resource, np.int64),
-        int(np.max(resource, initial=-1)) + 1, *dram.arrays())
+        int(np.max(resource, initial=-1)) + 1, np.asarray(side, np.int64), *dram.arrays())
     if not ok:
         raise RuntimeError("deadlock: no queue can proceed")
     return start, end
