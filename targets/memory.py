@@ -3,7 +3,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from targets.parts import Part, PositiveFloat, PositiveInt
+from targets.parts import Fraction, Part, PositiveFloat, PositiveInt
 
 
 BufferRole = Literal["weight", "activation", "output", "kv", "meta", "scale"]
@@ -43,7 +43,11 @@ class DramTiming(Part):
 
 
 class OffChipMemory(Part):
-    """A DRAM device set. `bandwidth_bytes_per_s` is the datasheet peak over all channels."""
+    """A DRAM device set. `bandwidth_bytes_per_s` is the datasheet peak over all channels.
+    `achieved_bandwidth_fraction` (default 1.0) is the share of that peak a device's memory
+    system sustains on a streaming read, measured by a microbenchmark and cited in its source:
+    the bus model moves bursts at that rate. Presets with a DRAM timing table leave it at 1.0
+    (row misses and refresh are modelled instead)."""
 
     type: Literal["HBM2", "HBM2e", "HBM3", "LPDDR5", "LPDDR5X", "DDR4", "GDDR6"]
     capacity_bytes: PositiveInt
@@ -56,10 +60,15 @@ class OffChipMemory(Part):
     latency_s: PositiveFloat
     row_buffer_policy: Literal["open", "closed"]
     timing: DramTiming | None = None
+    achieved_bandwidth_fraction: Fraction = 1.0
 
     @property
     def channel_bandwidth_bytes_per_s(self) -> float:
         return self.bandwidth_bytes_per_s / self.channels
+
+    @property
+    def achieved_bandwidth_bytes_per_s(self) -> float:
+        return self.bandwidth_bytes_per_s * self.achieved_bandwidth_fraction
 
     @model_validator(mode="after")
     def _burst_and_interleave_fit_row(self):

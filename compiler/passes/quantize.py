@@ -10,6 +10,9 @@ Schemes (graph.workload.quant):
          activations stay fp16.
   w4a8   MATMUL weights int4 in groups along K with integer group scales over an int8
          per-channel grid (two-level, so the GEMM stays integer); activations int8 as in w8a8.
+  mixed  FlightLLM's mixed precision: as w8a8, then each linear layer's weights narrowed to
+         its own width (2/3/4 bits, grouped as w4a8) when the target's mixed_precision
+         mechanism is on (compiler/mixed_precision.py); off: INT8 weights throughout.
 attrs quant = {scheme, weight_dtype, weight_granularity, group_size, act_dtype,
 act_granularity}; KV_WRITE gets attrs kv_quant = {bits, granularity} when the cache is integer.
 
@@ -27,6 +30,7 @@ from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind
 from compiler.ir.tensor import TensorSpec
+from compiler.mixed_precision import layer_bits, mechanism_bits
 
 GROUP_SIZE = 128
 FLOAT_DTYPES = ("fp16", "bf16", "fp32", "fp8")
@@ -36,6 +40,8 @@ SCHEMES = {
     "w8a8": ("int8", "per_channel", "int8"),
     "w4a16": ("int4", "per_group", None),
     "w4a8": ("int4", "per_group_two_level", "int8"),
+    # FlightLLM: per-layer 2/3/4/8-bit weights dequantised to INT8 (compiler/mixed_precision.py)
+    "mixed": ("int8", "per_channel", "int8"),
 }
 
 
@@ -125,4 +131,25 @@ def run(graph: Graph, target=None) -> Graph:
         return graph.map_ops(lambda op: _kv_specs(_to_fp16(op), kv_dtype) if kv_dtype
                              else _to_fp16(op))
     fraction = outlier_fraction(target)
-    return graph.map_ops(lambda op: _quantize_op(op, scheme, kv_dtype, fraction))
+    out = graph.map_ops(lambda op: _quantize_op(op, scheme, kv_dtype, fraction))
+    return _mixed_widths(out, target) if scheme == "mixed" else out
+
+
+def _mixed_widths(graph: Graph, target) -> Graph:
+    """`mixed`: per-layer weight widths when the target's mixed_precision is on, else INT8."""
+    mean_bits = mechanism_bits(target)
+    if mean_bits is None:
+        return graph
+    linears = [op for op in graph.ops() if op.kind == OpKind.MATMUL and op.weight is not None]
+    bits = dict(zip((op.name for op in linears),
+                    layer_bits([op.weight.elements for op in linears], mean_bits)))
+
+    def narrow(op: Op) -> Op:
+        if op.name not in bits or bits[op.name] == 8:
+            return op
+        dtype = f"int{bits[op.name]}"
+        k = op.weight.shape[-2]
+        quant = {**op.attr("quant"), "weight_dtype": dtype,
+                 "weight_granularity": "per_group_two_level", "group_size": min(GROUP_SIZE, k)}
+        return replace(op, weight=op.weight.with_dtype(dtype)).with_attrs(quant=quant)
+    return graph.map_ops(narrow)

@@ -50,8 +50,10 @@ def _mark(op: Op, mode: tuple[int, int] | str) -> Op:
 
 def run(graph: Graph, target=None) -> Graph:
     """A new graph with the sparsity attrs of graph.workload.sparsity (see module doc).
-    target is accepted for the pass signature; sparsity is marked whatever it supports."""
+    An FPGA target with `mechanisms.sparse_dsp_chain` off cannot skip pruned weights, so its
+    weights are stored and computed dense (the ablation of FlightLLM's sparse DSP chain)."""
     mode = parse_sparsity(graph.workload.sparsity)
-    if mode is None:
+    chains_off = not getattr(getattr(target, "mechanisms", None), "sparse_dsp_chain", True)
+    if mode is None or chains_off:
         return graph.map_ops(lambda op: op)
     return graph.map_ops(lambda op: _mark(op, mode))

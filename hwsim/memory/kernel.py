@@ -40,7 +40,8 @@ N_STATS = 10
 def dram_params(memory) -> np.ndarray:
     """An `OffChipMemory` -> the float64 `params` array the kernel reads (layout: `P_*`).
 
-    The data bus moves one burst per `burst_bytes / (bandwidth_bytes_per_s / channels)` seconds.
+    The data bus moves one burst per `burst_bytes / (achieved bandwidth / channels)` seconds
+    (achieved = bandwidth_bytes_per_s x achieved_bandwidth_fraction, 1.0 unless measured).
     With a timing table, the DRAM part of `latency_s` (tRCD + CL, how every preset derives it) is
     already paid by the first burst's activate and CAS latency, so only the excess over it is added
     once per transfer; without one, all of `latency_s` is.
@@ -49,7 +50,7 @@ def dram_params(memory) -> np.ndarray:
     p[P_CHANNELS], p[P_BANKS] = memory.channels, memory.banks_per_channel
     p[P_PAGE_BYTES], p[P_BURST_BYTES] = memory.row_bytes, memory.burst_bytes
     p[P_INTERLEAVE_BYTES] = memory.channel_interleave_bytes
-    p[P_BURST_S] = memory.burst_bytes / (memory.bandwidth_bytes_per_s / memory.channels)
+    p[P_BURST_S] = memory.burst_bytes / (memory.achieved_bandwidth_bytes_per_s / memory.channels)
     p[P_CLOSED_PAGE] = memory.row_buffer_policy == "closed"
     t = memory.timing
     if t is None:

@@ -49,7 +49,7 @@ class ReferenceDram:
         m = self.memory
         self.banks = [[_Bank() for _ in range(m.banks_per_channel)] for _ in range(m.channels)]
         self.channels = [_Channel() for _ in range(m.channels)]
-        self.burst_s = m.burst_bytes / (m.bandwidth_bytes_per_s / m.channels)
+        self.burst_s = m.burst_bytes / (m.achieved_bandwidth_bytes_per_s / m.channels)
         self.closed_page = m.row_buffer_policy == "closed"
         self.timing = None
         self.extra_latency_s = m.latency_s
