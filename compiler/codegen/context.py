@@ -45,6 +45,11 @@ class Lowering:
         row width where it lives on chip, `cols` once loaded into (or bound for) a slot."""
         return self.row_bytes(name) if self.home(name)[0] == "onchip" else cols
 
+    def last_token_rows(self, op) -> int:
+        """Row step of an op that reads only each sequence's last token (the LM head in
+        prefill): step tokens; 1 for every other op."""
+        return self.graph.workload.step_tokens if op.attr("role") == "lm_head" else 1
+
     def home(self, name: str):
         return self.graph.op(name).attr("home")
 
@@ -60,9 +65,11 @@ class Lowering:
         return deps
 
     # ---- reads -------------------------------------------------------------------------------
-    def read(self, name: str, row0: int, rows: int, col0: int = 0, cols: int | None = None):
-        """-> (buffer id, address, deps, finish(records)) for rows [row0, row0+rows) and bytes
-        [col0, col0+cols) of each row. Call finish(...) with the records that read it."""
+    def read(self, name: str, row0: int, rows: int, col0: int = 0, cols: int | None = None,
+             row_step: int = 1):
+        """-> (buffer id, address, deps, finish(records)) for rows row0, row0 + row_step, ...
+        (`rows` of them) and bytes [col0, col0+cols) of each row. Call finish(...) with the
+        records that read it."""
         home, width = self.home(name), self.row_bytes(name)
         cols = width - col0 if cols is None else cols
         writers = list(self.writers.get(name, ()))
@@ -73,7 +80,8 @@ class Lowering:
         ld = self.em.emit("LD", "LOAD", deps=[*writers, *prev], buf=region.buffer_id,
                           dtype=self.spec(name).dtype, sram_addr=region.offset,
                           dram_addr=home[1] + row0 * width + col0, rows=rows, row_bytes=cols,
-                          dram_stride_bytes=width if cols != width else 0)
+                          dram_stride_bytes=width * row_step
+                          if cols != width or row_step != 1 else 0)
         slots = self.slots["activation"]
         return region.buffer_id, region.offset, [ld], lambda recs: slots.read_by(index, *recs)
 

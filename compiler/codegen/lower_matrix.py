@@ -56,8 +56,12 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
                     w_tile = _load_weight(cx, op, t, b, g0, n0, tn, k0, tk, wdt, side)
                 w_buf, w_addr, w_deps = w_tile[0], w_tile[1], [w_tile[2]]
             row0, rows, col0, cols = act_window(cx, op, t, b, g0, m0, tm, k0, tk)
-            a_buf, a_addr, a_deps, a_done = cx.read(act_src, row0, rows, col0, cols)
-            note = cx.note(op.name, act_pitch=cx.pitch(act_src, cols), **_layout(
+            step = cx.last_token_rows(op)
+            if step > 1:  # sequence b's last token is row b * step + step - 1
+                row0, rows = m0 * step + step - 1, tm
+            a_buf, a_addr, a_deps, a_done = cx.read(act_src, row0, rows, col0, cols, step)
+            pitch = cx.pitch(act_src, cols) * (step if cx.home(act_src)[0] == "onchip" else 1)
+            note = cx.note(op.name, act_pitch=pitch, k0=k0, n0=n0, **_layout(
                 op, t, tm, tn, tk, w_tile[5] if w_tile else None)) if cx.annotate else None
             rec = cx.em.emit(
                 op.attr("queue"), op.attr("opcode"), note=note,

@@ -10,6 +10,7 @@ from compiler.passes import partition, quantize
 from compiler.pipeline import resolve_workload
 from hwsim import report
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
+from hwsim.cli.functional_check import functional_check
 from hwsim.cli.run_model import simulate_hwx, simulate_model
 from hwsim.cli.workload_args import add_workload_args, workload_from_args
 from hwsim.errors import HwsimError
@@ -41,14 +42,17 @@ def register(commands) -> None:
 
 
 def run_simulate(args) -> int:
-    if args.check:
-        raise HwsimError("--check needs functional mode, which is not implemented yet "
-                         "(see README Status)")
+    """Exit 0; with --check, 1 when functional mode and the reference differ."""
     target = load_target(args.target, args.overrides)
     if args.model.endswith(".hwx"):
+        if args.check:
+            raise HwsimError("--check needs the model (weights come from the reference), not "
+                             "a .hwx")
         result = simulate_hwx(args.model, target)
     else:
         result = simulate_model(args.model, workload_from_args(args), target)
+        if args.check:
+            result["check"] = functional_check(args.model, workload_from_args(args), target)
     if args.trace:
         if "_detail" not in result:
             raise HwsimError("--trace is not available for --phase generate")
@@ -57,8 +61,19 @@ def run_simulate(args) -> int:
         if "_detail" not in result:
             raise HwsimError("--csv is not available for --phase generate")
         write_atomic(args.csv, report.per_op_csv(result).encode("utf-8"))
-    emit(report.to_json(result) if args.json else report.table(result))
-    return 0
+    emit(report.to_json(result) if args.json else report.table(result) + _check_line(result))
+    return 1 if "check" in result and not result["check"]["bit_exact"] else 0
+
+
+def _check_line(result: dict) -> str:
+    if "check" not in result:
+        return ""
+    c = result["check"]
+    bad = sum(v["mismatches"] for v in c["compared"].values())
+    total = sum(v["elements"] for v in c["compared"].values())
+    verdict = "bit-exact" if c["bit_exact"] else f"{bad} of {total} elements differ"
+    return (f"\nfunctional check vs the integer reference: {verdict} "
+            f"({', '.join(sorted(c['compared']))}; {total} elements)\n")
 
 
 def roofline_report(model_name: str, workload, target) -> dict:

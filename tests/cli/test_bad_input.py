@@ -76,9 +76,11 @@ def test_unknown_claim_id_is_one_line(hwsim):
     assert_one_line_error(hwsim("papers", "--only", "C1,C99"), "unknown claim id", "C99")
 
 
-def test_not_yet_implemented_commands_say_so(hwsim):
-    assert_one_line_error(hwsim("simulate", "llama2-7b", "-t", "a100", "--check"),
-                          "functional mode", "not implemented yet")
+def test_check_on_a_float_path_or_a_hwx_is_one_line(hwsim, tmp_path):
+    assert_one_line_error(hwsim("simulate", "tiny-llama", "-t", "neupims", "--check"),
+                          "--check", "int8-activation scheme")
+    assert_one_line_error(hwsim("simulate", str(tmp_path / "p.hwx"), "-t", "a100", "--check"),
+                          "--check needs the model")
 
 
 @pytest.mark.parametrize("edit, fragment", [
