@@ -95,7 +95,8 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
     else:
         vec = np.zeros(len(m))
     if unit.kind == "systolic_array":
-        mat = systolic_cycles(m, n, k, g, unit.rows, unit.cols, unit.count) / freq
+        mat = systolic_cycles(m, n, k, g, unit.rows, unit.cols, unit.count,
+                              unit.weight_preload_overlap) / freq
         rate = np.array([unit.macs_per_pe_per_cycle.get(LABELS[d], 0.0) or 1e-9 for d in dtype])
         mat = mat / np.minimum(rate, 1.0)  # a dtype at a fraction of a MAC per PE per cycle
     elif unit.kind == "dsp_chain":

@@ -24,13 +24,22 @@ def ceil_div(a, b):
     return -(-np.asarray(a) // np.asarray(b))
 
 
-def systolic_cycles(m, n, k, groups, rows: int, cols: int, arrays: int):
+def systolic_cycles(m, n, k, groups, rows: int, cols: int, arrays: int,
+                    preload_overlap: bool = False):
     """Weight-stationary rows x cols arrays (SCALE-Sim's WS fold): each fold preloads a
     k-block of weights (rows cycles), then streams m activation rows skewed through the array:
     2*rows + cols + m - 2 cycles per fold; folds = ceil(k/rows) * ceil(n/cols) * groups,
-    spread over `arrays` arrays."""
+    spread over `arrays` arrays. With `preload_overlap` (double-buffered weights, as ONNXim's
+    WS core pipelines GEMM_PRELOAD behind the previous stream) an array's F folds cost the
+    first preload, F streams of max(m, rows) cycles (a preload still takes rows) and one
+    fill / drain: rows + m + (F - 1) * max(m, rows) + rows + cols - 2; one fold is unchanged."""
     folds = ceil_div(k, rows) * ceil_div(n, cols) * groups
-    return ceil_div(folds, arrays) * (2 * rows + cols + m - 2)
+    per_array = ceil_div(folds, arrays)
+    if preload_overlap:
+        m = np.asarray(m)
+        return np.where(per_array > 0, 2 * rows + cols + m - 2 +
+                        (per_array - 1) * np.maximum(m, rows), 0)
+    return per_array * (2 * rows + cols + m - 2)
 
 
 def dsp_chain_cycles(m, n, k_effective, groups, chains: int, length: int, pack: int):

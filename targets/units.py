@@ -30,6 +30,9 @@ class SystolicArray(Unit):
     cols: PositiveInt
     dataflow: Literal["weight_stationary", "output_stationary"]
     macs_per_pe_per_cycle: dict[DtypeName, PositiveFloat] = Field(min_length=1)
+    # True: weights double-buffered, so within one instruction the next fold's preload hides
+    # under the current fold's stream and fill / drain are paid once (hwsim.unit_models)
+    weight_preload_overlap: bool = False
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         return self.count * self.rows * self.cols * self.macs_per_pe_per_cycle.get(dtype, 0.0)

@@ -8,6 +8,7 @@ import isa
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model, resolve_workload
+from compiler.sub_batch import compile_step
 from hwsim.cli import mobile_prefill
 from hwsim.errors import HwsimError
 from hwsim.simulate import simulate_program
@@ -28,7 +29,7 @@ def simulate_model(model_name: str, workload: Workload, target) -> dict:
     if workload.phase == "prefill" and target.family == "mobile_npu":
         return {**header, **mobile_prefill.simulate(model, workload, target)}  # llm.npu blocks
     if workload.phase != "generate":
-        program = compile_model(model, workload, target).program
+        program = compile_step(model, workload, target).program
         return {**header, **simulate_program(program, target, step_tokens(workload))}
     return {**header, **_generate(model, workload, target)}
 
@@ -42,7 +43,7 @@ def _generate(model, workload: Workload, target) -> dict:
                                workload.batch * workload.seq)
     points = sorted({workload.seq + round(i * (workload.gen - 1) / max(1, TPOT_SAMPLES - 1))
                      for i in range(TPOT_SAMPLES)})
-    steps = [simulate_program(compile_model(model, replace(workload, phase="decode",
+    steps = [simulate_program(compile_step(model, replace(workload, phase="decode",
                                                            context=c), target).program,
                               target, workload.batch) for c in points]
     weights = _trapezoid_weights(points)
