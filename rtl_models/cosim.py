@@ -42,7 +42,7 @@ class Unit:
     """One RTL unit: its Verilog top, testbench module, stimulus generator and checker."""
     name: str
     top: str
-    source: str
+    source: str | tuple      # Verilog file(s) under rtl_models/
     tb_module: str
     stimulus: Callable[[dict, np.random.Generator, int], dict]
     check: Callable[[dict, dict, dict], "CheckResult"]
@@ -153,7 +153,8 @@ def _runner_for(unit: Unit, params: dict, sim: str, build_root: Path):
     runner = get_runner(sim)
     build_args = ["-Wno-fatal"] if sim == "verilator" else []
     try:
-        runner.build(sources=[RTL_DIR / unit.source], hdl_toplevel=unit.top,
+        files = unit.source if isinstance(unit.source, tuple) else (unit.source,)
+        runner.build(sources=[RTL_DIR / f for f in files], hdl_toplevel=unit.top,
                      parameters=params, build_dir=build_dir, build_args=build_args,
                      includes=[RTL_DIR], timescale=("1ns", "1ps"),
                      log_file=build_dir.parent / f"{build_dir.name}.build.log")
@@ -169,7 +170,9 @@ def _runner_for(unit: Unit, params: dict, sim: str, build_root: Path):
 def simulate(unit: Unit, params: dict, stimulus: dict, sim: str = "icarus",
              build_root: Path | None = None, seed: int = 1) -> dict:
     """Build (once) and run `unit` with `params` on `sim`, driving `stimulus`; return the
-    testbench's observations (a dict, see each testbench)."""
+    testbench's observations (a dict, see each testbench). A stimulus key `files`
+    ({name: text}) is written into the simulator's working directory instead (hex images the
+    Verilog reads with $readmemh)."""
     from cocotb_tools.runner import get_results
 
     build_root = Path(build_root) if build_root else default_build_root()
@@ -177,6 +180,9 @@ def simulate(unit: Unit, params: dict, stimulus: dict, sim: str = "icarus",
     with tempfile.TemporaryDirectory(prefix=f"cosim-{unit.name}-", dir=build_root) as tmp:
         tmp = Path(tmp)
         stim_path, obs_path = tmp / "stimulus.json", tmp / "observations.json"
+        stimulus = dict(stimulus)
+        for name, text in stimulus.pop("files", {}).items():
+            (tmp / name).write_text(text)
         stim_path.write_text(json.dumps({"params": params, **stimulus}))
         env = {"HWSIM_COSIM_IN": str(stim_path), "HWSIM_COSIM_OUT": str(obs_path),
                "PYTHONPATH": os.pathsep.join([str(RTL_DIR.parent)] +
