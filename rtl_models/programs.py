@@ -65,7 +65,7 @@ def vexp_program(rows: int, cols: int, scale: float) -> tuple[isa.Program, int, 
               Instruction("VEXP", wait=["LD"], release=["ST"], dtype_in="int8",
                           dtype_out="int16", rows=rows, cols=cols, src0_addr=0,
                           dst_addr=0x4000, imm=imm, shift=shift, count=1),
-              Instruction("STORE", wait=["VEC"], dtype="int16", sram_addr=0x4000,
+              Instruction("STORE", wait=["VEC"], release=["SYS"], dtype="int16", sram_addr=0x4000,
                           dram_addr=0x1000, rows=1, row_bytes=2 * e),
               Instruction("HALT", wait=["ST"])]
     return isa.Program.from_instructions("rtl-tiny", instrs), imm, shift
