@@ -49,8 +49,26 @@ def phase_figures(graph: Graph) -> dict:
     }
 
 
-def inspect_model(model: ModelSpec, workload: Workload) -> dict:
-    """The whole `inspect` report; prefill uses workload.seq, decode workload.context."""
+def mla_converted(model: ModelSpec, rank: int, rope_dims: int) -> ModelSpec:
+    """An MHA / GQA model with its attention converted to multi-head latent attention, as
+    MHA2MLA (PAPERS.md B1) does: K and V from a latent of `rank` values per token plus a
+    shared RoPE key of `rope_dims`; queries keep head_dim (rope_dims of them rotated)."""
+    from dataclasses import replace as _replace
+    from compiler.errors import CompilerError
+    from compiler.model import MlaSpec
+    if model.mla is not None:
+        raise CompilerError(f"{model.name} already uses MLA")
+    if not 0 < rope_dims < model.head_dim or rank < 1:
+        raise CompilerError(f"--mla-rank must be >= 1 and --mla-rope-dims in [1, "
+                            f"{model.head_dim - 1}] for {model.name} (head_dim {model.head_dim})")
+    return _replace(model, name=f"{model.name}+mla{rank}r{rope_dims}", mla=MlaSpec(
+        kv_lora_rank=rank, qk_rope_head_dim=rope_dims,
+        qk_nope_head_dim=model.head_dim - rope_dims, v_head_dim=model.head_dim))
+
+
+def inspect_model(model: ModelSpec, workload: Workload, weight_bits: int = 16) -> dict:
+    """The whole `inspect` report; prefill uses workload.seq, decode workload.context.
+    `weight_bits`: the storage width weight_bytes is given at (all parameters)."""
     prefill = build_graph(model, replace(workload, phase="prefill"))
     decode = build_graph(model, replace(workload, phase="decode"))
     report = {
@@ -74,4 +92,9 @@ def inspect_model(model: ModelSpec, workload: Workload) -> dict:
     }
     mha = 2 * model.num_layers * model.hidden_size * 2  # fp16 K and V of full width, all layers
     report["kv_cache_fraction_of_mha_fp16"] = report["kv_cache_bytes_per_token"] / mha
+    report["kv_cache_reduction_vs_mha_fp16"] = 1 - report["kv_cache_fraction_of_mha_fp16"]
+    report["kv_cache_bytes"] = (report["kv_cache_bytes_per_token"] * workload.batch
+                                * workload.context)  # the whole cache at `context` tokens
+    report["weight_bits"] = weight_bits
+    report["weight_bytes"] = report["parameters"]["total"] * weight_bits // 8
     return report

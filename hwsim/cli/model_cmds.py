@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import isa
-from compiler.analysis import inspect_model
+from compiler.analysis import inspect_model, mla_converted
 from compiler.buffer_plan import buffer_use
 from compiler.errors import CompilerError
 from compiler.frontend import load_model, zoo_entry, zoo_names
@@ -26,6 +26,12 @@ def register(commands) -> None:
     inspect.add_argument("--seq", type=int, default=128, help="prefill prompt length")
     inspect.add_argument("--context", type=int, default=128, help="decode context length")
     inspect.add_argument("--kv-bits", type=int, default=16, dest="kv_bits")
+    inspect.add_argument("--weight-bits", type=int, default=16, dest="weight_bits",
+                         help="storage width for weight_bytes (e.g. 3 for eDKM, PAPERS.md B17)")
+    inspect.add_argument("--mla-rank", type=int, dest="mla_rank",
+                         help="convert MHA / GQA to MLA with this latent rank (MHA2MLA, B1)")
+    inspect.add_argument("--mla-rope-dims", type=int, default=64, dest="mla_rope_dims",
+                         help="RoPE key dims of the converted MLA (default 64)")
     inspect.set_defaults(run=run_inspect)
 
     comp = commands.add_parser("compile", help="compile a model to a target's ISA program")
@@ -61,7 +67,12 @@ def run_models(args) -> int:
 def run_inspect(args) -> int:
     workload = Workload(phase="decode", batch=args.batch, seq=args.seq, context=args.context,
                         kv_bits=args.kv_bits)
-    report = inspect_model(load_model(args.model), workload)
+    if args.weight_bits not in range(1, 33):
+        raise CompilerError(f"--weight-bits must be in 1..32, not {args.weight_bits}")
+    model = load_model(args.model)
+    if args.mla_rank is not None:
+        model = mla_converted(model, args.mla_rank, args.mla_rope_dims)
+    report = inspect_model(model, workload, args.weight_bits)
     if args.json:
         emit(dumps_json(report))
         return 0
@@ -71,7 +82,12 @@ def run_inspect(args) -> int:
     emit(f"parameters: {p['total']:,} total, {p['active_per_token']:,} active per token\n")
     emit(f"KV cache: {report['kv_cache_bytes_per_token']:,} bytes per token at "
          f"{report['kv_bits']}-bit ({100 * report['kv_cache_fraction_of_mha_fp16']:.4g} % of "
-         "an fp16 MHA cache of the same width)\n")
+         f"an fp16 MHA cache of the same width, "
+         f"{100 * report['kv_cache_reduction_vs_mha_fp16']:.6g} % less); "
+         f"{si(report['kv_cache_bytes'], 'B')} ({report['kv_cache_bytes'] / 2 ** 30:.4g} GiB) "
+         f"for {args.batch} x {args.context} tokens\n")
+    emit(f"weights: {si(report['weight_bytes'], 'B')} at {report['weight_bits']} bits "
+         f"({report['weight_bytes'] / 2 ** 30:.4g} GiB)\n")
     for phase in ("prefill", "decode"):
         f = report[phase]
         emit(f"{phase}: {si(f['flops_per_token'], 'FLOP')} and {si(f['bytes_per_token'], 'B')} "

@@ -150,3 +150,44 @@ def test_inspect_errors(hwsim, tmp_path, model, fragments):
 def test_inspect_batch_zero(hwsim):
     assert_one_line_error(hwsim("inspect", "tiny-llama", "--batch", "0"),
                           "--batch must be >= 1, not 0")
+
+
+# ---- PAPERS.md analytical checks through `hwsim inspect` (worked out by hand in PAPERS.md) ----
+
+def _inspect(hwsim, *args):
+    out = hwsim("inspect", *args, "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_b1_mha2mla_llama2_7b_kv_cache_92_1875_percent_smaller(hwsim):
+    # MHA: 2 x 32 x 128 = 8192 values/token/layer; MLA latent 576 + RoPE key 64 = 640 values
+    r = _inspect(hwsim, "llama2-7b", "--mla-rank", "576", "--mla-rope-dims", "64")
+    assert r["kv_cache_bytes_per_token"] == 640 * 32 * 2
+    assert r["kv_cache_reduction_vs_mha_fp16"] == 0.921875
+    # with 4-bit KV quantization, 2560 values per layer give the same 92.1875 %
+    r4 = _inspect(hwsim, "llama2-7b", "--mla-rank", "2496", "--kv-bits", "4")
+    assert r4["kv_cache_reduction_vs_mha_fp16"] == 0.921875
+    assert "92.1875 % less" in hwsim("inspect", "llama2-7b", "--mla-rank", "576").stdout
+
+
+def test_b3_headinfer_llama3_8b_one_million_tokens_is_128_gib(hwsim):
+    r = _inspect(hwsim, "llama3-8b", "--context", str(2 ** 20))
+    assert r["kv_cache_bytes_per_token"] == 2 * 32 * 8 * 128 * 2   # 128 KiB
+    assert r["kv_cache_bytes"] == 128 * 2 ** 30
+    # one (layer, KV head) slice of the 1M-token cache: 0.5 GiB, so "1 GB" keeps two slices
+    assert r["kv_cache_bytes"] / (32 * 8) == 0.5 * 2 ** 30
+
+
+def test_b17_edkm_llama_7b_weights_12_55_gib_fp16_and_2_53_gb_at_3_bits(hwsim):
+    fp16 = _inspect(hwsim, "llama2-7b")
+    three = _inspect(hwsim, "llama2-7b", "--weight-bits", "3")
+    assert fp16["weight_bytes"] == 6_738_415_616 * 2
+    assert fp16["weight_bytes"] / 2 ** 30 == pytest.approx(12.55, abs=0.005)
+    assert three["weight_bytes"] / 1e9 == pytest.approx(2.53, abs=0.005)
+
+
+def test_inspect_mla_conversion_rejects_bad_dims(hwsim):
+    out = hwsim("inspect", "llama2-7b", "--mla-rank", "64", "--mla-rope-dims", "128")
+    assert out.returncode == 2 and "--mla-rope-dims" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
