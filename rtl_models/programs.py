@@ -111,3 +111,17 @@ def cross_check_vexp(rows: int = 8, cols: int = 32, sim: str = "icarus", seed: i
                      vectors=rows * cols)
     result.sim = sim
     return result
+
+
+# Whole programs `hwsim cosim` runs per simulator: (name, function(sim, seed, build_root)).
+COSIM_PROGRAMS = {
+    "icarus": [("gemm 16x16x16", lambda sim, seed, root: cross_check_gemm(
+                    (16, 16, 16), sim, seed, root)),
+               ("gemm 64x32x32", lambda sim, seed, root: cross_check_gemm(
+                    (64, 32, 32), sim, seed, root)),
+               ("vexp 8x32", lambda sim, seed, root: cross_check_vexp(8, 32, sim, seed, root))],
+    "verilator": [("gemm 64x32x32", lambda sim, seed, root: cross_check_gemm(
+                       (64, 32, 32), sim, seed, root)),
+                  ("vexp 8x32", lambda sim, seed, root: cross_check_vexp(8, 32, sim, seed,
+                                                                          root))],
+}

@@ -1,13 +1,15 @@
-"""Shared fixtures of the RTL tests: one build directory per test session, so each
-(simulator, unit, parameters) is compiled once (Verilator: ~10 s of C++ each) and reused."""
+"""Shared fixtures of the RTL tests: one build directory for every (simulator, unit,
+parameters), so each is compiled once (Verilator: ~10 s of C++ each) and reused."""
 import pytest
 
-from rtl_models.cosim import CosimError, require_simulator
+from rtl_models.cosim import CosimError, default_build_root, require_simulator
 
 
 @pytest.fixture(scope="session")
-def rtl_build_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("rtl_build")
+def rtl_build_root():
+    """The per-user build root `hwsim cosim` uses too, so a test session and the command build
+    each configuration once (directories are named by simulator, top and parameters)."""
+    return default_build_root()
 
 
 def require(sim: str) -> None:

@@ -31,17 +31,26 @@ def test_bad_vectors_is_exit_2(capsys):
     assert capsys.readouterr().err == "hwsim: error: --vectors must be >= 1, not 0\n"
 
 
+UNITS = {"systolic", "dsp_chain", "vector_requant", "pim_bank_mac", "vector_reduce",
+         "vector_exp"}
+
+
 @pytest.mark.rtl
-def test_cosim_json_icarus(capsys):
-    assert main(["cosim", "--json", "--vectors", "300"]) == 0
+@pytest.mark.parametrize("sim", ["icarus", "verilator"])
+def test_cosim_json(sim, capsys):
+    """Every unit and whole programs (a compiled gemm among them), zero cycle difference and
+    bit-exact, on both simulators (builds are shared with the other RTL tests)."""
+    assert main(["cosim", "--json", "--sim", sim, "--vectors", "300"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["sim"] == "icarus" and report["passed"] is True
-    units = {u["unit"] for u in report["units"]}
-    assert units == {"systolic", "dsp_chain", "vector_requant", "pim_bank_mac", "vector_reduce"}
+    assert report["sim"] == sim and report["passed"] is True
+    assert {u["unit"] for u in report["units"]} == UNITS
     for u in report["units"]:
         assert u["vectors"] >= 300 and u["jobs"] > 0
         assert u["cycle_difference"] == 0 and u["rtl_cycles"] == u["model_cycles"]
         assert u["numerics_match"] is True
+    gemms = [p for p in report["programs"] if p["config"].startswith("gemm")]
+    assert gemms and all(p["passed"] and p["cycle_difference"] == 0 and p["numerics_match"]
+                         and p["rtl_cycles"] > 0 for p in report["programs"])
 
 
 @pytest.mark.rtl

@@ -1,0 +1,51 @@
+"""Program-level co-simulation: tile programs run on the RTL ISA core (rtl_models/isa_core.v)
+and in hwsim. Every instruction's start and end cycle and the total are equal, and the final
+off-chip image equals a numpy computation of the kernel (and hwsim.functional) bit for bit. A
+patched DRAM timing or unit formula in hwsim makes the comparison fail."""
+import pytest
+
+from hwsim.memory import kernel as dram_kernel
+from hwsim import unit_models
+from rtl_models import programs
+from tests.rtl.conftest import assert_passed, require
+
+pytestmark = pytest.mark.rtl
+
+
+@pytest.mark.parametrize("shape, cycles", [((16, 16, 16), 655), ((64, 32, 32), 6188)])
+def test_compiled_gemm_on_core_icarus(shape, cycles, rtl_build_root):
+    require("icarus")
+    result = programs.cross_check_gemm(shape, sim="icarus", seed=3, build_root=rtl_build_root)
+    assert_passed(result)
+    assert result.rtl_cycles == result.model_cycles == cycles
+
+
+def test_vexp_program_on_core_icarus(rtl_build_root):
+    require("icarus")
+    result = programs.cross_check_vexp(sim="icarus", seed=4, build_root=rtl_build_root)
+    assert_passed(result)
+
+
+def test_compiled_gemm_on_core_verilator(rtl_build_root):
+    require("verilator")
+    result = programs.cross_check_gemm((64, 32, 32), sim="verilator", seed=5,
+                                       build_root=rtl_build_root)
+    assert_passed(result)
+
+
+def test_patched_models_are_caught(rtl_build_root, monkeypatch):
+    """hwsim with a systolic formula one cycle long per instruction, then with tRCD not paid on
+    a row miss: the same RTL run no longer matches."""
+    require("icarus")
+    target = programs.load_tiny_target()
+    real = unit_models.systolic_cycles
+    monkeypatch.setattr("hwsim.service.systolic_cycles", lambda *a: real(*a) + 1)
+    bad = programs.cross_check_gemm((16, 16, 16), build_root=rtl_build_root, target=target)
+    assert not bad.cycles_match and bad.numerics_match
+    assert bad.model_cycles == bad.rtl_cycles + 1
+    monkeypatch.undo()
+    params = dram_kernel.dram_params(target.memories["dram"])
+    params[dram_kernel.P_TRCD_S] = 0.0
+    monkeypatch.setattr("hwsim.memory.dram.dram_params", lambda memory: params.copy())
+    bad = programs.cross_check_gemm((16, 16, 16), build_root=rtl_build_root, target=target)
+    assert not bad.cycles_match and bad.model_cycles < bad.rtl_cycles
