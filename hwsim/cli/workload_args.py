@@ -13,7 +13,8 @@ def add_workload_args(parser, phase: str = "decode") -> None:
     g.add_argument("--context", type=int, default=128, help="cached tokens before a decode step")
     g.add_argument("--gen", type=int, default=128, help="tokens generated (generate phase)")
     g.add_argument("--quant", default="auto",
-                   help="fp16 | w8a8 | w4a16 | w4a8 (auto: the target family's default)")
+                   help="fp16 | w8a8 | w4a16 | w4a8 | mixed (FlightLLM per-layer weight widths; "
+                        "auto: the target family's default)")
     g.add_argument("--kv-bits", type=int, default=16, dest="kv_bits")
     g.add_argument("--sparsity", default=None, help="N:M (e.g. 2:4) or block")
     g.add_argument("--layers", type=int, default=None, help="build only the first N layers")
