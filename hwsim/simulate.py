@@ -53,7 +53,9 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     busy_per_unit = np.bincount(resource[used], weights=busy[used], minlength=len(names))
     utilization = {name: float(b / seconds) if seconds else 0.0
                    for name, b in zip(names, busy_per_unit)}
-    utilization["memory"] = float(busy[is_mem].sum() / seconds) if seconds else 0.0
+    # LD and ST overlap in time: the memory is busy while any transfer is in flight
+    utilization["memory"] = in_flight_seconds(start[is_mem], end[is_mem]) / seconds \
+        if seconds else 0.0
     return {
         "cycles": int(round(seconds * reference_clock_hz(target))),
         "seconds": seconds,
@@ -76,3 +78,15 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
         "_detail": {"start": start, "end": end, "arrays": a, "units": units,
                     "roofline": bound},
     }
+
+
+def in_flight_seconds(start: np.ndarray, end: np.ndarray) -> float:
+    """Length of the union of the intervals [start_i, end_i): each interval adds the part of
+    it past the furthest end of the intervals that started before it."""
+    if start.size == 0:
+        return 0.0
+    order = np.argsort(start, kind="stable")
+    s, e = start[order], end[order]
+    reach = np.maximum.accumulate(e)
+    before = np.concatenate([[s[0]], reach[:-1]])
+    return float(np.sum(np.maximum(0.0, reach - np.maximum(s, before))))

@@ -1,6 +1,8 @@
 """Whole-program simulation: DESIGN.md's JSON fields, energy that adds up, determinism, and the
 roofline invariant for every zoo model x preset x phase tried."""
 import json
+
+import numpy as np
 import math
 
 import pytest
@@ -100,3 +102,22 @@ def test_roofline_never_exceeds_simulated_time(model, target, phase):
             span = busy_end[sel].max() - busy_start[sel].min()
             assert d["roofline"]["per_op_s"][name] <= span * (1 + 1e-9), name
     assert isa.WORD_BYTES == 32
+
+
+def test_in_flight_seconds_is_the_union_of_intervals():
+    from hwsim.simulate import in_flight_seconds
+    s = np.array([0.0, 1.0, 3.0, 3.5, 10.0])
+    e = np.array([2.0, 3.0, 4.0, 3.6, 11.0])
+    # [0, 3) + [3, 4) + [10, 11) by hand
+    assert in_flight_seconds(s, e) == 5.0
+    assert in_flight_seconds(np.array([0.0, 1.0]), np.array([5.0, 2.0])) == 5.0
+    assert in_flight_seconds(np.array([]), np.array([])) == 0.0
+
+
+def test_no_utilization_exceeds_one_when_loads_and_stores_overlap():
+    from compiler.ir.workload import Workload
+    from hwsim.cli.run_model import simulate_model
+    r = simulate_model("llama2-7b", Workload(phase="prefill", seq=512, layers=1),
+                       targets.load_target("h100"))
+    assert r["utilization"]["memory"] <= 1.0
+    assert all(0.0 <= u <= 1.0 for u in r["utilization"].values())
