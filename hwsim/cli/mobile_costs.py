@@ -8,7 +8,7 @@ stay accurate when outliers are not extracted) adds one int32 partial output per
 rescaled and accumulated in fp16 on the vector unit through the shared on-chip buffer.
 CPU and GPU work is MACs over the processor's achieved rate (CPU: the clusters' peak x the
 measured GEMM efficiency; GPU: its measured fp16 rate), never faster than its weights stream
-from DRAM at peak. Energies: action counts x the target's tables; the GPU has none (None).
+from DRAM at peak. Energies: action counts x the target's tables; the GPU has no table.
 """
 from __future__ import annotations
 
