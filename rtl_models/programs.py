@@ -28,12 +28,6 @@ def load_tiny_target():
     return load_target(str(TARGET_PATH))
 
 
-def compile_gemm(shape: tuple[int, int, int], target) -> isa.Program:
-    from compiler.kernels import kernel_graph
-    from compiler.pipeline import compile_graph
-    return compile_graph(kernel_graph("gemm", shape, "int8"), target, annotate=True).program
-
-
 def functional_image(program, target, dram: np.ndarray, rows: int) -> np.ndarray:
     """hwsim.functional's final off-chip image; the input gather reads table rows 0..rows-1
     (token ids = arange), which is the contiguous copy the core's LOAD does."""
@@ -80,9 +74,11 @@ def vexp_expected(dram: np.ndarray, rows: int, cols: int, imm: int, shift: int) 
 
 
 def cross_check_gemm(shape, sim: str = "icarus", seed: int = 0, build_root=None,
-                     target=None) -> CheckResult:
+                     target=None, *, compile_program) -> CheckResult:
+    """`compile_program(shape, target)` -> the compiled gemm (hwsim.cli.cosim_programs: the
+    compiler is reached from the CLI / API layer, not from here)."""
     target = target or load_tiny_target()
-    program = compile_gemm(tuple(shape), target)
+    program = compile_program(tuple(shape), target)
     used = int(program.metadata["dram_bytes"])
     dram = np.random.default_rng(seed).integers(0, 256, size=used, dtype=np.uint8)
     expected = gemm_expected(program, shape, dram)
@@ -113,15 +109,19 @@ def cross_check_vexp(rows: int = 8, cols: int = 32, sim: str = "icarus", seed: i
     return result
 
 
-# Whole programs `hwsim cosim` runs per simulator: (name, function(sim, seed, build_root)).
+# Whole programs `hwsim cosim` runs per simulator: (name, function(sim, seed, build_root,
+# compile_program)).
+def _gemm(shape):
+    return lambda sim, seed, root, compile_program: cross_check_gemm(
+        shape, sim, seed, root, compile_program=compile_program)
+
+
+def _vexp(rows, cols):
+    return lambda sim, seed, root, compile_program: cross_check_vexp(rows, cols, sim, seed, root)
+
+
 COSIM_PROGRAMS = {
-    "icarus": [("gemm 16x16x16", lambda sim, seed, root: cross_check_gemm(
-                    (16, 16, 16), sim, seed, root)),
-               ("gemm 64x32x32", lambda sim, seed, root: cross_check_gemm(
-                    (64, 32, 32), sim, seed, root)),
-               ("vexp 8x32", lambda sim, seed, root: cross_check_vexp(8, 32, sim, seed, root))],
-    "verilator": [("gemm 64x32x32", lambda sim, seed, root: cross_check_gemm(
-                       (64, 32, 32), sim, seed, root)),
-                  ("vexp 8x32", lambda sim, seed, root: cross_check_vexp(8, 32, sim, seed,
-                                                                          root))],
+    "icarus": [("gemm 16x16x16", _gemm((16, 16, 16))), ("gemm 64x32x32", _gemm((64, 32, 32))),
+               ("vexp 8x32", _vexp(8, 32))],
+    "verilator": [("gemm 64x32x32", _gemm((64, 32, 32))), ("vexp 8x32", _vexp(8, 32))],
 }

@@ -28,6 +28,7 @@ def run_cosim(args) -> int:
     # rtl_models sits above hwsim (it checks hwsim's unit models); the CLI layer is the one place
     # that reaches up, here inside the command so importing hwsim never loads the RTL harness.
     from rtl_models import cosim, programs, units
+    from hwsim.cli.cosim_programs import compile_gemm
     CosimError, cross_check = cosim.CosimError, cosim.cross_check
 
     if args.vectors < 1:
@@ -49,7 +50,7 @@ def run_cosim(args) -> int:
         program_results = []
         for _, check in programs.COSIM_PROGRAMS[args.sim]:
             try:
-                program_results.append(check(args.sim, args.seed, build_root))
+                program_results.append(check(args.sim, args.seed, build_root, compile_gemm))
             except CosimError as err:
                 raise HwsimError(str(err).splitlines()[0]) from err
     passed = all(r.passed for r in results + program_results)

@@ -7,6 +7,7 @@ import pytest
 from hwsim.memory import kernel as dram_kernel
 from hwsim import unit_models
 from rtl_models import programs
+from hwsim.cli.cosim_programs import compile_gemm
 from tests.rtl.conftest import assert_passed, require
 
 pytestmark = pytest.mark.rtl
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.rtl
 @pytest.mark.parametrize("shape, cycles", [((16, 16, 16), 655), ((64, 32, 32), 6188)])
 def test_compiled_gemm_on_core_icarus(shape, cycles, rtl_build_root):
     require("icarus")
-    result = programs.cross_check_gemm(shape, sim="icarus", seed=3, build_root=rtl_build_root)
+    result = programs.cross_check_gemm(shape, sim="icarus", seed=3, build_root=rtl_build_root,
+                                       compile_program=compile_gemm)
     assert_passed(result)
     assert result.rtl_cycles == result.model_cycles == cycles
 
@@ -29,7 +31,7 @@ def test_vexp_program_on_core_icarus(rtl_build_root):
 def test_compiled_gemm_on_core_verilator(rtl_build_root):
     require("verilator")
     result = programs.cross_check_gemm((64, 32, 32), sim="verilator", seed=5,
-                                       build_root=rtl_build_root)
+                                       build_root=rtl_build_root, compile_program=compile_gemm)
     assert_passed(result)
 
 
@@ -40,12 +42,14 @@ def test_patched_models_are_caught(rtl_build_root, monkeypatch):
     target = programs.load_tiny_target()
     real = unit_models.systolic_cycles
     monkeypatch.setattr("hwsim.service.systolic_cycles", lambda *a: real(*a) + 1)
-    bad = programs.cross_check_gemm((16, 16, 16), build_root=rtl_build_root, target=target)
+    bad = programs.cross_check_gemm((16, 16, 16), build_root=rtl_build_root, target=target,
+                                    compile_program=compile_gemm)
     assert not bad.cycles_match and bad.numerics_match
     assert bad.model_cycles == bad.rtl_cycles + 1
     monkeypatch.undo()
     params = dram_kernel.dram_params(target.memories["dram"])
     params[dram_kernel.P_TRCD_S] = 0.0
     monkeypatch.setattr("hwsim.memory.dram.dram_params", lambda memory: params.copy())
-    bad = programs.cross_check_gemm((16, 16, 16), build_root=rtl_build_root, target=target)
+    bad = programs.cross_check_gemm((16, 16, 16), build_root=rtl_build_root, target=target,
+                                    compile_program=compile_gemm)
     assert not bad.cycles_match and bad.model_cycles < bad.rtl_cycles
