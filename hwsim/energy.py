@@ -10,6 +10,7 @@ import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
 from hwsim.service import LABELS, macs, vector_ops
+from hwsim.unit_models import GWRITE_COLUMNS
 from isa import DRAM_BUFFER_ID, Opcode, Queue
 
 PJ = 1e-12
@@ -70,9 +71,10 @@ def dram_bytes(a: ProgramArrays) -> tuple[float, float]:
 
 
 def pim_energy(a: ProgramArrays, target) -> float:
-    """PIM commands of every PIM_GEMV row: per query vector one GWRITE per channel, grouped
-    activations (4 banks each) for every row of every bank, one all-bank DOTPRODUCT per
-    `multipliers` elements of each bank's share."""
+    """PIM commands of every PIM_GEMV row: per query vector one GWRITE per channel for each
+    global-buffer segment of 32 x `multipliers` elements (hwsim.unit_models.pim_cycles),
+    grouped activations (4 banks each) for every row of every bank, one all-bank DOTPRODUCT
+    per `multipliers` elements of each bank's share."""
     rows = a.opcode == int(Opcode.PIM_GEMV)
     if not rows.any() or target.energy.pim is None:
         return 0.0
@@ -84,7 +86,8 @@ def pim_energy(a: ProgramArrays, target) -> float:
     per_bank = -(-(f["n"] * f["k"] * f["count"]) // banks)
     rows_per_bank = -(-(per_bank * 2) // mem.row_bytes)
     m = f["m"]
-    gwrite = m * mem.channels * p.gwrite_pj
+    segments = -(-f["k"] // (GWRITE_COLUMNS * pim_unit.multipliers_per_bank))
+    gwrite = m * segments * mem.channels * p.gwrite_pj
     activate = m * rows_per_bank * (mem.banks_per_channel / 4) * mem.channels * p.activate_pj
     dot = m * -(-per_bank // pim_unit.multipliers_per_bank) * mem.channels * p.dotproduct_pj
     return float((gwrite + activate + dot).sum()) * PJ

@@ -121,3 +121,24 @@ def test_no_utilization_exceeds_one_when_loads_and_stores_overlap():
                        targets.load_target("h100"))
     assert r["utilization"]["memory"] <= 1.0
     assert all(0.0 <= u <= 1.0 for u in r["utilization"].values())
+
+
+def test_pim_energy_counts_one_gwrite_per_global_buffer_segment():
+    """n = 1024 keys, NeuPIMs HBM: 32 channels x 32 banks, 1 KiB rows, 16 multipliers per bank,
+    so a query segment holds 32 x 16 = 512 fp16 elements. By hand, for k = 512 (one segment):
+    each bank holds 1024 x 512 / 1024 = 512 elements = one row; GWRITE 32 channels x 12,864 pJ,
+    grouped ACT 1 row x 32 / 4 groups x 32 channels x 3,312 pJ, DOTPRODUCT 512 / 16 = 32 x 32
+    channels x 3,216 pJ. k = 1024 is two segments: every command twice (the old count, one
+    GWRITE per query, would give one GWRITE less)."""
+    from hwsim.energy import pim_energy
+    from hwsim.program_arrays import flatten
+    target = targets.load_target("neupims")
+    energy = {}
+    for k in (512, 1024):
+        instr = isa.Instruction("PIM_GEMV", m=1, n=1024, k=k, count=1, wgt_buf=15,
+                                dtype_act="fp16", dtype_wgt="fp16", dtype_out="fp16")
+        program = isa.Program.from_instructions(target.name, [instr])
+        energy[k] = pim_energy(flatten(program), target)
+    one_segment_pj = 32 * 12864 + 1 * 8 * 32 * 3312 + 32 * 32 * 3216
+    assert energy[512] == pytest.approx(one_segment_pj * 1e-12, rel=1e-12)
+    assert energy[1024] == pytest.approx(2 * one_segment_pj * 1e-12, rel=1e-12)
