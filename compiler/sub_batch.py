@@ -48,12 +48,13 @@ def compile_step(model: ModelSpec, workload: Workload, target):
 
 def interleaves(target, workload: Workload) -> bool:
     """Sub-batch interleaving applies: PIM attention and the mechanism on, a decode step of at
-    least two sequences."""
+    least `mechanisms.sub_batch_min_batch` sequences (the artifact: 256) and never fewer than 2."""
     mech = getattr(target, "mechanisms", None)
     pim = any(u.kind == "pim" for u in target.units.values())
     return (pim and bool(getattr(mech, "sub_batch_interleaving", False))
             and bool(getattr(mech, "pim_attention", False))
-            and workload.phase in ("decode", "generate") and workload.batch >= 2)
+            and workload.phase in ("decode", "generate")
+            and workload.batch >= max(2, getattr(mech, "sub_batch_min_batch", 2)))
 
 
 def compile_interleaved(model: ModelSpec, workload: Workload, target, compile_model):

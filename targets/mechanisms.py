@@ -30,6 +30,7 @@ class NpuPimMechanisms(Part):
     pim_attention: bool
     dual_row_buffers: bool
     sub_batch_interleaving: bool
+    sub_batch_min_batch: PositiveInt = 2  # smallest decode batch that is split in two
 
 
 class MobileNpuMechanisms(Part):

@@ -20,8 +20,10 @@ def step_tokens(workload: Workload) -> int:
     return workload.batch * (workload.seq if workload.phase == "prefill" else 1)
 
 
-def simulate_model(model_name: str, workload: Workload, target) -> dict:
-    model = load_model(model_name)
+def simulate_model(model_name, workload: Workload, target) -> dict:
+    """`model_name`: a zoo name or path for load_model, or a ModelSpec (e.g. one device's
+    tensor-parallel share, compiler.tensor_parallel.device_share)."""
+    model = load_model(model_name) if isinstance(model_name, str) else model_name
     workload = resolve_workload(workload, target)
     header = {"model": model.name, "target": target.name, "phase": workload.phase,
               "batch": workload.batch, "seq": workload.seq, "context": workload.context,

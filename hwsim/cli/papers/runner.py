@@ -11,7 +11,7 @@ class Runner:
     def __init__(self) -> None:
         self._results: dict[tuple, dict] = {}
 
-    def simulate(self, model: str, target: str, overrides: tuple[str, ...] = (),
+    def simulate(self, model, target: str, overrides: tuple[str, ...] = (),
                  **workload) -> dict:
         """simulate_model(model, Workload(**workload), target with `--set overrides`)."""
         key = (model, target, tuple(overrides), tuple(sorted(workload.items())))
