@@ -23,6 +23,7 @@ from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
 from compiler.ir.ops import OpKind
 from compiler.passes.allocate import weight_tile_address
+from compiler.reference import int_attention as ia
 from compiler.reference.float_exec import attention_scale
 from compiler.reference.int_exec import IntExecutor
 from compiler.reference.weights import gemma_norm
@@ -120,16 +121,14 @@ def _matmul(ex: IntExecutor, op, image: np.ndarray) -> dict:
 
 
 def _attention(ex: IntExecutor, graph: Graph, op) -> dict:
+    """The one per-tensor multiplier of an integer attention GEMM (int_attention)."""
     kv = [s for s in graph.sources(op.name) if graph.op(s).kind == OpKind.KV_WRITE][0]
     src = [s for s in graph.sources(op.name) if s != kv][0]
-    part = 0 if op.kind == OpKind.ATTN_SCORE else 1
-    factors = [ex.scales[src], ex.kv_part_scales[kv][part]]
     if op.kind == OpKind.ATTN_SCORE:
-        factors.append(attention_scale(graph, op))
-    value = np.float64(1.0)
-    for f in factors:
-        value = value * np.float64(np.asarray(f).ravel()[0])
-    mult, shift = im.quantize_multiplier(float(value / np.float64(ex.scales[op.name])))
+        factors = (ex.scales[src], ex.kv_part_scales[kv][0], attention_scale(graph, op))
+    else:
+        factors = (ex.scales[src], ex.kv_part_scales[kv][1])
+    mult, shift = ia.per_tensor_multiplier(*factors, ex.scales[op.name])
     return {"mult": mult, "shift": shift}
 
 
