@@ -21,12 +21,9 @@ import numpy as np
 from hwsim.errors import HwsimError
 from hwsim.functional.memory import Memories, pack_int, unpack
 from isa import intmath as im
+from isa import vecmath
 
 INT32 = (-(2 ** 31), 2 ** 31 - 1)
-
-
-def _bits(dtype) -> int:
-    return dtype.bits
 
 
 def act_tile(mem: Memories, f: dict, note: dict, i: int) -> np.ndarray:
@@ -55,7 +52,7 @@ def weight_tile(mem: Memories, f: dict, note: dict, i: int, const: dict | None) 
     base = f["wgt_addr"] + i * note.get("wgt_tile_stride", 0)
     kind = note.get("kind", "matmul")
     if kind == "matmul":
-        bits = _bits(f["dtype_wgt"])
+        bits = f["dtype_wgt"].bits
         nbytes = -(-k * n * bits // 8)
         w = unpack(mem.rows(f["wgt_buf"], base, 1, nbytes, nbytes), bits, k * n).reshape(k, n)
         if const is not None and const.get("group_scale") is not None:
@@ -106,7 +103,6 @@ def convert(mem: Memories, opcode: str, f: dict, note: dict, const: dict | None)
 
 
 def _requantize(opcode: str, acc: np.ndarray, f: dict, note: dict, const) -> np.ndarray:
-    from isa import vecmath
     if const is None:  # self-describing: one multiplier in imm / shift
         return im.requantize(im.saturate_int32(acc), f["imm"], f["shift"], 8)
     if note.get("kind", "matmul") != "matmul":
