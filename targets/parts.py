@@ -17,6 +17,7 @@ COUNT_FIELDS = frozenset({
     "count", "rows", "cols", "lanes", "cores", "chains_per_core", "dsps_per_chain",
     "dsps_per_group", "channels", "banks_per_channel", "bank_groups", "ports", "banks",
     "multipliers_per_bank", "burst_length", "sparse_m", "sparse_n_values",
+    "sub_batch_min_batch",
 })
 
 DtypeName = Literal[DTYPE_NAMES]
