@@ -43,4 +43,6 @@ class MobileNpuMechanisms(Part):
     outlier_extraction: bool
     out_of_order_scheduling: bool
     outlier_channel_fraction: float = Field(ge=0, le=1)
+    # share of decoder layers that keep outlier (shadow) handling; the rest are pruned
+    outlier_layer_fraction: float = Field(default=1.0, ge=0, le=1)
     prefill_engine: Literal["npu", "cpu", "gpu"] = "npu"

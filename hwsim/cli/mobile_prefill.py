@@ -3,12 +3,14 @@
 The prompt is cut into fixed-size chunks (`mechanisms.chunk_tokens`; the last one padded, as a
 static-shape graph must be) when `chunked_prefill` is on, else it is one chunk of its own
 length. Every decoder layer of every chunk becomes subgraphs (blocks) placed by hardware
-affinity: the INT8 linears (QKV, O, MLP) on the NPU; norms, residual adds and attention (float)
-on the CPU. Attention of chunk i reads the K/V that chunks 0..i of the same layer wrote, so its
+affinity, as the authors' code places them: one NPU graph per layer (the INT8 linears with the
+norms, residual adds and activation between them) and one CPU block (RoPE and attention in
+fp16). Attention of chunk i reads the K/V that chunks 0..i of the same layer wrote, so its
 block waits for those chunks' QKV blocks (SETUPS.md §3: G(i, j) needs G(i, j-1) and
-G(0..i-1, j-1)). With `outlier_extraction`, each NPU linear has a shadow block on the CPU (the
-outlier input channels in fp16) that runs beside it and is merged before the next block; without
-it the NPU must quantize activations per group to stay accurate (mobile_costs). With
+G(0..i-1, j-1)). With `outlier_extraction`, the layers that keep outlier handling
+(`outlier_layer_fraction`) end their graph after the MLP and correct the down projection's
+outlier channels on the CPU (fp16), where their next input norm also runs; without it the NPU
+must quantize activations per group in every layer to stay accurate (mobile_costs). With
 `out_of_order_scheduling` the blocks go to hwsim.timing.block_schedule's greedy scheduler,
 otherwise they issue in order. `prefill_engine: cpu | gpu` runs every block on that processor
 (the llama.cpp / MNN and TFLite / MLC-LLM baselines).
@@ -34,6 +36,8 @@ def _layer_work(model, rows: int, context: int) -> dict:
     return {
         "linears": {"qkv": (h, qd + 2 * kvd), "o": (qd, h), "up": (h, up),
                     "down": (model.intermediate_size, h)},
+        "norm_ops": norm,
+        "add_ops": rows * h,                     # one residual add
         "norm1_ops": norm + rows * h,            # the residual add, then the norm
         "norm2_ops": norm + rows * h,
         "attn_macs": 2 * model.num_heads * rows * context * hd,   # scores + context
@@ -58,47 +62,67 @@ def _shadow(costs: SocCosts, rows: int, shapes: list, fraction: float) -> Cost:
     return costs.cpu(macs, rows * sum(n for _, n in shapes), "fp16", weight_bytes)
 
 
+def shadowed(layer: int, fraction: float) -> bool:
+    """Whether `layer` keeps outlier handling when only `fraction` of the layers do (the paper
+    prunes it from the least important ones): spread evenly, so any first n layers hold
+    floor(n x fraction) shadowed ones."""
+    return math.floor((layer + 1) * fraction + 1e-9) > math.floor(layer * fraction + 1e-9)
+
+
 def npu_blocks(model, layers: int, rows: int, chunks: int, mech, costs: SocCosts) -> list:
+    """Per chunk and layer, as the authors' chunk-pipeline Qwen prefill places them
+    (UbiquitousLearning/mllm@11a2fb2a examples/main_qwen_npu.hpp): one NPU graph holds layer
+    L-1's O projection, residual add, RMSNorm, MLP (SiLU and mul inside) and residual add, then
+    layer L's input RMSNorm and Q/K/V; the CPU runs RoPE and attention over the fp16 K/V cache.
+    A layer that keeps outlier handling ends its graph after its MLP: its down projection's
+    outliers are corrected on the CPU (the shadow needs the graph's outputs) and the next layer's
+    input norm runs there too before a new graph starts."""
     blocks: list[Block] = []
     info: list[Cost] = []
-    qkv_of: dict[tuple[int, int], list[int]] = {}
+    qkv_of: dict[tuple[int, int], int] = {}
+    per_group = not mech.outlier_extraction
 
     def add(name, proc, cost, deps):
         blocks.append(Block(name, proc, cost.seconds, tuple(sorted(set(deps)))))
         info.append(cost)
         return len(blocks) - 1
 
-    def linear(name, shapes, deps):
-        ids = [add(name, "npu", _npu_linear(costs, rows, shapes, not mech.outlier_extraction),
-                   deps)]
-        if mech.outlier_extraction:
-            ids.append(add(name + ".shadow", "cpu",
-                           _shadow(costs, rows, shapes, mech.outlier_channel_fraction), deps))
-        return ids
+    def graph(name, shapes, vector_ops, deps):
+        cost = _npu_linear(costs, rows, shapes, per_group)
+        if vector_ops:
+            cost = cost + costs.npu_vector(vector_ops, 1)
+        return add(name, "npu", cost, deps)
 
     for i in range(chunks):
-        last: list[int] = []
+        w = _layer_work(model, rows, (i + 1) * rows)
+        lin = w["linears"]
+        post_shapes = [lin["o"], lin["up"], lin["down"]]
+        # residual adds, the post-attention RMSNorm, SiLU and mul inside the graph
+        post_ops = 2 * w["add_ops"] + w["norm_ops"] + 2 * w["act_elements"]
+        prev = None            # block the next layer's input waits for
+        open_post = False      # layer L-1's O + MLP not yet issued: it joins layer L's graph
         for layer in range(layers):
-            w = _layer_work(model, rows, (i + 1) * rows)
-            lin = w["linears"]
             tag = f"c{i}.L{layer}"
-            n1 = add(f"{tag}.norm1", "cpu", costs.cpu(0, w["norm1_ops"], "fp16"), last)
-            qkv = linear(f"{tag}.qkv", [lin["qkv"]], [n1])
-            qkv_of[(i, layer)] = qkv
-            kv = [b for j in range(i + 1) for b in qkv_of[(j, layer)]]
+            deps = [] if prev is None else [prev]
+            if open_post:
+                g = graph(f"{tag}.post_prev+qkv", post_shapes + [lin["qkv"]],
+                          post_ops + w["norm_ops"], deps)
+            else:
+                n1 = add(f"{tag}.norm1", "cpu", costs.cpu(0, w["norm_ops"], "fp16"), deps)
+                g = graph(f"{tag}.qkv", [lin["qkv"]], 0, [n1])
+            qkv_of[(i, layer)] = g
             attn = add(f"{tag}.attn", "cpu", costs.cpu(w["attn_macs"], w["attn_ops"], "fp16"),
-                       kv)
-            o = linear(f"{tag}.o", [lin["o"]], [attn])
-            n2 = add(f"{tag}.norm2", "cpu", costs.cpu(0, w["norm2_ops"], "fp16"), o)
-            ffn = linear(f"{tag}.ffn", [lin["up"], lin["down"]], [n2])
-            blocks[ffn[0]] = _with_extra(blocks[ffn[0]], costs.npu_vector(w["act_elements"], 2))
-            info[ffn[0]] = info[ffn[0]] + costs.npu_vector(w["act_elements"], 2)
-            last = ffn
+                       [qkv_of[(j, layer)] for j in range(i + 1)])
+            shadow = mech.outlier_extraction and shadowed(layer, mech.outlier_layer_fraction)
+            if shadow or layer == layers - 1:
+                prev = graph(f"{tag}.post", post_shapes, post_ops, [attn])
+                if shadow:
+                    prev = add(f"{tag}.shadow", "cpu", _shadow(
+                        costs, rows, [lin["down"]], mech.outlier_channel_fraction), [prev])
+                open_post = False
+            else:
+                prev, open_post = attn, True
     return blocks, info
-
-
-def _with_extra(block: Block, extra: Cost) -> Block:
-    return Block(block.name, block.processor, block.seconds + extra.seconds, block.deps)
 
 
 def single_processor_blocks(model, layers: int, rows: int, engine: str,

@@ -58,11 +58,28 @@ def test_each_mechanism_off_slows_prefill(mechanism):
 
 def test_npu_weight_stream_bounds_the_npu_busy_time():
     # every NPU linear streams its INT8 weights at >= the measured 12.66 GB/s, plus one graph
-    # execute (0.355 ms) per subgraph: 3 subgraphs per layer per chunk
+    # execute (0.355 ms) per graph: with 2 layers and no outlier layer (floor(2 x 0.15) = 0),
+    # a chunk runs QKV(L0), [post(L0) + QKV(L1)], post(L1) = 3 graphs
     r = _prefill("qwen1.5-1.8b", 512, layers=2)
     weights = 2048 * 6144 + 2048 * 2048 + 2048 * 11008 + 5504 * 2048
-    floor_s = 2 * 2 * (weights / 12.66e9 + 3 * 0.355e-3)
+    floor_s = 2 * (2 * weights / 12.66e9 + 3 * 0.355e-3)
     assert r["mobile_prefill"]["busy_s"]["npu"] >= floor_s
+
+
+def test_outlier_handling_is_kept_on_15_percent_of_the_layers():
+    # 24 layers x 0.15: floor((l + 1) 0.15) steps up at l = 6 (1.05), 13 (2.1), 19 (3.0)
+    assert [l for l in range(24) if mobile_prefill.shadowed(l, 0.15)] == [6, 13, 19]
+    assert all(mobile_prefill.shadowed(l, 1.0) for l in range(24))
+
+
+def test_subgraphs_follow_the_authors_placement():
+    # Qwen1.5-1.8B, one 256-token chunk: 24 NPU graphs (each opens a layer with its QKV) plus
+    # a separate O+MLP graph for the 3 outlier layers and the last one = 28; CPU: 24 attention
+    # blocks, 3 shadows, and an input norm for layer 0 and after each outlier layer = 31
+    r = _prefill("qwen1.5-1.8b", 256)
+    assert r["instructions"]["subgraphs"] == 28 + 31
+    off = _prefill("qwen1.5-1.8b", 256, ["mechanisms.outlier_extraction=false"])
+    assert off["instructions"]["subgraphs"] == (24 + 1) + (24 + 1)
 
 
 @pytest.fixture(scope="module")
