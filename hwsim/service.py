@@ -106,6 +106,10 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
         pack = int(max(unit.macs_per_dsp_per_cycle.values()))
         mat = dsp_chain_cycles(m, n, k_eff, g, unit.cores * unit.chains_per_core,
                                unit.dsps_per_chain, pack) / freq
+        if unit.mv_chains_per_core:  # GEMV runs in MV mode: fewer chains, one token per cycle
+            mv = dsp_chain_cycles(m, n, k_eff, g, unit.cores * unit.mv_chains_per_core,
+                                  unit.dsps_per_chain, 1) / freq
+            mat = np.where(opcode == int(Opcode.GEMV), mv, mat)
     elif unit.kind == "pim":
         mem = target.memories[unit.memory]
         mat = pim_cycles(m, n, k, g, mem.timing, mem.channels * mem.banks_per_channel,

@@ -16,6 +16,7 @@ from hwsim.program_arrays import flatten
 from hwsim.roofline import program_bound
 from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
+from hwsim.timing.host_issue import kernel_issue_s
 from hwsim.timing.pim_blocking import memory_sides
 from isa import Queue
 
@@ -41,7 +42,8 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     dram = DramModel(target.memories[target.main_memory])
     names, resource = unit_index(units)
     start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
-                            resource, memory_sides(a.queue, units, target))
+                            resource, memory_sides(a.queue, units, target),
+                            kernel_issue_s(a.op_index, units, target))
     seconds = float(end.max()) if len(end) else 0.0
     busy = end - start
     energy = energy_breakdown(a, target, units, seconds, dram.stats.activations)

@@ -47,7 +47,8 @@ class OffChipMemory(Part):
     `achieved_bandwidth_fraction` (default 1.0) is the share of that peak a device's memory
     system sustains on a streaming read, measured by a microbenchmark and cited in its source:
     the bus model moves bursts at that rate. Presets with a DRAM timing table leave it at 1.0
-    (row misses and refresh are modelled instead)."""
+    (row misses and refresh are modelled instead), unless a design publishes its own port
+    efficiency (then the fraction is that figure over what the bank model already sustains)."""
 
     type: Literal["HBM2", "HBM2e", "HBM3", "LPDDR5", "LPDDR5X", "DDR4", "GDDR6"]
     capacity_bytes: PositiveInt
@@ -61,6 +62,10 @@ class OffChipMemory(Part):
     row_buffer_policy: Literal["open", "closed"]
     timing: DramTiming | None = None
     achieved_bandwidth_fraction: Fraction = 1.0
+    # channels the accelerator's ports stream from (None: all): the address map interleaves
+    # over the first `connected_channels` only, each at its own channel's bandwidth (FlightLLM
+    # partitions weights over 8 pseudo-channels per core, 24 of the U280's 32)
+    connected_channels: PositiveInt | None = None
 
     @property
     def channel_bandwidth_bytes_per_s(self) -> float:
@@ -70,8 +75,16 @@ class OffChipMemory(Part):
     def achieved_bandwidth_bytes_per_s(self) -> float:
         return self.bandwidth_bytes_per_s * self.achieved_bandwidth_fraction
 
+    @property
+    def mapped_channels(self) -> int:
+        """Channels the address map spreads a stream over."""
+        return self.connected_channels or self.channels
+
     @model_validator(mode="after")
     def _burst_and_interleave_fit_row(self):
+        if self.mapped_channels > self.channels:
+            raise ValueError(f"connected_channels {self.connected_channels} exceeds channels "
+                             f"{self.channels}")
         if self.burst_bytes > self.row_bytes:
             raise ValueError(f"burst_bytes {self.burst_bytes} exceeds row_bytes {self.row_bytes}")
         interleave = self.channel_interleave_bytes

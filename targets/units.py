@@ -50,6 +50,8 @@ class DspChains(Unit):
     sparse_modes: tuple[Literal["dense", "nm", "block"], ...] = Field(min_length=1)
     sparse_m: PositiveInt
     sparse_n_values: tuple[int, ...] = Field(min_length=1)
+    # MV (GEMV) mode: chains fed per core, one token, no INT8 packing (None: as MM mode)
+    mv_chains_per_core: PositiveInt | None = None
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         dsps = self.cores * self.chains_per_core * self.dsps_per_chain
@@ -98,6 +100,9 @@ class GpuCores(Unit):
     count: PositiveInt  # streaming multiprocessors
     peak_flops_per_s: dict[DtypeName, PositiveFloat] = Field(min_length=1)
     compute_efficiency_fraction: Fraction = 1.0
+    # host time to issue one kernel in eager-mode serving (0: CUDA graphs / no host bound);
+    # kernel j of a step starts no earlier than j x this (hwsim.timing.host_issue)
+    kernel_launch_s: float = Field(default=0.0, ge=0.0)
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         raise NotImplementedError("GPU peaks are per second; use peak_macs_per_s")

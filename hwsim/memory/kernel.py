@@ -41,13 +41,15 @@ def dram_params(memory) -> np.ndarray:
     """An `OffChipMemory` -> the float64 `params` array the kernel reads (layout: `P_*`).
 
     The data bus moves one burst per `burst_bytes / (achieved bandwidth / channels)` seconds
-    (achieved = bandwidth_bytes_per_s x achieved_bandwidth_fraction, 1.0 unless measured).
+    (achieved = bandwidth_bytes_per_s x achieved_bandwidth_fraction, 1.0 unless measured; a
+    channel's share is the peak over all `channels`, and the address map interleaves over the
+    `mapped_channels` the design connects).
     With a timing table, the DRAM part of `latency_s` (tRCD + CL, how every preset derives it) is
     already paid by the first burst's activate and CAS latency, so only the excess over it is added
     once per transfer; without one, all of `latency_s` is.
     """
     p = np.zeros(N_PARAMS)
-    p[P_CHANNELS], p[P_BANKS] = memory.channels, memory.banks_per_channel
+    p[P_CHANNELS], p[P_BANKS] = memory.mapped_channels, memory.banks_per_channel
     p[P_PAGE_BYTES], p[P_BURST_BYTES] = memory.row_bytes, memory.burst_bytes
     p[P_INTERLEAVE_BYTES] = memory.channel_interleave_bytes
     p[P_BURST_S] = memory.burst_bytes / (memory.achieved_bandwidth_bytes_per_s / memory.channels)

@@ -68,9 +68,10 @@ class ReferenceDram:
         """Byte address -> (channel, bank, row, column byte)."""
         m = self.memory
         chunk, offset = divmod(addr, m.channel_interleave_bytes)
-        channel = chunk % m.channels
-        bank = (chunk // m.channels) % m.banks_per_channel
-        slot = chunk // (m.channels * m.banks_per_channel)
+        mapped = m.mapped_channels  # the channels the design connects (default: all)
+        channel = chunk % mapped
+        bank = (chunk // mapped) % m.banks_per_channel
+        slot = chunk // (mapped * m.banks_per_channel)
         slots_per_row = m.row_bytes // m.channel_interleave_bytes
         row, slot_in_row = divmod(slot, slots_per_row)
         return channel, bank, row, slot_in_row * m.channel_interleave_bytes + offset

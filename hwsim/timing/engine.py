@@ -12,6 +12,9 @@ Blocked PIM (`blocked`, hwsim.timing.pim_blocking): with a single row buffer per
 on side 1 (LD / ST) starts no earlier than the end of every side-2 row (PIM) issued before it,
 and vice versa; rows of the same side overlap as before.
 
+Host-issued kernels (`not_before`, hwsim.timing.host_issue): a row starts no earlier than the
+time the host has issued its kernel.
+
 The loop is compiled with numba; O(instructions x queues).
 """
 from __future__ import annotations
@@ -26,9 +29,9 @@ N_QUEUES = 6
 
 @njit(cache=True)
 def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, written,
-                side, side_free):
+                side, side_free, not_before):
     """Earliest start of row i at the head of queue q, or -1.0 if a token is missing."""
-    t = free[q]
+    t = max(free[q], not_before[i])
     if side[i] > 0 and side_free[3 - side[i]] > t:  # blocked PIM: the other side's last end
         t = side_free[3 - side[i]]
     for s in range(N_QUEUES):
@@ -46,8 +49,8 @@ def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, 
 
 @njit(cache=True)
 def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_bytes, stride,
-         fifo_offset, fifo_size, resource, n_resources, side, params, bank_state, chan_state,
-         stats):
+         fifo_offset, fifo_size, resource, n_resources, side, not_before, params, bank_state,
+         chan_state, stats):
     n = service.shape[0]
     start = np.zeros(n)
     end = np.zeros(n)
@@ -64,7 +67,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
         for q in range(N_QUEUES):
             if ptr[q] < stop[q]:
                 t = _start_time(ptr[q], q, wait, free, unit_free, resource, fifo, fifo_offset,
-                                read, written, side, side_free)
+                                read, written, side, side_free, not_before)
                 if t >= 0.0 and (best_q < 0 or t < best_t):
                     best_q, best_t = q, t
         if best_q < 0:
@@ -95,18 +98,23 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
     return start, end, True
 
 
-def run(queue_start, wait, release, service, memory_rows, dram, resource=None, side=None):
+def run(queue_start, wait, release, service, memory_rows, dram, resource=None, side=None,
+        not_before=None):
     """-> (start_s, end_s); raises RuntimeError on deadlock (the verifier prevents it).
 
     memory_rows: dict of per-row arrays is_mem, is_write, addr, rows, row_bytes, stride (bytes);
     dram: a hwsim.memory.DramModel (its state is advanced in place).
     `resource[i]`: the unit row i runs on (-1: none). `side[i]`: 0, or 1 / 2 for rows that
-    exclude each other (blocked PIM: hwsim.timing.pim_blocking.memory_sides); None: no blocking."""
+    exclude each other (blocked PIM: hwsim.timing.pim_blocking.memory_sides); None: no blocking.
+    `not_before[i]`: earliest start of row i (s; eager GPU kernels issued by the host,
+    hwsim.timing.host_issue); None: no such bound."""
     n = len(service)
     if resource is None:
         resource = np.full(n, -1, np.int64)
     if side is None:
         side = np.zeros(n, np.int64)
+    if not_before is None:
+        not_before = np.zeros(n)
     counts = np.zeros(N_QUEUES * N_QUEUES, np.int64)
     queues = np.repeat(np.arange(N_QUEUES), np.diff(queue_start))
     for d in range(N_QUEUES):
@@ -121,7 +129,8 @@ def run(queue_start, wait, release, service, memory_rows, dram, resource=None, s
         np.asarray(m["addr"], np.int64), np.asarray(m["rows"], np.int64),
         np.asarray(m["row_bytes"], np.int64), np.asarray(m["stride"], np.int64),
         offset, int(counts.sum()), np.asarray(resource, np.int64),
-        int(np.max(resource, initial=-1)) + 1, np.asarray(side, np.int64), *dram.arrays())
+        int(np.max(resource, initial=-1)) + 1, np.asarray(side, np.int64),
+        np.asarray(not_before, np.float64), *dram.arrays())
     if not ok:
         raise RuntimeError("deadlock: no queue can proceed")
     return start, end

@@ -24,6 +24,13 @@ MODEL = "llama2-7b"
 SETUP = {"phase": "generate", "batch": 1, "seq": 128, "gen": 512}
 FPGA_QUANT, GPU_QUANT = "mixed", "w8a8"
 CREDITED_OFF = ("mechanisms.mixed_precision=false", "mechanisms.always_on_chip_decode=false")
+# The paper's GPU "opt" stack ran eager PyTorch (vLLM 0.1.7: its engine has no CUDA-graph
+# option, artifact profile/README.md log): every kernel pays host issue time. 26.3 us per
+# kernel = the authors' own A100 HF-eager decode step, 22.1 ms (11,316.9 ms / 512 tokens,
+# artifact README, flat over contexts 128-1536: host-bound), over the ~840 kernels an HF
+# LLaMA2-7B decode step launches (benchmarks/gpu/h100_measured.json profile). Derived from
+# the GPU-naive baseline, never from a claim's ratio.
+EAGER_HOST = ("units.sm.kernel_launch_s=26.3e-6",)
 
 
 def _fpga(runner, target: str, off: bool, layers: int | None) -> dict:
@@ -32,7 +39,7 @@ def _fpga(runner, target: str, off: bool, layers: int | None) -> dict:
 
 
 def _gpu(runner, target: str, layers: int | None) -> dict:
-    return runner.simulate(MODEL, target, (), quant=GPU_QUANT, layers=layers, **SETUP)
+    return runner.simulate(MODEL, target, EAGER_HOST, quant=GPU_QUANT, layers=layers, **SETUP)
 
 
 def _price_usd(target: str) -> float:
@@ -69,12 +76,16 @@ def throughput(runner, layers: int | None = None) -> Measurement:
     return _ratio(runner, "flightllm-vhk158", "a100", lambda r, _: r["tokens_per_s"], layers)
 
 
-_WHY_GPU = ("the GPU baselines are modelled at 0.83 of datasheet HBM bandwidth (a "
-            "microbenchmark figure) with no per-kernel host overhead; the paper's vLLM 0.1.7 + "
-            "SmoothQuant runs at batch 1 were launch-bound (eager PyTorch), which we have no "
-            "sourced figure for, so our GPUs are faster than the paper's")
-_WHY_FPGA = ("our FlightLLM decode is faster than the board (U280: ~110 simulated vs 55 token/s "
-             "measured), so energy per token and throughput are both optimistic")
+_WHY_GPU = ("the GPU baselines run eager (26.3 us of host issue per kernel, from the authors' "
+            "own HF-eager A100 step) over our lowering's 579 unfused kernels per decode step; "
+            "vLLM fuses more (QKV, gate/up, norms), so the same model gives the authors' A100 "
+            "vLLM FP16 run 68.5 token/s against the 89.4 they measured: the GPU side is about "
+            "1.3x pessimistic, and the V100S SmoothQuant stack (the paper's ratios imply ~46 "
+            "token/s) is not published")
+_WHY_FPGA = ("the U280 now streams weights over 24 of 32 HBM channels at the artifact's 0.7 "
+             "same-channel efficiency and decodes on the 1,024 MAC/cycle MV datapath: 62.9 "
+             "token/s simulated against 55 measured, so its energy per token is still 12 % "
+             "optimistic")
 
 CLAIMS: list = [
     Claim(id="C1", paper=PAPER,
@@ -88,12 +99,12 @@ CLAIMS: list = [
                                       "(e.g., NVIDIA V100S)",
           paper_value=1.8, rule=GAIN, mechanism=" ".join(CREDITED_OFF),
           measure=cost_efficiency,
-          reason_if_missed=f"{_WHY_GPU}; docs/papers/flightllm.md"),
+          reason_if_missed=f"{_WHY_GPU}; {_WHY_FPGA}; docs/papers/flightllm.md"),
     Claim(id="C3", paper=PAPER, quote="beats NVIDIA A100 GPU with 1.2x higher throughput using "
                                       "the latest Versal VHK158 FPGA",
           paper_value=1.2, rule=GAIN, mechanism=" ".join(CREDITED_OFF),
           measure=throughput,
-          reason_if_missed=f"{_WHY_GPU}; and at batch 1 our DSP-chain model of the VHK158 is "
-                           "bound by its GEMV rate (one MAC per DSP per cycle when only one "
-                           "token is in flight), not by HBM; docs/papers/flightllm.md"),
+          reason_if_missed=f"{_WHY_GPU}; the VHK158 (101.6 token/s, the artifact's own "
+                           "profiler 103.5) is over the tolerance against a GPU we know to be "
+                           "too slow; docs/papers/flightllm.md"),
 ]
