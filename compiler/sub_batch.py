@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import isa
+from compiler import pim_placement
 from compiler.codegen.emitter import Emitter
 from compiler.errors import CompilerError
 from compiler.ir.workload import Workload
@@ -39,11 +40,34 @@ ALIGN_BYTES = 64
 
 
 def compile_step(model: ModelSpec, workload: Workload, target):
-    """compiler.pipeline.compile_model, or the interleaved program where `interleaves`."""
+    """compiler.pipeline.compile_model, or the interleaved program where `interleaves`; with
+    channel-local KV caches (compiler.pim_placement) the program says where each request lies."""
     from compiler.pipeline import compile_model
+    placed = pim_placement.applies(target, workload)
+    lengths = list(workload.contexts or (workload.context,) * workload.batch)
+    channels = 0
+    if placed:
+        pim = next(u for u in target.units.values() if u.kind == "pim")
+        channels = target.memories[pim.memory].channels
+        mech = target.mechanisms
+        channel_of = pim_placement.channels_of(lengths, channels, mech.channel_load_balancing)
     if interleaves(target, workload) and workload.phase == "decode":
-        return compile_interleaved(model, workload, target, compile_model)
-    return compile_model(model, workload, target)
+        groups = pim_placement.split_by_channel(channel_of, channels) if placed else \
+            (list(range(workload.batch // 2)), list(range(workload.batch // 2, workload.batch)))
+        compiled, parts, shift = compile_interleaved(model, workload, target, compile_model,
+                                                     groups)
+        if not placed:
+            return compiled
+        regions = [r for p, g, s in zip(parts, groups, (0, shift)) for r in
+                   pim_placement.channel_map(p.graph, [channel_of[i] for i in g], s)]
+    else:
+        compiled = compile_model(model, workload, target)
+        if not placed:
+            return compiled
+        regions = pim_placement.channel_map(compiled.graph, channel_of)
+    program = compiled.program
+    meta = {**program.metadata, "pim_channels": pim_placement.metadata(target, regions)}
+    return replace(compiled, program=replace(program, metadata=meta))
 
 
 def interleaves(target, workload: Workload) -> bool:
@@ -57,14 +81,20 @@ def interleaves(target, workload: Workload) -> bool:
             and workload.batch >= max(2, getattr(mech, "sub_batch_min_batch", 2)))
 
 
-def compile_interleaved(model: ModelSpec, workload: Workload, target, compile_model):
+def compile_interleaved(model: ModelSpec, workload: Workload, target, compile_model,
+                        groups=None):
     """The interleaved program of `workload` (a decode step) on `target`.
 
     `compile_model(model, workload, target)` is the normal compiler (compiler.pipeline), run
-    once per sub-batch. Returns the first sub-batch's Compiled with the merged program."""
+    once per sub-batch; `groups`: the request indices of each sub-batch (default: the first
+    half and the rest). Returns (the first sub-batch's Compiled with the merged program, both
+    sub-batches' Compiled, the second's KV relocation in bytes)."""
     half, offsets = _half_buffers(target)
-    sizes = (workload.batch // 2, workload.batch - workload.batch // 2)
-    parts = [compile_model(model, replace(workload, batch=b), half) for b in sizes]
+    if groups is None:
+        groups = (list(range(workload.batch // 2)), list(range(workload.batch // 2,
+                                                               workload.batch)))
+    sizes = tuple(len(g) for g in groups)
+    parts = [compile_model(model, _sub_workload(workload, g), half) for g in groups]
     meta0 = parts[0].graph.meta
     shift = meta0["dram_bytes"] - meta0["weight_bytes"]  # sub-batch 1's KV after sub-batch 0's
     dram_bytes = meta0["dram_bytes"] + parts[1].graph.meta["dram_bytes"] - \
@@ -85,7 +115,15 @@ def compile_interleaved(model: ModelSpec, workload: Workload, target, compile_mo
     except isa.IsaError as err:
         raise CompilerError(f"internal error: interleaved program fails verification: {err}") \
             from None
-    return replace(parts[0], program=program)
+    return replace(parts[0], program=program), parts, shift
+
+
+def _sub_workload(workload: Workload, group: list[int]) -> Workload:
+    """The decode step of the requests `group` (with their own lengths, if any)."""
+    if workload.contexts is None:
+        return replace(workload, batch=len(group))
+    contexts = tuple(workload.contexts[i] for i in group)
+    return replace(workload, batch=len(group), contexts=contexts, context=max(contexts))
 
 
 def _half_buffers(target):

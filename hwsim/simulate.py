@@ -18,6 +18,7 @@ from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
 from hwsim.timing.host_issue import kernel_issue_s
 from hwsim.timing.pim_blocking import memory_sides
+from hwsim.timing.pim_channels import channel_resources, channel_service_seconds, row_channels
 from isa import Queue
 
 
@@ -41,9 +42,15 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
                    "row_bytes": a.fields["row_bytes"], "stride": a.fields["dram_stride_bytes"]}
     dram = DramModel(target.memories[target.main_memory])
     names, resource = unit_index(units)
+    channel = row_channels(program, a, units, target)  # channel-local PIM GEMVs
+    if channel is not None:
+        service = channel_service_seconds(service, a, channel, units, target)
+    local = channel is not None
     start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
-                            resource, memory_sides(a.queue, units, target),
-                            kernel_issue_s(a.op_index, units, target))
+                            channel_resources(resource, channel) if local else resource,
+                            memory_sides(a.queue, units, target),
+                            kernel_issue_s(a.op_index, units, target),
+                            overlap=channel >= 0 if local else None)
     seconds = float(end.max()) if len(end) else 0.0
     busy = end - start
     energy = energy_breakdown(a, target, units, seconds, dram.stats.activations)

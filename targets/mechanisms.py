@@ -31,6 +31,10 @@ class NpuPimMechanisms(Part):
     dual_row_buffers: bool
     sub_batch_interleaving: bool
     sub_batch_min_batch: PositiveInt = 2  # smallest decode batch that is split in two
+    # each request's KV cache in one PIM channel, its GEMVs on that channel's banks (False:
+    # every GEMV over all banks); placement least-loaded (True) or round robin (False)
+    pim_channel_placement: bool = False
+    channel_load_balancing: bool = False
 
 
 class MobileNpuMechanisms(Part):

@@ -27,7 +27,8 @@ def lower_vector(cx, op) -> None:
         rec = cx.em.emit("VEC", op.attr("opcode"), deps=[*deps, *war, *d_deps],
                          note=cx.note(op.name, row0=r0),
                          dtype_in=op.inputs[0].dtype if op.inputs else op.output.dtype,
-                         dtype_out=op.output.dtype, rows=rows, cols=cols,
+                         dtype_out=op.output.dtype, rows=rows,
+                         cols=_own_cols(cx, op, r0, rows, cols),
                          src0_buf=reads[0][0], src0_addr=reads[0][1],
                          src1_buf=src1[0], src1_addr=src1[1], dst_buf=d_buf, dst_addr=d_addr,
                          count=1, **_immediates(op, r0))
@@ -36,6 +37,18 @@ def lower_vector(cx, op) -> None:
         if params:
             params[3]([rec])
         commit(rec)
+
+
+def _own_cols(cx, op, r0: int, rows: int, cols: int) -> int:
+    """Softmax over a decode batch with per-sequence lengths (Workload.contexts): a tile of
+    score rows (sequence-major, heads rows each) spans its sequences' mean length + 1, so the
+    tiles together cover each sequence's own tokens (timing; values are not computed here)."""
+    contexts = cx.graph.workload.contexts
+    if op.kind != OpKind.SOFTMAX or not contexts or op.output.shape[0] % len(contexts):
+        return cols
+    heads = op.output.shape[0] // len(contexts)
+    own = [contexts[r // heads] + 1 for r in range(r0, r0 + rows)]
+    return min(cols, -(-sum(own) // rows))
 
 
 def _load_params(cx, op):

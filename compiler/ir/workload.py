@@ -23,6 +23,9 @@ class Workload:
     sparsity: str | None = None   # "2:4", "block"
     layers: int | None = None     # build only the first N decoder layers
     kv_capacity: int | None = None  # cache positions laid out per sequence (default: as needed)
+    # decode: each sequence's own cached length (None: all `context`); when given, `context`
+    # must be the longest (it sizes the cache) and attention covers each sequence's own tokens
+    contexts: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.phase not in PHASES:
@@ -36,6 +39,13 @@ class Workload:
             raise CompilerError(f"--kv-bits must be one of 2, 3, 4, 8, 16, not {self.kv_bits}")
         if self.layers is not None and self.layers < 1:
             raise CompilerError(f"--layers must be >= 1, not {self.layers}")
+        if self.contexts is not None and (len(self.contexts) != self.batch
+                                          or min(self.contexts, default=0) < 0
+                                          or max(self.contexts, default=0) != self.context
+                                          or self.phase != "decode"):
+            raise CompilerError("per-sequence contexts need a decode step, one length >= 0 per "
+                                f"sequence ({self.batch}, got {len(self.contexts)}) and "
+                                "--context equal to the longest")
 
     @property
     def step_tokens(self) -> int:

@@ -15,6 +15,11 @@ and vice versa; rows of the same side overlap as before.
 Host-issued kernels (`not_before`, hwsim.timing.host_issue): a row starts no earlier than the
 time the host has issued its kernel.
 
+Overlapping rows (`overlap`, hwsim.timing.pim_channels): such a row waits for its queue
+predecessor to start, not to end (rows on different per-channel resources run side by side);
+its tokens arrive when it ends. A row that does not overlap waits for every earlier row of its
+queue to end.
+
 The loop is compiled with numba; O(instructions x queues).
 """
 from __future__ import annotations
@@ -29,9 +34,11 @@ N_QUEUES = 6
 
 @njit(cache=True)
 def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, written,
-                side, side_free, not_before):
+                side, side_free, not_before, overlap, queue_done):
     """Earliest start of row i at the head of queue q, or -1.0 if a token is missing."""
     t = max(free[q], not_before[i])
+    if not overlap[i] and queue_done[q] > t:  # every earlier row of the queue has ended
+        t = queue_done[q]
     if side[i] > 0 and side_free[3 - side[i]] > t:  # blocked PIM: the other side's last end
         t = side_free[3 - side[i]]
     for s in range(N_QUEUES):
@@ -49,8 +56,8 @@ def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, 
 
 @njit(cache=True)
 def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_bytes, stride,
-         fifo_offset, fifo_size, resource, n_resources, side, not_before, params, bank_state,
-         chan_state, stats):
+         fifo_offset, fifo_size, resource, n_resources, side, not_before, overlap, params,
+         bank_state, chan_state, stats):
     n = service.shape[0]
     start = np.zeros(n)
     end = np.zeros(n)
@@ -62,12 +69,13 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
     read = np.zeros(N_QUEUES * N_QUEUES, np.int64)
     unit_free = np.zeros(max(n_resources, 1))
     side_free = np.zeros(3)
+    queue_done = np.zeros(N_QUEUES)  # latest end of the rows each queue has issued
     for _ in range(n):
         best_q, best_t = -1, 0.0
         for q in range(N_QUEUES):
             if ptr[q] < stop[q]:
                 t = _start_time(ptr[q], q, wait, free, unit_free, resource, fifo, fifo_offset,
-                                read, written, side, side_free, not_before)
+                                read, written, side, side_free, not_before, overlap, queue_done)
                 if t >= 0.0 and (best_q < 0 or t < best_t):
                     best_q, best_t = q, t
         if best_q < 0:
@@ -84,7 +92,9 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
                 duration = done - t
         start[i] = t
         end[i] = t + duration
-        free[q] = end[i]
+        free[q] = start[i] if overlap[i] else end[i]
+        if end[i] > queue_done[q]:
+            queue_done[q] = end[i]
         if resource[i] >= 0:
             unit_free[resource[i]] = end[i]
         if side[i] > 0 and end[i] > side_free[side[i]]:
@@ -99,7 +109,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
 
 
 def run(queue_start, wait, release, service, memory_rows, dram, resource=None, side=None,
-        not_before=None):
+        not_before=None, overlap=None):
     """-> (start_s, end_s); raises RuntimeError on deadlock (the verifier prevents it).
 
     memory_rows: dict of per-row arrays is_mem, is_write, addr, rows, row_bytes, stride (bytes);
@@ -107,7 +117,8 @@ def run(queue_start, wait, release, service, memory_rows, dram, resource=None, s
     `resource[i]`: the unit row i runs on (-1: none). `side[i]`: 0, or 1 / 2 for rows that
     exclude each other (blocked PIM: hwsim.timing.pim_blocking.memory_sides); None: no blocking.
     `not_before[i]`: earliest start of row i (s; eager GPU kernels issued by the host,
-    hwsim.timing.host_issue); None: no such bound."""
+    hwsim.timing.host_issue); None: no such bound. `overlap[i]`: row i may run beside earlier
+    rows of its queue (channel-local PIM GEMVs, hwsim.timing.pim_channels); None: none may."""
     n = len(service)
     if resource is None:
         resource = np.full(n, -1, np.int64)
@@ -115,6 +126,8 @@ def run(queue_start, wait, release, service, memory_rows, dram, resource=None, s
         side = np.zeros(n, np.int64)
     if not_before is None:
         not_before = np.zeros(n)
+    if overlap is None:
+        overlap = np.zeros(n, np.bool_)
     counts = np.zeros(N_QUEUES * N_QUEUES, np.int64)
     queues = np.repeat(np.arange(N_QUEUES), np.diff(queue_start))
     for d in range(N_QUEUES):
@@ -130,7 +143,7 @@ def run(queue_start, wait, release, service, memory_rows, dram, resource=None, s
         np.asarray(m["row_bytes"], np.int64), np.asarray(m["stride"], np.int64),
         offset, int(counts.sum()), np.asarray(resource, np.int64),
         int(np.max(resource, initial=-1)) + 1, np.asarray(side, np.int64),
-        np.asarray(not_before, np.float64), *dram.arrays())
+        np.asarray(not_before, np.float64), np.asarray(overlap, np.bool_), *dram.arrays())
     if not ok:
         raise RuntimeError("deadlock: no queue can proceed")
     return start, end

@@ -1,0 +1,64 @@
+"""Channel-local PIM GEMVs: a request's attention runs on the banks of the channel that holds
+its KV cache (compiler.pim_placement; NeuPIMs / Newton, casys-kaist/NeuPIMs Scheduler.cc).
+
+The program metadata "pim_channels" lists each KV region (base address, bytes per request, the
+channel of each request). A PIM GEMV whose operand address falls in a region runs on that
+request's channel: its service time is `pim_cycles` over one channel's banks, and it occupies a
+per-channel resource, so GEMVs on different channels overlap while the MV queue still issues
+them in order (the timing engine's `overlap` rows: a row waits for its queue predecessor to
+start, not to end, and its tokens arrive when it ends). This relies on how attention is lowered
+(compiler.codegen.lower_matrix): a PIM GEMV's only direct consumer is its own tile's VEC
+epilogue (earlier K tiles of the tile are the same request, on the same channel), and later
+ops reach every GEMV through those epilogues, which the in-order VEC queue completes in order.
+A layer's attention then lasts as long as its busiest channel. PIM GEMVs outside every region
+keep the all-bank model.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwsim.unit_models import pim_cycles
+from isa import Opcode, Queue
+
+
+def row_channels(program, a, units: list, target) -> np.ndarray | None:
+    """Per row of `a` (= hwsim.program_arrays.flatten(program)): the channel a PIM GEMV runs
+    on, -1 for every other row; None without a map."""
+    placement = program.metadata.get("pim_channels")
+    if not placement:
+        return None
+    channel = np.full(len(a), -1, np.int64)
+    pim = (a.opcode == int(Opcode.PIM_GEMV)) & np.array(
+        [u is not None and target.units[u].kind == "pim" for u in units], bool)
+    addr = np.fromiter((instr.fields.get("wgt_addr", 0) for q in Queue
+                        for instr in program.streams[q]), np.int64, len(a))
+    for base, per_request, channels in placement["regions"]:
+        inside = pim & (addr >= base) & (addr < base + per_request * len(channels))
+        request = (addr[inside] - base) // per_request
+        channel[inside] = np.asarray(channels, np.int64)[request]
+    return channel
+
+
+def channel_service_seconds(service: np.ndarray, a, channel: np.ndarray, units: list,
+                            target) -> np.ndarray:
+    """`service` with each channel-local row's PIM time over one channel's banks (never less
+    than the row's other bound, its buffer ports)."""
+    rows = np.flatnonzero(channel >= 0)
+    out = service.copy()
+    if rows.size == 0:
+        return out
+    unit = target.units[units[rows[0]]]
+    mem = target.memories[unit.memory]
+    f = {c: a.fields[c][rows] for c in ("m", "n", "k", "count")}
+    local = pim_cycles(f["m"], f["n"], f["k"], f["count"], mem.timing, mem.banks_per_channel,
+                       unit.multipliers_per_bank, mem.row_bytes, 2) * mem.timing.tck_s
+    out[rows] = np.maximum(out[rows], local)
+    return out
+
+
+def channel_resources(resource: np.ndarray, channel: np.ndarray) -> np.ndarray:
+    """Engine resources: channel-local rows on resource (units used) + channel."""
+    out = resource.copy()
+    local = channel >= 0
+    out[local] = int(resource.max(initial=-1)) + 1 + channel[local]
+    return out
