@@ -49,7 +49,7 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
                             channel_resources(resource, channel) if local else resource,
                             memory_sides(a.queue, units, target),
-                            kernel_issue_s(a.op_index, units, target),
+                            kernel_issue_s(a.op_index, units, target, a.op_names),
                             overlap=channel >= 0 if local else None)
     seconds = float(end.max()) if len(end) else 0.0
     busy = end - start

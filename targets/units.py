@@ -103,6 +103,9 @@ class GpuCores(Unit):
     # host time to issue one kernel in eager-mode serving (0: CUDA graphs / no host bound);
     # kernel j of a step starts no earlier than j x this (hwsim.timing.host_issue)
     kernel_launch_s: float = Field(default=0.0, ge=0.0)
+    # which compiled ops the serving stack launches as one kernel (hwsim.timing.serving_stacks):
+    # "none" = one kernel per op; "vllm-0.1" = vLLM 0.1.x's fused LLaMA kernels
+    kernel_fusion: Literal["none", "vllm-0.1"] = "none"
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         raise NotImplementedError("GPU peaks are per second; use peak_macs_per_s")

@@ -15,12 +15,48 @@ from hwsim.timing.host_issue import kernel_issue_s
 
 def test_kernel_issue_ranks_ops_in_program_order():
     target = targets.load_target("v100s", ["units.sm.kernel_launch_s=1e-5"])
-    # rows of ops 0, 0, 3, 5, 5 and an op-less row; op 3 runs on no unit (a plain LD)
+    # rows of ops 0, 0, 3, 5, 5 and an op-less row; op 3 runs on no unit (a plain LD: a copy
+    # kernel on a GPU, e.g. vLLM's reshape_and_cache)
     op_index = np.array([0, 0, 3, 5, 5, -1])
     units = ["sm", "sm", None, "sm", "sm", None]
-    # GPU kernels in order: op 0 (rank 0), op 5 (rank 1); op 3 and the op-less row: no bound
-    assert kernel_issue_s(op_index, units, target) == pytest.approx([0, 0, 0, 1e-5, 1e-5, 0])
+    # kernels in order: op 0 (rank 0), op 3 (rank 1), op 5 (rank 2); the op-less row: no bound
+    assert kernel_issue_s(op_index, units, target) == pytest.approx([0, 0, 1e-5, 2e-5, 2e-5, 0])
     assert kernel_issue_s(op_index, units, targets.load_target("v100s")) is None
+
+
+def test_vllm_stack_launches_fused_kernels():
+    target = targets.load_target("v100s", ["units.sm.kernel_launch_s=1e-5",
+                                           "units.sm.kernel_fusion=vllm-0.1"])
+    names = ["L0.attn_norm", "L0.q_proj", "L0.k_proj", "L0.v_proj", "L0.q_rope", "L0.k_rope",
+             "L0.kv_write", "L0.attn_score", "L0.softmax", "L0.attn_context", "L0.o_proj",
+             "L1.q_proj"]
+    op_index = np.arange(len(names))
+    units = ["sm"] * len(names)
+    # vLLM 0.1.x: norm | qkv_proj | rotary | reshape_and_cache | paged attention | o_proj, then
+    # the next layer's qkv_proj is a new kernel: ranks 0 1 1 1 2 2 3 4 4 4 5 6
+    want = np.array([0, 1, 1, 1, 2, 2, 3, 4, 4, 4, 5, 6]) * 1e-5
+    assert kernel_issue_s(op_index, units, target, names) == pytest.approx(want)
+    # without the stack (or without names) every op is its own kernel
+    plain = targets.load_target("v100s", ["units.sm.kernel_launch_s=1e-5"])
+    assert kernel_issue_s(op_index, units, plain, names) == pytest.approx(op_index * 1e-5)
+    assert kernel_issue_s(op_index, units, target) == pytest.approx(op_index * 1e-5)
+
+
+def test_llama2_decode_step_is_12_vllm_kernels_per_layer():
+    target = targets.load_target("a100", ["units.sm.kernel_launch_s=1.0",
+                                          "units.sm.kernel_fusion=vllm-0.1"])
+    program = compile_model(load_model("tiny-llama"), Workload(phase="decode", context=16),
+                            target).program
+    from hwsim.program_arrays import flatten
+    from hwsim.service import unit_of_rows
+    a = flatten(program)
+    issue = kernel_issue_s(a.op_index, unit_of_rows(a, target), target, a.op_names)
+    # tiny-llama, 2 layers: embed + 2 x 12 (norm, qkv, rotary, cache write, attention, o_proj,
+    # add, norm, gate_up, silu_and_mul, down, add) + final norm + lm_head = 27 kernels, the
+    # last issued at 26 x 1 s; unfused, each of the 2 x 18 + 3 = 39 ops is one
+    assert issue.max() == 26.0
+    plain = targets.load_target("a100", ["units.sm.kernel_launch_s=1.0"])
+    assert kernel_issue_s(a.op_index, unit_of_rows(a, plain), plain, a.op_names).max() == 38.0
 
 
 def _decode(target):
@@ -35,7 +71,8 @@ def test_a_host_bound_step_lasts_kernels_times_launch():
     slow_target = targets.load_target("v100s", [f"units.sm.kernel_launch_s={launch}"])
     _, slow = _decode(slow_target)
     a = fast["_detail"]["arrays"]
-    kernels = len(np.unique(a.op_index[[u == "sm" for u in fast["_detail"]["units"]]]))
+    # on a GPU every op is a kernel (compute on the SMs, or a copy: KV write, embedding)
+    kernels = len(np.unique(a.op_index[a.op_index >= 0]))
     # the last kernel is issued at (kernels - 1) x launch and runs no longer than the whole
     # unbounded step
     assert (kernels - 1) * launch <= slow["seconds"] <= (kernels - 1) * launch + fast["seconds"]

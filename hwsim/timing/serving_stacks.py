@@ -1,0 +1,40 @@
+"""Which compiled ops a GPU serving stack launches as one kernel (units.*.kernel_fusion).
+
+An eager serving stack pays host issue time per *kernel* it launches (hwsim.timing.host_issue),
+and a stack's kernels are coarser than our lowering's ops where its model code fuses them. A
+stack is a table {op-name suffix: kernel}: ops of one layer that follow each other in program
+order and map to the same kernel are one launch; any other op is a launch of its own.
+
+"vllm-0.1": vLLM 0.1.x (the FlightLLM artifact pins vllm==0.1.7), LLaMA decoder layer as its
+model code launches it (vllm-project/vllm, vllm/model_executor/models/llama.py of the 0.1.x
+releases: LlamaAttention.qkv_proj is one ColumnParallelLinear over q, k and v, LlamaMLP.gate_up_proj
+one over gate and up, then SiluAndMul; the residual adds stay separate torch adds and RMSNorm one
+custom kernel; vllm/model_executor/layers/attention.py @504cbc07: PagedAttentionWithRoPE applies
+rotary_embedding_neox to q and k in one call, then reshape_and_cache, then one
+single_query_cached_kv_attention for the decode tokens). Per layer that is 12 kernels: norm,
+qkv, rotary, cache write, attention, o_proj, add, norm, gate_up, silu_and_mul, down, add;
+against our 18 ops (q, k, v, two RoPEs, score, softmax and context are separate ops here).
+The sampler's kernels (softmax, log, argmax) and the step's input copies are not in our
+program and are not counted.
+"""
+from __future__ import annotations
+
+VLLM_01 = {
+    "q_proj": "qkv_proj", "k_proj": "qkv_proj", "v_proj": "qkv_proj",
+    "q_rope": "rotary_embedding_neox", "k_rope": "rotary_embedding_neox",
+    "attn_score": "paged_attention", "softmax": "paged_attention",
+    "attn_context": "paged_attention",
+    "mlp_gate": "gate_up_proj", "mlp_up": "gate_up_proj",
+}
+
+STACKS = {"none": {}, "vllm-0.1": VLLM_01}
+
+
+def kernel_keys(op_names: list, stack: str) -> list:
+    """One key per op: ops that follow each other with equal keys are one kernel launch."""
+    table = STACKS[stack]
+    keys = []
+    for k, name in enumerate(op_names):
+        layer, _, suffix = str(name).rpartition(".")
+        keys.append((layer, table[suffix]) if suffix in table else ("op", k))
+    return keys
