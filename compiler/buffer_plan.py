@@ -4,6 +4,10 @@ Each buffer is split equally among the main roles it `holds` (weight, activation
 A role's share becomes two ping-pong slots (double buffering); the output share is half a
 resident region (activations kept on chip between ops) and half two output slots. A role no
 buffer holds borrows the weight buffer's (kv) share.
+
+Channel-local PIM GEMVs (compiler.pim_placement) run many at once, one per PIM channel, so
+with `pim_output_slots` n > 0 the output slots' half is split again: the two output slots take
+its first half, n "pim_output" slots (used in turn) the second.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ class Region:
 
 @dataclass(frozen=True)
 class BufferPlan:
-    slots: dict        # role -> (Region, Region): ping-pong halves
+    slots: dict        # role -> (Region, Region): ping-pong halves ("pim_output": n Regions)
     resident: Region   # activations that stay on chip between ops
 
     def slot_bytes(self, role: str) -> int:
@@ -45,7 +49,7 @@ def buffer_use(target, resident_peak_bytes: int) -> dict:
                    "holds": list(buf.holds)} for name, buf in target.buffers.items()}
 
 
-def plan_buffers(target) -> BufferPlan:
+def plan_buffers(target, pim_output_slots: int = 0) -> BufferPlan:
     names = list(target.buffers)
     shares: dict[str, Region] = {}
     for index, name in enumerate(names):
@@ -64,6 +68,8 @@ def plan_buffers(target) -> BufferPlan:
             half = _down(share.size_bytes // 2)
             resident = Region(share.buffer_id, share.buffer_name, share.offset, half)
             share = Region(share.buffer_id, share.buffer_name, share.offset + half, half)
+            if pim_output_slots > 0:
+                share, slots["pim_output"] = _split(share, pim_output_slots)
         if role == "kv" and share is shares["weight"] and "kv" not in _held(target):
             slots[role] = slots.get("weight") or _halves(share)
             continue
@@ -79,6 +85,15 @@ def _halves(share: Region) -> tuple[Region, Region]:
     half = _down(share.size_bytes // 2)
     return (Region(share.buffer_id, share.buffer_name, share.offset, half),
             Region(share.buffer_id, share.buffer_name, share.offset + half, half))
+
+
+def _split(share: Region, n: int) -> tuple[Region, tuple]:
+    """(the first half of `share`, its second half cut into n equal slots)."""
+    half = _down(share.size_bytes // 2)
+    size = _down(half // n)
+    first = Region(share.buffer_id, share.buffer_name, share.offset, half)
+    return first, tuple(Region(share.buffer_id, share.buffer_name,
+                               share.offset + half + i * size, size) for i in range(n))
 
 
 def _down(size: int) -> int:

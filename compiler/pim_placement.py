@@ -36,6 +36,24 @@ def applies(target, workload) -> bool:
         and bool(getattr(mech, "pim_channel_placement", False))
 
 
+def output_slots(target, workload) -> int:
+    """Output slots for channel-local PIM GEMVs (compiler.buffer_plan "pim_output"): two per
+    channel, so every channel has a GEMV running and the next one issued while the vector unit
+    drains the results; 0 (the plain ping-pong output slots) without placement."""
+    if not applies(target, workload):
+        return 0
+    pim = next(u for u in target.units.values() if u.kind == "pim")
+    return 2 * target.memories[pim.memory].channels
+
+
+def interleaved(requests: list[int], channel_of: list[int], channels: int) -> list[int]:
+    """`requests` reordered to visit the channels in turn (the first request of each channel in
+    channel order, then the second, ...): the in-order PIM queue then feeds every channel, as
+    the artifact's per-channel request queues do (Scheduler.cc _active_request_queues)."""
+    queues = [[i for i in requests if channel_of[i] == ch] for ch in range(channels)]
+    return [q[k] for k in range(max(map(len, queues), default=0)) for q in queues if k < len(q)]
+
+
 def channels_of(lengths, channels: int, balanced: bool) -> list[int]:
     """The channel of each request: round robin in batch order, or (balanced) longest first to
     the least-loaded channel (ties: the lowest channel)."""

@@ -52,7 +52,8 @@ def compile_step(model: ModelSpec, workload: Workload, target):
         mech = target.mechanisms
         channel_of = pim_placement.channels_of(lengths, channels, mech.channel_load_balancing)
     if interleaves(target, workload) and workload.phase == "decode":
-        groups = pim_placement.split_by_channel(channel_of, channels) if placed else \
+        groups = [pim_placement.interleaved(g, channel_of, channels) for g in
+                  pim_placement.split_by_channel(channel_of, channels)] if placed else \
             (list(range(workload.batch // 2)), list(range(workload.batch // 2, workload.batch)))
         compiled, parts, shift = compile_interleaved(model, workload, target, compile_model,
                                                      groups)
@@ -60,11 +61,12 @@ def compile_step(model: ModelSpec, workload: Workload, target):
             return compiled
         regions = [r for p, g, s in zip(parts, groups, (0, shift)) for r in
                    pim_placement.channel_map(p.graph, [channel_of[i] for i in g], s)]
+    elif placed:  # the batch in channel-interleaved order (requests differ only in length)
+        order = pim_placement.interleaved(list(range(workload.batch)), channel_of, channels)
+        compiled = compile_model(model, _sub_workload(workload, order), target)
+        regions = pim_placement.channel_map(compiled.graph, [channel_of[i] for i in order])
     else:
-        compiled = compile_model(model, workload, target)
-        if not placed:
-            return compiled
-        regions = pim_placement.channel_map(compiled.graph, channel_of)
+        return compile_model(model, workload, target)
     program = compiled.program
     meta = {**program.metadata, "pim_channels": pim_placement.metadata(target, regions)}
     return replace(compiled, program=replace(program, metadata=meta))

@@ -7,6 +7,7 @@ spilled tensor goes through an output slot and a STORE.
 """
 from __future__ import annotations
 
+from compiler import pim_placement
 from compiler.buffer_plan import plan_buffers
 from compiler.codegen.emitter import Emitter, Frontier
 from compiler.codegen.slots import ResidentHazards, Slots
@@ -18,7 +19,7 @@ class Lowering:
     def __init__(self, graph: Graph, target, annotate: bool = False) -> None:
         self.graph, self.target, self.annotate = graph, target, annotate
         self.em = Emitter()
-        self.plan = plan_buffers(target)
+        self.plan = plan_buffers(target, pim_placement.output_slots(target, graph.workload))
         by_region: dict = {}
         self.slots = {}
         for role, regions in self.plan.slots.items():

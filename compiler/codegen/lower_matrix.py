@@ -53,9 +53,10 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
     pim = op.attr("opcode") == "PIM_GEMV"
     tn = min(t["tn"], t["n"] - n0)
     w_tile = None
+    o_role = "pim_output" if pim and "pim_output" in cx.slots else "output"  # buffer_plan
     for m0 in range(0, t["m"], t["tm"]):
         tm = min(t["tm"], t["m"] - m0)
-        o_index, o_region, o_prev = cx.slot_for("output")
+        o_index, o_region, o_prev = cx.slot_for(o_role)
         last = None
         for k0 in range(0, t["k"], t["tk"]):
             tk = min(t["tk"], t["k"] - k0)
@@ -96,7 +97,7 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
             rows=tm, cols=tn, src0_buf=o_region.buffer_id, src0_addr=o_region.offset,
             dst_buf=d_buf, dst_addr=d_addr, imm=1 << 15 if integer else 0,
             shift=15 if integer else 0, count=t["g_per"])
-        cx.read_by("output", o_index, conv)
+        cx.read_by(o_role, o_index, conv)
         commit(conv)
 
 

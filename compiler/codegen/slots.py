@@ -5,17 +5,18 @@ from compiler.codegen.emitter import Frontier
 
 
 class Slots:
-    """Two halves of a role's share; each remembers the records that last read it."""
+    """A role's slots, used in turn (two ping-pong halves; more for channel-local PIM outputs,
+    compiler.buffer_plan); each remembers the records that last read it."""
 
     def __init__(self, regions) -> None:
         self.regions = regions
-        self.readers = [Frontier(), Frontier()]
+        self.readers = [Frontier() for _ in regions]
         self.turn = 0
 
     def acquire(self):
         """-> (index, region, records that must finish before the slot is rewritten)."""
         index = self.turn
-        self.turn ^= 1
+        self.turn = (index + 1) % len(self.regions)
         previous, self.readers[index] = list(self.readers[index]), Frontier()
         return index, self.regions[index], previous
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from compiler import pim_placement
 from compiler.buffer_plan import plan_buffers
 from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
@@ -21,7 +22,7 @@ MAX_TRANSFER_BYTES = MEM.field("row_bytes").max_value  # one LD row: the largest
 
 
 def run(graph: Graph, target) -> Graph:
-    plan = plan_buffers(target)
+    plan = plan_buffers(target, pim_placement.output_slots(target, graph.workload))
     return graph.map_ops(lambda op: _tile(op, plan, graph))
 
 
@@ -115,7 +116,8 @@ def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int):
     abits = 8 if op.attr("compute_dtype") == "int8" else op.inputs[0].bits
     wslot = min(plan.slot_bytes("kv" if attention else "weight"), MAX_TRANSFER_BYTES) // g
     aslot = min(plan.slot_bytes("activation"), MAX_TRANSFER_BYTES) // g
-    oslot = plan.slot_bytes("output") // g
+    orole = "pim_output" if pim and "pim_output" in plan.slots else "output"  # buffer_plan
+    oslot = plan.slot_bytes(orole) // g
     step = op.attr("heads") // op.attr("kv_heads") if attention else 1  # whole query tokens
     if pim:
         tk, tn = min(k, MAX_DIM), min(n, MAX_DIM)

@@ -62,8 +62,34 @@ def test_per_request_lengths_set_each_pim_gemv():
     pim = [i.fields for i in program.streams[Queue.MV] if i.opcode == Opcode.PIM_GEMV]
     assert sorted({f["n"] for f in pim if f["wgt_transposed"]}) == [6, 10]
     assert sorted({f["k"] for f in pim if not f["wgt_transposed"]}) == [6, 10]
+    # longest first: r1 -> channel 0, r0 -> channel 1; the program visits the channels in turn,
+    # so its first request is r1 (score GEMVs of 10 positions first) and the map reads [0, 1]
+    assert [f["n"] for f in pim if f["wgt_transposed"]][:1] == [10]
     regions = program.metadata["pim_channels"]["regions"]
-    assert [r[2] for r in regions] == [[1, 0]] * len(regions)  # longest (r1) to channel 0
+    assert [r[2] for r in regions] == [[0, 1]] * len(regions)
+
+
+def test_interleaved_visits_the_channels_in_turn():
+    # channels of r0..r4: 0, 0, 1, 0, 1 -> queues ch0 [0, 1, 3], ch1 [2, 4] -> 0, 2, 1, 4, 3
+    assert pim_placement.interleaved([0, 1, 2, 3, 4], [0, 0, 1, 0, 1], 2) == [0, 2, 1, 4, 3]
+
+
+def test_pim_output_slots_only_with_placement():
+    # placement on: 2 x 32 channels = 64 pim_output slots in the second half of the output
+    # slots' half of acc_spad (137,439,232 B): resident 68,719,616, slots' half 68,719,616,
+    # pim half 34,359,808 -> 64 slots of 536,872 B (64 B aligned: 536,832)
+    from compiler.buffer_plan import plan_buffers
+    work = Workload(phase="decode", batch=2, context=9)
+    on = load_target("neupims", ["mechanisms.pim_channel_placement=true"])
+    off = load_target("neupims", ["mechanisms.pim_channel_placement=false"])
+    assert pim_placement.output_slots(on, work) == 64
+    assert pim_placement.output_slots(off, work) == 0
+    plan = plan_buffers(on, 64)
+    pim = plan.slots["pim_output"]
+    assert len(pim) == 64 and pim[0].size_bytes == 536_832
+    assert plan.slot_bytes("output") == 34_359_808 // 2
+    assert pim[0].offset == 68_719_616 + 34_359_808
+    assert plan_buffers(off) == plan_buffers(off, 0) and "pim_output" not in plan_buffers(off).slots
 
 
 def test_contexts_must_match_the_batch_and_the_longest():
