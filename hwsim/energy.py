@@ -22,7 +22,7 @@ def _per_dtype(table: dict, dtype: str) -> float:
 
 
 def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
-                     dram_activations: float | None = None) -> dict:
+                     dram_activations: float | None = None, pim_channel=None) -> dict:
     e = target.energy
     work, vops = macs(a), vector_ops(a)
     compute = 0.0
@@ -46,8 +46,8 @@ def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
         dram_activations = (read_b + write_b) / main.row_bytes
     dram = (read_b * mem_e.read_pj_per_byte + write_b * mem_e.write_pj_per_byte +
             dram_activations * mem_e.activate_pj) * PJ
-    return {"compute": compute, "sram": sram, "dram": dram, "pim": pim_energy(a, target),
-            "static": e.static.power_w * seconds}
+    return {"compute": compute, "sram": sram, "dram": dram,
+            "pim": pim_energy(a, target, pim_channel), "static": e.static.power_w * seconds}
 
 
 def buffer_bytes(a: ProgramArrays, n_buffers: int):
@@ -70,11 +70,13 @@ def dram_bytes(a: ProgramArrays) -> tuple[float, float]:
             float(moved[a.queue == int(Queue.ST)].sum()))
 
 
-def pim_energy(a: ProgramArrays, target) -> float:
+def pim_energy(a: ProgramArrays, target, channel=None) -> float:
     """PIM commands of every PIM_GEMV row: per query vector one GWRITE per channel for each
     global-buffer segment of 32 x `multipliers` elements (hwsim.unit_models.pim_cycles),
     grouped activations (4 banks each) for every row of every bank, one all-bank DOTPRODUCT
-    per `multipliers` elements of each bank's share."""
+    per `multipliers` elements of each bank's share. `channel` (hwsim.timing.pim_channels):
+    per row of `a`, the one channel a channel-local GEMV runs on (its commands go to that
+    channel's banks only), -1 for an all-channel GEMV; None: every GEMV spans all channels."""
     rows = a.opcode == int(Opcode.PIM_GEMV)
     if not rows.any() or target.energy.pim is None:
         return 0.0
@@ -82,12 +84,15 @@ def pim_energy(a: ProgramArrays, target) -> float:
     mem = target.memories[pim_unit.memory]
     p = target.energy.pim
     f = {c: v[rows] for c, v in a.fields.items()}
-    banks = mem.channels * mem.banks_per_channel
+    channels = np.full(int(rows.sum()), mem.channels, np.int64)
+    if channel is not None:
+        channels[channel[rows] >= 0] = 1
+    banks = channels * mem.banks_per_channel
     per_bank = -(-(f["n"] * f["k"] * f["count"]) // banks)
     rows_per_bank = -(-(per_bank * 2) // mem.row_bytes)
     m = f["m"]
     segments = -(-f["k"] // (GWRITE_COLUMNS * pim_unit.multipliers_per_bank))
-    gwrite = m * segments * mem.channels * p.gwrite_pj
-    activate = m * rows_per_bank * (mem.banks_per_channel / 4) * mem.channels * p.activate_pj
-    dot = m * -(-per_bank // pim_unit.multipliers_per_bank) * mem.channels * p.dotproduct_pj
+    gwrite = m * segments * channels * p.gwrite_pj
+    activate = m * rows_per_bank * (mem.banks_per_channel / 4) * channels * p.activate_pj
+    dot = m * -(-per_bank // pim_unit.multipliers_per_bank) * channels * p.dotproduct_pj
     return float((gwrite + activate + dot).sum()) * PJ

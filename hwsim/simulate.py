@@ -53,7 +53,7 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
                             overlap=channel >= 0 if local else None)
     seconds = float(end.max()) if len(end) else 0.0
     busy = end - start
-    energy = energy_breakdown(a, target, units, seconds, dram.stats.activations)
+    energy = energy_breakdown(a, target, units, seconds, dram.stats.activations, channel)
     total_j = sum(energy.values())
     bound = program_bound(a, target, units)
     reads, writes = buffer_bytes(a, len(target.buffers))
