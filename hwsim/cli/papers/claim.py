@@ -69,8 +69,9 @@ def within(claim: Claim, m: Measurement) -> bool:
 
 def ablation_removes_half(m: Measurement) -> bool | None:
     """Switching the credited mechanism off removes at least half of the simulated gain
-    (gain = value - 1 for ratios). None when the claim has no ablation (absolute rates)."""
-    if m.ablated is None:
+    (gain = value - 1 for ratios). None when there is nothing to remove: the claim has no
+    ablation, or the simulation shows no gain (value <= 1)."""
+    if m.ablated is None or m.value <= 1.0:
         return None
     gain, left = m.value - 1.0, m.ablated - 1.0
-    return gain > 0 and left <= 0.5 * gain
+    return left <= 0.5 * gain

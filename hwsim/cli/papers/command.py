@@ -80,6 +80,6 @@ def table(rows: list[dict]) -> str:
     body = [[r["id"], _fmt(r["paper_value"], r["unit"]), _fmt(r["simulated"], r["unit"]),
              r["tolerance"], r["status"], r["mechanism_off"] or "-",
              _fmt(r["ablated"], r["unit"]),
-             {True: "gain gone", False: "gain stays", None: "-"}[r["ablation_removes_half_gain"]]]
+             {True: "gain gone", False: "gain stays", None: "no gain"}[r["ablation_removes_half_gain"]]]
             for r in rows]
     return format_table(headers, body)
