@@ -10,7 +10,7 @@ import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
 from hwsim.service import LABELS, macs, vector_ops
-from hwsim.unit_models import GWRITE_COLUMNS
+from hwsim.unit_models import GACT_BANKS, pim_commands
 from isa import DRAM_BUFFER_ID, Opcode, Queue
 
 PJ = 1e-12
@@ -71,12 +71,13 @@ def dram_bytes(a: ProgramArrays) -> tuple[float, float]:
 
 
 def pim_energy(a: ProgramArrays, target, channel=None) -> float:
-    """PIM commands of every PIM_GEMV row: per query vector one GWRITE per channel for each
-    global-buffer segment of 32 x `multipliers` elements (hwsim.unit_models.pim_cycles),
-    grouped activations (4 banks each) for every row of every bank, one all-bank DOTPRODUCT
-    per `multipliers` elements of each bank's share. `channel` (hwsim.timing.pim_channels):
-    per row of `a`, the one channel a channel-local GEMV runs on (its commands go to that
-    channel's banks only), -1 for an all-channel GEMV; None: every GEMV spans all channels."""
+    """PIM commands of every PIM_GEMV row, counted as its time counts them (hwsim.unit_models
+    pim_commands): per query vector, per channel, the GWRITEs (one per global-buffer load, heads
+    packed as they fit), a grouped activation (4 banks each) of every row of every bank, one
+    all-bank DOTPRODUCT per `multipliers` elements of each bank's share and one result readout
+    (a read burst) per output tile. `channel` (hwsim.timing.pim_channels): per row of `a`, the
+    one channel a channel-local GEMV runs on (its commands go to that channel's banks only), -1
+    for an all-channel GEMV; None: every GEMV spans all channels."""
     rows = a.opcode == int(Opcode.PIM_GEMV)
     if not rows.any() or target.energy.pim is None:
         return 0.0
@@ -89,10 +90,11 @@ def pim_energy(a: ProgramArrays, target, channel=None) -> float:
         channels[channel[rows] >= 0] = 1
     banks = channels * mem.banks_per_channel
     per_bank = -(-(f["n"] * f["k"] * f["count"]) // banks)
-    rows_per_bank = -(-(per_bank * 2) // mem.row_bytes)
+    c = pim_commands(f["n"], f["k"], f["count"], banks, pim_unit.multipliers_per_bank,
+                     mem.row_bytes, 2)
     m = f["m"]
-    segments = -(-f["k"] // (GWRITE_COLUMNS * pim_unit.multipliers_per_bank))
-    gwrite = m * segments * channels * p.gwrite_pj
-    activate = m * rows_per_bank * (mem.banks_per_channel / 4) * channels * p.activate_pj
+    gwrite = m * c["gwrites"] * channels * p.gwrite_pj
+    activate = m * c["rows"] * (mem.banks_per_channel / GACT_BANKS) * channels * p.activate_pj
     dot = m * -(-per_bank // pim_unit.multipliers_per_bank) * channels * p.dotproduct_pj
-    return float((gwrite + activate + dot).sum()) * PJ
+    readout = m * c["readouts"] * channels * p.read_pj
+    return float((gwrite + activate + dot + readout).sum()) * PJ

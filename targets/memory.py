@@ -66,6 +66,9 @@ class OffChipMemory(Part):
     # over the first `connected_channels` only, each at its own channel's bandwidth (FlightLLM
     # partitions weights over 8 pseudo-channels per core, 24 of the U280's 32)
     connected_channels: PositiveInt | None = None
+    # ranks sharing a channel's banks (DRAMsim3 / NewtonSim: channel_size / MB per rank); PIM
+    # grouped activations of one rank are tFAW apart, ranks in parallel (hwsim.unit_models)
+    ranks_per_channel: PositiveInt = 1
 
     @property
     def channel_bandwidth_bytes_per_s(self) -> float:

@@ -16,7 +16,7 @@ UNIT_SUFFIXES = ("_hz", "_s", "_cycles", "_bytes", "_bits", "_j", "_pj", "_w", "
 COUNT_FIELDS = frozenset({
     "count", "rows", "cols", "lanes", "cores", "chains_per_core", "mv_chains_per_core",
     "connected_channels", "dsps_per_chain",
-    "dsps_per_group", "channels", "banks_per_channel", "bank_groups", "ports", "banks",
+    "dsps_per_group", "channels", "banks_per_channel", "ranks_per_channel", "bank_groups", "ports", "banks",
     "multipliers_per_bank", "burst_length", "sparse_m", "sparse_n_values",
     "sub_batch_min_batch",
 })

@@ -3,8 +3,8 @@ its KV cache (compiler.pim_placement; NeuPIMs / Newton, casys-kaist/NeuPIMs Sche
 
 The program metadata "pim_channels" lists each KV region (base address, bytes per request, the
 channel of each request). A PIM GEMV whose operand address falls in a region runs on that
-request's channel: its service time is `pim_cycles` over one channel's banks, and it occupies a
-per-channel resource, so GEMVs on different channels overlap while the MV queue still issues
+request's channel: its service time is `pim_cycles` + `pim_channel_cycles` over one channel's
+banks, and it occupies a per-channel resource, so GEMVs on different channels overlap while the MV queue still issues
 them in order (the timing engine's `overlap` rows: a row waits for its queue predecessor to
 start, not to end, and its tokens arrive when it ends). This relies on how attention is lowered
 (compiler.codegen.lower_matrix): a PIM GEMV's only direct consumer is its own tile's VEC
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.unit_models import pim_cycles
+from hwsim.unit_models import pim_channel_cycles, pim_cycles
 from isa import Opcode, Queue
 
 
@@ -50,8 +50,10 @@ def channel_service_seconds(service: np.ndarray, a, channel: np.ndarray, units: 
     unit = target.units[units[rows[0]]]
     mem = target.memories[unit.memory]
     f = {c: a.fields[c][rows] for c in ("m", "n", "k", "count")}
-    local = pim_cycles(f["m"], f["n"], f["k"], f["count"], mem.timing, mem.banks_per_channel,
-                       unit.multipliers_per_bank, mem.row_bytes, 2) * mem.timing.tck_s
+    args = (f["m"], f["n"], f["k"], f["count"], mem.timing, mem.banks_per_channel)
+    local = (pim_cycles(*args, unit.multipliers_per_bank, mem.row_bytes, 2) +
+             pim_channel_cycles(*args, mem.banks_per_channel, mem.ranks_per_channel,
+                                unit.multipliers_per_bank, mem.row_bytes, 2)) * mem.timing.tck_s
     out[rows] = np.maximum(out[rows], local)
     return out
 

@@ -128,8 +128,9 @@ def test_pim_energy_counts_one_gwrite_per_global_buffer_segment():
     so a query segment holds 32 x 16 = 512 fp16 elements. By hand, for k = 512 (one segment):
     each bank holds 1024 x 512 / 1024 = 512 elements = one row; GWRITE 32 channels x 12,864 pJ,
     grouped ACT 1 row x 32 / 4 groups x 32 channels x 3,312 pJ, DOTPRODUCT 512 / 16 = 32 x 32
-    channels x 3,216 pJ. k = 1024 is two segments: every command twice (the old count, one
-    GWRITE per query, would give one GWRITE less)."""
+    channels x 3,216 pJ, one result readout (1 output per bank x 1 head x 1 segment) x 32
+    channels x 804 pJ (a read burst). k = 1024 is two segments: every command twice (the old
+    count, one GWRITE per query, would give one GWRITE less)."""
     from hwsim.energy import pim_energy
     from hwsim.program_arrays import flatten
     target = targets.load_target("neupims")
@@ -139,6 +140,6 @@ def test_pim_energy_counts_one_gwrite_per_global_buffer_segment():
                                 dtype_act="fp16", dtype_wgt="fp16", dtype_out="fp16")
         program = isa.Program.from_instructions(target.name, [instr])
         energy[k] = pim_energy(flatten(program), target)
-    one_segment_pj = 32 * 12864 + 1 * 8 * 32 * 3312 + 32 * 32 * 3216
+    one_segment_pj = 32 * 12864 + 1 * 8 * 32 * 3312 + 32 * 32 * 3216 + 32 * 804
     assert energy[512] == pytest.approx(one_segment_pj * 1e-12, rel=1e-12)
     assert energy[1024] == pytest.approx(2 * one_segment_pj * 1e-12, rel=1e-12)

@@ -103,14 +103,15 @@ def test_pim_energy_of_a_channel_local_gemv_by_hand():
     # one GEMV, m 1, n 10, k 64, count 1 (640 elements) on the neupims preset (32 x 32 banks,
     # 16 multipliers, 1,024 B rows; GWRITE 12,864, grouped ACT 3,312, DOT 3,216 pJ).
     # All channels: 1 element row per bank -> 32 GWRITEs 411,648 + 8 ACT x 32 = 847,872 +
-    # 32 DOT 102,912 = 1,362,432 pJ. One channel: 20 per bank (40 B, one row) -> 1 GWRITE
-    # 12,864 + 8 ACT 26,496 + ceil(20 / 16) = 2 DOT 6,432 = 45,792 pJ
+    # 32 DOT 102,912 + one result readout per channel (1 output per bank) 32 x 804 = 25,728
+    # = 1,388,160 pJ. One channel: 20 per bank (40 B, one row) -> 1 GWRITE 12,864 + 8 ACT
+    # 26,496 + ceil(20 / 16) = 2 DOT 6,432 + 1 readout 804 = 46,596 pJ
     from types import SimpleNamespace
     from hwsim.energy import pim_energy
     one = np.ones(1, np.int64)
     a = SimpleNamespace(opcode=np.array([int(Opcode.PIM_GEMV)]),
                         fields={"m": one, "n": 10 * one, "k": 64 * one, "count": one})
     target = load_target("neupims")
-    assert pim_energy(a, target) == pytest.approx(1_362_432e-12)
-    assert pim_energy(a, target, np.array([-1])) == pytest.approx(1_362_432e-12)
-    assert pim_energy(a, target, np.array([5])) == pytest.approx(45_792e-12)
+    assert pim_energy(a, target) == pytest.approx(1_388_160e-12)
+    assert pim_energy(a, target, np.array([-1])) == pytest.approx(1_388_160e-12)
+    assert pim_energy(a, target, np.array([5])) == pytest.approx(46_596e-12)
