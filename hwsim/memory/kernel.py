@@ -112,6 +112,23 @@ def _after_refresh(params, stats, when_s):
 
 
 @njit(cache=True)
+def _row_hits(params, stats, col, hits, spacing_s):
+    """The column time of the last of `hits` more bursts to the row the burst at `col` opened:
+    each follows the previous one by spacing_s = max(tCCD_S, burst time) (the bank is ready
+    tCCD_S after a column command, the bus is busy one burst time), computed in one step,
+    col + hits * spacing_s, unless the next refresh window starts by then; then one burst at a
+    time up to the window."""
+    trefi = params[P_TREFI_S]
+    while hits > 0:
+        planned = col + hits * spacing_s
+        if planned < (math.floor(col / trefi) + 1.0) * trefi:  # before the next window starts
+            return planned
+        col = _after_refresh(params, stats, col + spacing_s)
+        hits -= 1
+    return col
+
+
+@njit(cache=True)
 def _bank_ready(params, bank_state, stats, start_s, b):
     """(earliest command time, open row) of bank b for a burst of the current transfer.
 
@@ -150,13 +167,11 @@ def _timed_run(params, bank_state, chan_state, stats, start_s, channel, bank, ro
     cas = params[P_CWL_S] if write else params[P_CL_S]
     tccd, burst_s = params[P_TCCD_S_S], params[P_BURST_S]
     last_col, bus_free = chan_state[channel, CHAN_COL_S], chan_state[channel, CHAN_BUS_FREE_S]
-    for i in range(bursts):
-        if i > 0:  # a hit on the row the previous burst used; the bank was ready tCCD_S after it
-            col = max(start_s, last_col + tccd)
-        # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is
-        # assumed to alternate them), and no earlier than its data can use the bus
-        col = _after_refresh(params, stats, max(col, last_col + tccd, bus_free - cas))
-        last_col, bus_free = col, col + cas + burst_s
+    # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is assumed
+    # to alternate them), and no earlier than its data can use the bus
+    last_col = _after_refresh(params, stats, max(col, last_col + tccd, bus_free - cas))
+    last_col = _row_hits(params, stats, last_col, bursts - 1, max(tccd, burst_s))
+    bus_free = last_col + cas + burst_s
     stats[S_ROW_HITS] += bursts - 1
     chan_state[channel, CHAN_BUS_FREE_S], chan_state[channel, CHAN_COL_S] = bus_free, last_col
     bank_state[b, BANK_READY_S], bank_state[b, BANK_ROW] = last_col + tccd, row
@@ -180,23 +195,33 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     step = stride if stride > 0 else row_bytes
     timed = params[P_TIMED] != 0.0
     end_s = start_s
+    channels, banks = np.int64(params[P_CHANNELS]), np.int64(params[P_BANKS])
+    slots = np.int64(params[P_PAGE_BYTES]) // np.int64(params[P_INTERLEAVE_BYTES])
     for i in range(rows):
         row_start = addr + i * step
         burst, last = row_start // burst_bytes, (row_start + row_bytes - 1) // burst_bytes
+        channel, bank, row, column = dram_locate(params, burst * burst_bytes)
+        slot = column // np.int64(params[P_INTERLEAVE_BYTES])
         while burst <= last:  # one chunk (one channel, bank and row) per pass
-            channel, bank, row, _ = dram_locate(params, burst * burst_bytes)
             chunk_end = min(last + 1, (burst // bursts_per_chunk + 1) * bursts_per_chunk)
             if timed:
                 done = _timed_run(params, bank_state, chan_state, stats, start_s, channel, bank,
                                   row, chunk_end - burst, write)
-            else:
-                done = chan_state[channel, CHAN_BUS_FREE_S]
-                for _ in range(burst, chunk_end):
-                    done = max(start_s, done) + params[P_BURST_S]
+            else:  # back to back on the channel's bus
+                done = max(start_s, chan_state[channel, CHAN_BUS_FREE_S]) \
+                    + (chunk_end - burst) * params[P_BURST_S]
                 chan_state[channel, CHAN_BUS_FREE_S] = done
             end_s = max(end_s, done)
             stats[S_BURSTS] += chunk_end - burst
             burst = chunk_end
+            # the next chunk's place, as dram_locate gives it, without its divisions
+            channel += 1
+            if channel == channels:
+                channel, bank = 0, bank + 1
+                if bank == banks:
+                    bank, slot = 0, slot + 1
+                    if slot == slots:
+                        slot, row = 0, row + 1
     stats[S_TRANSFERS] += 1.0
     stats[S_BYTES_WRITTEN if write else S_BYTES_READ] += rows * row_bytes
     return end_s + params[P_EXTRA_LATENCY_S]

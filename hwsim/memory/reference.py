@@ -2,7 +2,7 @@
 
 Same model, same floating-point operations in the same order, so the two agree exactly; but
 objects per bank and per channel instead of flat arrays, and no numba. Far too slow for the
-timing engine (one Python loop step per burst).
+timing engine (Python loops per chunk and row).
 """
 from __future__ import annotations
 
@@ -78,25 +78,36 @@ class ReferenceDram:
 
     def transfer(self, start_s: float, addr: int, rows: int, row_bytes: int, stride: int = 0,
                  write: bool = False) -> float:
+        """Bursts are taken one interleave chunk at a time (one channel, bank and row): the
+        chunk's first burst is timed on its own, the rest follow it back to back."""
         burst = self.memory.burst_bytes
+        per_chunk = self.memory.channel_interleave_bytes // burst
         end_s = start_s
         for i in range(rows):
             first = addr + i * (stride if stride > 0 else row_bytes)
-            for b in range(first // burst, (first + row_bytes - 1) // burst + 1):
+            bursts = range(first // burst, (first + row_bytes - 1) // burst + 1)
+            chunks: dict[int, int] = {}
+            for b in bursts:  # consecutive, so each chunk's bursts are adjacent
+                chunks[b // per_chunk] = chunks.get(b // per_chunk, 0) + 1
+            for chunk, count in chunks.items():
+                b = max(bursts.start, chunk * per_chunk)
                 channel, bank, row, _ = self.locate(b * burst)
                 if self.timing is None:
                     bus = self.channels[channel]
-                    bus.bus_free_s = max(start_s, bus.bus_free_s) + self.burst_s
+                    bus.bus_free_s = max(start_s, bus.bus_free_s) + count * self.burst_s
                     done = bus.bus_free_s
                 else:
-                    done = self._timed_burst(start_s, channel, bank, row, write)
+                    done = self._timed_burst(start_s, channel, bank, row, write, count)
                 end_s = max(end_s, done)
-                self.counts["bursts"] += 1
+                self.counts["bursts"] += count
         self.counts["transfers"] += 1
         self.counts["bytes_written" if write else "bytes_read"] += rows * row_bytes
         return end_s + self.extra_latency_s
 
-    def _timed_burst(self, start_s, channel_index, bank_index, row, write) -> float:
+    def _timed_burst(self, start_s, channel_index, bank_index, row, write, count=1) -> float:
+        """`count` bursts to one row: the first pays hit, miss or conflict, the others are
+        hits spaced max(tCCD_S, burst time), placed in one step unless a refresh window
+        starts among them."""
         t, ch = self.timing, self.channels[channel_index]
         bank = self.banks[channel_index][bank_index]
         this_transfer = self.counts["transfers"]
@@ -122,6 +133,14 @@ class ReferenceDram:
         cas = t.cwl if write else t.cl
         column = max(column, ch.last_column_s + t.tccd_s, ch.bus_free_s - cas)
         column = self._after_refresh(column)
+        hits, spacing = count - 1, max(t.tccd_s, self.burst_s)
+        self.counts["row_hits"] += hits
+        while hits > 0:
+            planned = column + hits * spacing
+            if planned < (math.floor(column / t.trefi) + 1.0) * t.trefi:
+                column, hits = planned, 0
+            else:
+                column, hits = self._after_refresh(column + spacing), hits - 1
         ch.bus_free_s = column + cas + self.burst_s
         ch.last_column_s = column
         bank.ready_s, bank.open_row = column + t.tccd_s, row
