@@ -38,7 +38,8 @@ def execute(program, target, dram: np.ndarray, constants: dict | None = None,
     notes = program.metadata.get("notes", {})
     for queue, index in issue_order(program):
         instr = program.streams[queue][index]
-        note = (notes.get(queue.name) or [None] * (index + 1))[index] or {}
+        queue_notes = notes.get(queue.name)
+        note = (queue_notes[index] if queue_notes else None) or {}
         const = constants.get(note["op"]) if constants and "op" in note else None
         _step(mem, instr, note, const, token_ids)
     return mem
