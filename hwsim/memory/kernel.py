@@ -101,29 +101,36 @@ def dram_locate(params, addr):
 def _after_refresh(params, stats, when_s):
     """The first time >= when_s outside the all-bank refresh windows [n*tREFI, n*tREFI + tRFC),
     n >= 1; counts a stall when it has to wait."""
+    return _refresh_interval(params, stats, when_s)[0]
+
+
+@njit(cache=True)
+def _refresh_interval(params, stats, when_s):
+    """(_after_refresh(when_s), n): n = floor(when_s / tREFI), which is also the refresh interval
+    of the returned time (a stall ends tRFC < tREFI into interval n)."""
     trefi, trfc = params[P_TREFI_S], params[P_TRFC_S]
     n = math.floor(when_s / trefi)
     if n >= 1.0 and when_s - n * trefi < trfc:
         resume = n * trefi + trfc
         stats[S_REFRESH_STALLS] += 1.0
         stats[S_REFRESH_STALL_S] += resume - when_s
-        return resume
-    return when_s
+        return resume, n
+    return when_s, n
 
 
 @njit(cache=True)
-def _row_hits(params, stats, col, hits, spacing_s):
+def _row_hits(params, stats, col, interval, hits, spacing_s):
     """The column time of the last of `hits` more bursts to the row the burst at `col` opened:
     each follows the previous one by spacing_s = max(tCCD_S, burst time) (the bank is ready
     tCCD_S after a column command, the bus is busy one burst time), computed in one step,
     col + hits * spacing_s, unless the next refresh window starts by then; then one burst at a
-    time up to the window."""
+    time up to the window. `interval`: floor(col / tREFI)."""
     trefi = params[P_TREFI_S]
     while hits > 0:
         planned = col + hits * spacing_s
-        if planned < (math.floor(col / trefi) + 1.0) * trefi:  # before the next window starts
+        if planned < (interval + 1.0) * trefi:  # before the next window starts
             return planned
-        col = _after_refresh(params, stats, col + spacing_s)
+        col, interval = _refresh_interval(params, stats, col + spacing_s)
         hits -= 1
     return col
 
@@ -169,8 +176,9 @@ def _timed_run(params, bank_state, chan_state, stats, start_s, channel, bank, ro
     last_col, bus_free = chan_state[channel, CHAN_COL_S], chan_state[channel, CHAN_BUS_FREE_S]
     # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is assumed
     # to alternate them), and no earlier than its data can use the bus
-    last_col = _after_refresh(params, stats, max(col, last_col + tccd, bus_free - cas))
-    last_col = _row_hits(params, stats, last_col, bursts - 1, max(tccd, burst_s))
+    last_col, interval = _refresh_interval(params, stats,
+                                           max(col, last_col + tccd, bus_free - cas))
+    last_col = _row_hits(params, stats, last_col, interval, bursts - 1, max(tccd, burst_s))
     bus_free = last_col + cas + burst_s
     stats[S_ROW_HITS] += bursts - 1
     chan_state[channel, CHAN_BUS_FREE_S], chan_state[channel, CHAN_COL_S] = bus_free, last_col
