@@ -15,12 +15,14 @@ from compiler.model import ModelSpec
 
 class Graph:
     def __init__(self, model: ModelSpec, workload: Workload, nxg: nx.DiGraph,
-                 meta: dict | None = None) -> None:
+                 meta: dict | None = None, order: list[str] | None = None) -> None:
+        """`order`: the topological order of a graph with the same nodes and edges (copies
+        that only replace ops or facts keep it instead of sorting again)."""
         self.model = model
         self.workload = workload
         self.nx = nxg
         self.meta = dict(meta or {})  # graph-level facts passes record (e.g. dram_bytes)
-        self._order = list(nx.lexicographical_topological_sort(
+        self._order = order if order is not None else list(nx.lexicographical_topological_sort(
             nxg, key=lambda name: nxg.nodes[name]["index"]))
 
     @classmethod
@@ -54,10 +56,10 @@ class Graph:
         g = self.nx.copy()
         for name, op in replacement.items():
             g.nodes[name]["op"] = op
-        return Graph(self.model, self.workload, g, self.meta)
+        return Graph(self.model, self.workload, g, self.meta, self._order)
 
     def with_meta(self, **facts) -> Graph:
-        return Graph(self.model, self.workload, self.nx, {**self.meta, **facts})
+        return Graph(self.model, self.workload, self.nx, {**self.meta, **facts}, self._order)
 
     def map_ops(self, fn) -> Graph:
         """A copy with every op replaced by fn(op)."""
