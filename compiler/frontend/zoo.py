@@ -50,18 +50,27 @@ def zoo_entry(name: str) -> dict:
 
 def load_model(name_or_path: str) -> ModelSpec:
     """A zoo name, or a path to a Hugging Face config.json or a directory holding one."""
-    index = _index()
-    if name_or_path in index:
-        entry = index[name_or_path]
-        label = f"compiler/zoo/{entry['file']}"
-        try:
-            text = (_zoo_dir() / entry["file"]).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CompilerError(f"{label}: cannot read: {exc.strerror or exc}") from exc
-        repo = entry.get("hf_repo")
-        source = f"zoo:{name_or_path}" + (f" (Hugging Face {repo})" if repo else "")
-        return spec_from_hf_config(_parse_json(text, label), name_or_path, source)
+    if name_or_path in _index():
+        return _zoo_model(name_or_path)
+    return _file_model(name_or_path)
 
+
+@lru_cache(maxsize=None)
+def _zoo_model(name_or_path: str) -> ModelSpec:
+    """A zoo model, read once per process (the zoo ships with the code; ModelSpec is frozen)."""
+    entry = _index()[name_or_path]
+    label = f"compiler/zoo/{entry['file']}"
+    try:
+        text = (_zoo_dir() / entry["file"]).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CompilerError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+    repo = entry.get("hf_repo")
+    source = f"zoo:{name_or_path}" + (f" (Hugging Face {repo})" if repo else "")
+    return spec_from_hf_config(_parse_json(text, label), name_or_path, source)
+
+
+def _file_model(name_or_path: str) -> ModelSpec:
+    """A Hugging Face config.json (or a directory holding one), read on every call."""
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
