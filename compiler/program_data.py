@@ -25,7 +25,8 @@ from compiler.ir.ops import OpKind
 from compiler.passes.allocate import weight_tile_address
 from compiler.reference import int_attention as ia
 from compiler.reference.float_exec import attention_scale
-from compiler.reference.int_exec import IntExecutor
+from compiler.reference.int_exec import (IntExecutor, accumulator_scale, in_accumulator_units,
+                                         requant_multipliers)
 from compiler.reference.weights import gemma_norm
 from isa import intmath as im
 
@@ -106,18 +107,13 @@ def _matmul(ex: IntExecutor, op, image: np.ndarray) -> dict:
             addr, nbytes = weight_tile_address(op, 0, n0, k0, tn, tk)
             data = pack(qw.stored[k0:k0 + tk, n0:n0 + tn], op.weight.bits)
             _put(image, addr, data[:nbytes])
-    src = ex.graph.sources(op.name)[0]
-    s_x = np.float64(np.asarray(ex.scales[src]).ravel()[0])
-    row_scale = s_x * qw.scale.astype(np.float64)
-    mult, shift = im.quantize_multipliers(row_scale / np.float64(ex.scales[op.name]))
+    row_scale = accumulator_scale(ex.scales[ex.graph.sources(op.name)[0]], qw)
+    mult, shift = requant_multipliers(row_scale, ex.scales[op.name])
     bias = ex.weights.bias(op.name)
-    group = op.attr("quant", {}).get("group_size")
     return {"mult": mult, "shift": shift, "row_scale": row_scale,
-            "bias_int": None if bias is None else
-            im.saturate_int32(im.round_half_away(bias / row_scale)),
-            "epilogue_fn": op.attr("epilogue_fn"), "weight_bits": op.weight.bits,
-            "group_scale": qw.group_scale, "group_size": group,
-            "last_token_only": op.attr("role") == "lm_head", "q_len": ex.q_len}
+            "bias_int": None if bias is None else in_accumulator_units(bias, row_scale),
+            "epilogue_fn": op.attr("epilogue_fn"), "group_scale": qw.group_scale,
+            "group_size": op.attr("quant", {}).get("group_size")}
 
 
 def _attention(ex: IntExecutor, graph: Graph, op) -> dict:
@@ -142,8 +138,7 @@ def _embedding(ex: IntExecutor, op, image: np.ndarray) -> dict:
     table = im.quantize(table, ex.scales[op.name], 8)
     _put(image, int(op.attr("weight_addr")), table.view(np.uint8).ravel())
     by_position = op.attr("role") == "position" or op.name == "pos_embed"
-    return {"row_bytes": int(table.shape[1]),
-            "gather_ids": (ex.positions if by_position else ex.ids).astype(np.int64)}
+    return {"gather_ids": (ex.positions if by_position else ex.ids).astype(np.int64)}
 
 
 def _kv_past(ex: IntExecutor, op, image: np.ndarray) -> None:
@@ -157,7 +152,7 @@ def _kv_past(ex: IntExecutor, op, image: np.ndarray) -> None:
 
 
 def _vector(ex: IntExecutor, graph: Graph, op) -> dict:
-    c = {"q_len": ex.q_len, "context": ex.context, "batch": ex.batch}
+    c = {"q_len": ex.q_len, "context": ex.context}
     if op.kind in (OpKind.RMSNORM, OpKind.LAYERNORM):
         c.update(gain=ex.weights.weight(op.name), eps=op.attr("eps", graph.model.norm_eps),
                  one_plus=gemma_norm(graph.model))

@@ -178,14 +178,14 @@ class IntExecutor(FloatExecutor):
             x_q, groups = gather_rows(op, self.values[src].astype(np.int64), experts,
                                       self.batch, self.q_len)
         acc = grouped_matmul(x_q, groups, qw.integer)
-        acc_scale = np.float64(s_x) * qw.scale.astype(np.float64)     # (N,) or (G, N)
+        acc_scale = accumulator_scale(s_x, qw)                          # (N,) or (G, N)
         row_scale = acc_scale if groups is None else acc_scale[groups]
         bias = self.weights.bias(op.name)
         if bias is not None:
-            acc = acc + im.saturate_int32(im.round_half_away(bias / row_scale))
+            acc = acc + in_accumulator_units(bias, row_scale)
         if outliers is not None:
             part = x_f[:, outliers] @ self.matmul_weight(op)[outliers, :]
-            acc = acc + im.saturate_int32(im.round_half_away(part / row_scale))
+            acc = acc + in_accumulator_units(part, row_scale)
         acc = im.saturate_int32(acc)
         if op.attr("epilogue_fn"):
             y = K.activation((acc * row_scale).astype(np.float32), op.attr("epilogue_fn"))
@@ -193,13 +193,28 @@ class IntExecutor(FloatExecutor):
         if op.attr("role") == "expert_down":
             y = (acc * row_scale).astype(np.float32)
             return im.quantize(scatter_rows(op, y, self.input(router)), s_y, 8)
-        mult, shift = im.quantize_multipliers(acc_scale / np.float64(s_y))
+        mult, shift = requant_multipliers(acc_scale, s_y)
         if groups is not None:
             mult, shift = mult[groups], shift[groups]
         return scatter_rows(op, im.requantize(acc, mult, shift, 8), None)
 
     def result(self) -> QuantRun:
         return QuantRun(self.values, self.scales, self.kv_past_q)
+
+
+def accumulator_scale(s_x, qw: QuantWeight) -> np.ndarray:
+    """What one unit of an int32 accumulator is worth: float64(s_x) * s_w per output column."""
+    return np.float64(s_x) * qw.scale.astype(np.float64)
+
+
+def in_accumulator_units(values: np.ndarray, acc_scale: np.ndarray) -> np.ndarray:
+    """A float term (bias, outlier partial sums) as accumulator integers: round, saturate."""
+    return im.saturate_int32(im.round_half_away(values / acc_scale))
+
+
+def requant_multipliers(acc_scale: np.ndarray, s_y) -> tuple[np.ndarray, np.ndarray]:
+    """Q31 multipliers and shifts from the accumulator scale to the output scale s_y."""
+    return im.quantize_multipliers(acc_scale / np.float64(s_y))
 
 
 def run_int(graph: Graph, token_ids, seed: int = 0,
