@@ -97,47 +97,50 @@ def dram_locate(params, addr):
     return chunk % channels, rounds % banks, slot_index // slots, column
 
 
-@njit(cache=True)
-def _after_refresh(params, stats, when_s):
-    """The first time >= when_s outside the all-bank refresh windows [n*tREFI, n*tREFI + tRFC),
-    n >= 1; counts a stall when it has to wait."""
-    return _refresh_interval(params, stats, when_s)[0]
+# The helpers below are inlined into `dram_transfer` (numba IR inlining): a call per 256-B chunk
+# cost more than the chunk's arithmetic (each call passes the arrays by value and counts their
+# references, an atomic add apiece). Counters live in local variables for the whole transfer and
+# reach `stats` once at its end, so the compiler keeps them in registers instead of storing them
+# per chunk; the refresh stall seconds are summed in the same order as before, onto the running
+# total, so every result is bit for bit the one of a per-chunk update.
 
 
-@njit(cache=True)
-def _refresh_interval(params, stats, when_s):
-    """(_after_refresh(when_s), n): n = floor(when_s / tREFI), which is also the refresh interval
-    of the returned time (a stall ends tRFC < tREFI into interval n)."""
-    trefi, trfc = params[P_TREFI_S], params[P_TRFC_S]
+@njit(cache=True, inline="always")
+def _refresh_interval(trefi, trfc, when_s):
+    """(t, n, stalled): t the first time >= when_s outside the all-bank refresh windows
+    [n tREFI, n tREFI + tRFC), n >= 1; n = floor(when_s / tREFI), which is also t's refresh
+    interval (a stall ends tRFC < tREFI into interval n); stalled: t had to wait."""
     n = math.floor(when_s / trefi)
     if n >= 1.0 and when_s - n * trefi < trfc:
-        resume = n * trefi + trfc
-        stats[S_REFRESH_STALLS] += 1.0
-        stats[S_REFRESH_STALL_S] += resume - when_s
-        return resume, n
-    return when_s, n
+        return n * trefi + trfc, n, True
+    return when_s, n, False
 
 
-@njit(cache=True)
-def _row_hits(params, stats, col, interval, hits, spacing_s):
-    """The column time of the last of `hits` more bursts to the row the burst at `col` opened:
-    each follows the previous one by spacing_s = max(tCCD_S, burst time) (the bank is ready
-    tCCD_S after a column command, the bus is busy one burst time), computed in one step,
-    col + hits * spacing_s, unless the next refresh window starts by then; then one burst at a
-    time up to the window. `interval`: floor(col / tREFI)."""
-    trefi = params[P_TREFI_S]
+@njit(cache=True, inline="always")
+def _row_hits(trefi, trfc, col, interval, hits, spacing_s, stalls, stall_s):
+    """(column time of the last of `hits` more bursts to the row the burst at `col` opened,
+    stalls, stall_s): each follows the previous one by spacing_s = max(tCCD_S, burst time)
+    (the bank is ready tCCD_S after a column command, the bus is busy one burst time), computed
+    in one step, col + hits * spacing_s, unless the next refresh window starts by then; then one
+    burst at a time up to the window. `interval`: floor(col / tREFI). `stalls`, `stall_s`: the
+    running refresh-stall count and seconds, returned with this run's stalls added."""
     while hits > 0:
         planned = col + hits * spacing_s
         if planned < (interval + 1.0) * trefi:  # before the next window starts
-            return planned
-        col, interval = _refresh_interval(params, stats, col + spacing_s)
+            return planned, stalls, stall_s
+        when = col + spacing_s
+        col, interval, stalled = _refresh_interval(trefi, trfc, when)
+        if stalled:
+            stalls += 1
+            stall_s += col - when
         hits -= 1
-    return col
+    return col, stalls, stall_s
 
 
-@njit(cache=True)
-def _bank_ready(params, bank_state, stats, start_s, b):
-    """(earliest command time, open row) of bank b for a burst of the current transfer.
+@njit(cache=True, inline="always")
+def _activate(params, bank_state, transfer, start_s, b, row):
+    """(column time, outcome) of the first burst of a chunk to `row` of bank b; outcome 0 row
+    hit, 1 miss, 2 conflict. Opens the row (ACT time, opening transfer) unless it is a hit.
 
     Closed-page policy: the controller keeps a row open while the transfer that opened it still
     has bursts queued for it, and precharges it after that transfer's last one; that precharge is
@@ -145,45 +148,47 @@ def _bank_ready(params, bank_state, stats, start_s, b):
     tras, trp = params[P_TRAS_S], params[P_TRP_S]
     open_row = bank_state[b, BANK_ROW]
     if params[P_CLOSED_PAGE] != 0.0 and open_row >= 0.0 \
-            and bank_state[b, BANK_OPENED_BY] != stats[S_TRANSFERS]:
-        precharged = max(bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S] + tras) + trp
-        return max(start_s, precharged), -1.0
-    return max(start_s, bank_state[b, BANK_READY_S]), open_row
-
-
-@njit(cache=True)
-def _timed_run(params, bank_state, chan_state, stats, start_s, channel, bank, row, bursts, write):
-    """`bursts` consecutive bursts to one bank row (one interleave chunk); returns the last one's
-    data end. The first pays hit, miss or conflict; the rest are hits, kept in registers."""
-    b = channel * np.int64(params[P_BANKS]) + bank
-    ready, open_row = _bank_ready(params, bank_state, stats, start_s, b)
-    if open_row == row:
-        stats[S_ROW_HITS] += 1.0
-        col = ready
+            and bank_state[b, BANK_OPENED_BY] != transfer:
+        ready = max(start_s, max(bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S] + tras)
+                    + trp)
+        open_row = -1.0
     else:
-        if open_row < 0.0:
-            stats[S_ROW_MISSES] += 1.0
-            act = ready
-        else:
-            stats[S_ROW_CONFLICTS] += 1.0
-            act = max(ready, bank_state[b, BANK_ACT_S] + params[P_TRAS_S]) + params[P_TRP_S]
-        stats[S_ACTIVATIONS] += 1.0
-        bank_state[b, BANK_ACT_S] = act
-        bank_state[b, BANK_OPENED_BY] = stats[S_TRANSFERS]
-        col = act + params[P_TRCD_S]
-    cas = params[P_CWL_S] if write else params[P_CL_S]
+        ready = max(start_s, bank_state[b, BANK_READY_S])
+    if open_row == row:
+        return ready, 0
+    if open_row < 0.0:
+        outcome, act = 1, ready
+    else:
+        outcome, act = 2, max(ready, bank_state[b, BANK_ACT_S] + tras) + trp
+    bank_state[b, BANK_ACT_S] = act
+    bank_state[b, BANK_OPENED_BY] = transfer
+    return act + params[P_TRCD_S], outcome
+
+
+@njit(cache=True, inline="always")
+def _timed_chunk(params, bank_state, chan_state, transfer, start_s, channel, bank, row, bursts,
+                 cas, stalls, stall_s):
+    """`bursts` consecutive bursts to one bank row (one interleave chunk): the first pays hit,
+    miss or conflict, the rest are hits. -> (last burst's data end, outcome of the first
+    (`_activate`), stalls, stall_s)."""
+    b = channel * np.int64(params[P_BANKS]) + bank
+    col, outcome = _activate(params, bank_state, transfer, start_s, b, row)
+    trefi, trfc = params[P_TREFI_S], params[P_TRFC_S]
     tccd, burst_s = params[P_TCCD_S_S], params[P_BURST_S]
-    last_col, bus_free = chan_state[channel, CHAN_COL_S], chan_state[channel, CHAN_BUS_FREE_S]
     # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is assumed
     # to alternate them), and no earlier than its data can use the bus
-    last_col, interval = _refresh_interval(params, stats,
-                                           max(col, last_col + tccd, bus_free - cas))
-    last_col = _row_hits(params, stats, last_col, interval, bursts - 1, max(tccd, burst_s))
+    when = max(col, chan_state[channel, CHAN_COL_S] + tccd, chan_state[channel, CHAN_BUS_FREE_S]
+               - cas)
+    last_col, interval, stalled = _refresh_interval(trefi, trfc, when)
+    if stalled:
+        stalls += 1
+        stall_s += last_col - when
+    last_col, stalls, stall_s = _row_hits(trefi, trfc, last_col, interval, bursts - 1,
+                                          max(tccd, burst_s), stalls, stall_s)
     bus_free = last_col + cas + burst_s
-    stats[S_ROW_HITS] += bursts - 1
     chan_state[channel, CHAN_BUS_FREE_S], chan_state[channel, CHAN_COL_S] = bus_free, last_col
     bank_state[b, BANK_READY_S], bank_state[b, BANK_ROW] = last_col + tccd, row
-    return bus_free
+    return bus_free, outcome, stalls, stall_s
 
 
 @njit(cache=True)
@@ -199,29 +204,38 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     if rows <= 0 or row_bytes <= 0:
         return start_s
     burst_bytes = np.int64(params[P_BURST_BYTES])
-    bursts_per_chunk = np.int64(params[P_INTERLEAVE_BYTES]) // burst_bytes
+    interleave = np.int64(params[P_INTERLEAVE_BYTES])
+    per_chunk = interleave // burst_bytes
     step = stride if stride > 0 else row_bytes
     timed = params[P_TIMED] != 0.0
+    cas = params[P_CWL_S] if write else params[P_CL_S]
+    transfer = stats[S_TRANSFERS]
     end_s = start_s
     channels, banks = np.int64(params[P_CHANNELS]), np.int64(params[P_BANKS])
-    slots = np.int64(params[P_PAGE_BYTES]) // np.int64(params[P_INTERLEAVE_BYTES])
+    slots = np.int64(params[P_PAGE_BYTES]) // interleave
+    bursts, misses, conflicts = 0, 0, 0  # every other burst is a row hit
+    stalls, stall_s = 0, stats[S_REFRESH_STALL_S]
     for i in range(rows):
         row_start = addr + i * step
         burst, last = row_start // burst_bytes, (row_start + row_bytes - 1) // burst_bytes
         channel, bank, row, column = dram_locate(params, burst * burst_bytes)
-        slot = column // np.int64(params[P_INTERLEAVE_BYTES])
+        slot = column // interleave
+        chunk_end = (burst // per_chunk + 1) * per_chunk  # the first chunk may start mid-way
         while burst <= last:  # one chunk (one channel, bank and row) per pass
-            chunk_end = min(last + 1, (burst // bursts_per_chunk + 1) * bursts_per_chunk)
+            count = min(last + 1, chunk_end) - burst
             if timed:
-                done = _timed_run(params, bank_state, chan_state, stats, start_s, channel, bank,
-                                  row, chunk_end - burst, write)
+                done, outcome, stalls, stall_s = _timed_chunk(
+                    params, bank_state, chan_state, transfer, start_s, channel, bank, row, count,
+                    cas, stalls, stall_s)
+                misses += outcome == 1
+                conflicts += outcome == 2
             else:  # back to back on the channel's bus
                 done = max(start_s, chan_state[channel, CHAN_BUS_FREE_S]) \
-                    + (chunk_end - burst) * params[P_BURST_S]
+                    + count * params[P_BURST_S]
                 chan_state[channel, CHAN_BUS_FREE_S] = done
             end_s = max(end_s, done)
-            stats[S_BURSTS] += chunk_end - burst
-            burst = chunk_end
+            bursts += count
+            burst, chunk_end = burst + count, chunk_end + per_chunk
             # the next chunk's place, as dram_locate gives it, without its divisions
             channel += 1
             if channel == channels:
@@ -230,6 +244,14 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
                     bank, slot = 0, slot + 1
                     if slot == slots:
                         slot, row = 0, row + 1
+    if timed:
+        stats[S_ROW_HITS] += bursts - misses - conflicts
+    stats[S_ROW_MISSES] += misses
+    stats[S_ROW_CONFLICTS] += conflicts
+    stats[S_ACTIVATIONS] += misses + conflicts
+    stats[S_REFRESH_STALLS] += stalls
+    stats[S_REFRESH_STALL_S] = stall_s
+    stats[S_BURSTS] += bursts
     stats[S_TRANSFERS] += 1.0
     stats[S_BYTES_WRITTEN if write else S_BYTES_READ] += rows * row_bytes
     return end_s + params[P_EXTRA_LATENCY_S]
