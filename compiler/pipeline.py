@@ -5,6 +5,7 @@
     sparsify   N:M or block sparsity marks on weights
     fuse       activations become matrix-op epilogues
     partition  queue, unit and opcode per op by hardware affinity
+    fuse_attention  QK^T, softmax, PV as one tiled kernel where the unit runs it so
     tile       double-buffered tiles that fit the target's buffers
     allocate   off-chip layout; which activations stay on chip; refuse what does not fit
     schedule   the order ops are emitted in (ASAP levels, program order within a level)
@@ -22,10 +23,11 @@ from compiler.ir.builder import build_graph
 from compiler.ir.graph import Graph
 from compiler.ir.workload import Workload
 from compiler.model import ModelSpec
-from compiler.passes import allocate, fuse, partition, quantize, schedule, sparsify, tile
+from compiler.passes import (allocate, fuse, fuse_attention, partition, quantize, schedule,
+                             sparsify, tile)
 from compiler.quant_defaults import DEFAULT_QUANT
 
-PASSES = (quantize, sparsify, fuse, partition, tile, allocate, schedule)
+PASSES = (quantize, sparsify, fuse, partition, fuse_attention, tile, allocate, schedule)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from compiler.codegen.context import Lowering
+from compiler.codegen.lower_attention import lower_fused_attention
 from compiler.codegen.lower_matrix import lower_matrix
 from compiler.codegen.lower_memory import lower_embedding, lower_kv_write
 from compiler.codegen.lower_vector import lower_vector
@@ -22,7 +23,10 @@ def generate(graph: Graph, target, annotate: bool = False) -> Program:
     ops_meta = []
     for op in scheduled(graph):
         start = {q: len(recs) for q, recs in cx.em.by_queue.items()}
-        LOWER.get(op.kind, lower_vector)(cx, op)
+        if op.attr("fused_attention"):
+            lower_fused_attention(cx, op)
+        elif not op.attr("fused_into"):  # else emitted with its fused kernel
+            LOWER.get(op.kind, lower_vector)(cx, op)
         ops_meta.append({"name": op.name, "kind": op.kind.value, "layer": op.layer,
                          "first": start,
                          "count": {q: len(r) - start[q] for q, r in cx.em.by_queue.items()},

@@ -102,6 +102,9 @@ def _place_activations(graph: Graph, target, attrs, dram) -> None:
         peak = max(peak, max((o + s for o, s, _ in live), default=0))
         if op.kind == OpKind.KV_WRITE:
             continue
+        if op.attr("fused_into") and op.kind == OpKind.SOFTMAX or op.attr("fused_attention"):
+            attrs[op.name]["home"] = ("fused", op.attr("fused_into") or op.name)
+            continue  # scores and probabilities never leave the fused kernel's tiles
         size = -(-op.output.nbytes // 64) * 64
         is_result = graph.nx.out_degree(op.name) == 0  # logits, a kernel's output
         offset = _first_fit(live, size, region.size_bytes) \

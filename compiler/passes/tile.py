@@ -46,6 +46,8 @@ def matrix_dims(op: Op) -> tuple[int, int, int, int]:
 
 
 def _tile(op: Op, plan, graph: Graph) -> Op:
+    if op.attr("fused_attention"):
+        return op.with_attrs(tiles=tile_fused_attention(op, plan))
     if op.kind in (OpKind.MATMUL, OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
         return op.with_attrs(tiles=tile_matrix(op, plan))
     if op.attr("queue") == "VEC":
@@ -76,6 +78,34 @@ def tile_matrix(op: Op, plan) -> dict:
     while groups % g_per:
         g_per -= 1
     return {"m": m, "n": n, "k": k, "groups": groups, "g_per": g_per, **tiles}
+
+
+def tile_fused_attention(op: Op, plan) -> dict:
+    """Tiles of a fused attention kernel (passes/fuse_attention.py): tm query rows (whole
+    tokens of one block, `fused_blocks`), tn keys per block, head_dim whole; as many KV groups
+    per instruction as fit: the score tile and the P V accumulator (32-bit) in an output slot
+    each, the K or V tile in a kv slot, the query tile in an activation slot."""
+    m, n, hd, groups = matrix_dims(op)
+    hpg = op.attr("heads") // op.attr("kv_heads")
+    block_q, block_k = op.attr("fused_blocks")
+    tm, tn = min(m, block_q * hpg), min(n, block_k)
+    kv_bits = op.kv.bits if op.kv is not None else 16
+    need = {"output": max(tm * tn, tm * hd) * ACC_BITS // 8,
+            "kv": _bytes(tn * hd, kv_bits), "activation": _bytes(tm * hd, op.inputs[0].bits)}
+    g_per = groups
+    q_row_bytes = _bytes(hpg * hd, op.inputs[0].bits)  # a spilled query tile's LD row
+    while g_per > 1 and (any(g_per * b > plan.slot_bytes(r) for r, b in need.items())
+                         or g_per * q_row_bytes > MAX_TRANSFER_BYTES):
+        g_per -= 1
+    while groups % g_per:
+        g_per -= 1
+    short = [r for r, b in need.items() if b > plan.slot_bytes(r)]
+    if short:
+        region = plan.slots[short[0]][0]
+        raise CompilerError(f"{op.name}: a fused attention block of {tm} x {tn} does not fit "
+                            f"the {region.size_bytes} B {short[0]} slot of {region.buffer_name}")
+    return {"m": m, "n": n, "k": hd, "groups": groups, "g_per": g_per, "tm": tm, "tn": tn,
+            "tk": hd}
 
 
 def _fit(op: Op, plan, m: int, n: int, k: int, g: int):

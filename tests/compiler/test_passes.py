@@ -109,7 +109,8 @@ def test_tile_annotates_every_matrix_and_vector_op():
 def test_pipeline_lists_the_passes_in_order():
     from compiler.pipeline import PASSES
     assert [p.__name__.rsplit(".", 1)[1] for p in PASSES] == \
-        ["quantize", "sparsify", "fuse", "partition", "tile", "allocate", "schedule"]
+        ["quantize", "sparsify", "fuse", "partition", "fuse_attention", "tile", "allocate",
+             "schedule"]
 
 
 def test_schedule_is_a_topological_order_by_level():

@@ -1,0 +1,102 @@
+"""Lower a fused attention kernel (compiler/passes/fuse_attention.py) at its score op.
+
+Loop nest: sequence -> KV-group chunk -> query block (tm rows, whole tokens) -> key block (tn
+keys, up to the block's last query position: blocks above the causal diagonal are skipped).
+Per key block: LOAD K, MATMUL S = Q K^T into a score slot, VEC SOFTMAX in place (the online
+softmax: running max and sum per row), LOAD V, MATMUL O += P V into an accumulator slot. After
+the last key block one VEC converts O into the context output's home. The score and probability
+tensors are never stored; the query tile is read once per query block. The online softmax's
+rescale of O when the running max grows is part of the kernel's register work and not an
+instruction of its own.
+"""
+from __future__ import annotations
+
+import math
+
+from compiler.codegen.lower_matrix import BITS
+from compiler.codegen.operands import act_window, kv_addr, out_window
+
+
+def lower_fused_attention(cx, score) -> None:
+    graph = cx.graph
+    softmax, context = graph.op(score.attr("fused_softmax")), graph.op(score.attr("fused_context"))
+    t = score.attr("tiles")
+    for name in (score.name, softmax.name):
+        cx.begin_tensor(name)  # never written: no home (allocate)
+    war = cx.begin_tensor(context.name)
+    q_src = graph.sources(score.name)[0]
+    side = [r for op in (score, context) for s in graph.sources(op.name)[1:]
+            for r in cx.writers.get(s, [])]
+    for b in range(score.attr("batch")):
+        keys = _keys_of(cx, score, t, b)
+        for g0 in range(0, t["groups"], t["g_per"]):
+            for m0 in range(0, t["m"], t["tm"]):
+                _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, war)
+
+
+def _keys_of(cx, score, t, b) -> int:
+    """Keys sequence b attends to: its own cached tokens + 1 in a decode batch with
+    per-sequence lengths (Workload.contexts), else the whole key range."""
+    contexts = cx.graph.workload.contexts
+    if contexts and score.attr("q_len") == 1:
+        return min(t["n"], contexts[b] + 1)
+    return t["n"]
+
+
+def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, war) -> None:
+    hpg = score.attr("heads") // score.attr("kv_heads")
+    tm, g_per, hd = min(t["tm"], t["m"] - m0), t["g_per"], t["k"]
+    last_token = (m0 + tm) // hpg - 1
+    keys_end = min(keys, score.attr("context") + last_token + 1)  # causal: later keys masked
+    kv_dtype = score.kv.dtype
+    kv_row = math.ceil(hd * BITS[kv_dtype] / 8)
+    stride = score.attr("max_len") * score.attr("kv_row_bytes")
+    adt, pdt = score.attr("compute_dtype"), softmax.output.dtype
+    row0, rows, col0, cols = act_window(cx, score, t, b, g0, m0, tm, 0, hd)
+    q_buf, q_addr, q_deps, q_done = cx.read(q_src, row0, rows, col0, cols)
+    s_index, s_region, s_prev = cx.slot_for("output")
+    o_index, o_region, o_prev = cx.slot_for("output")
+    mm = dict(unit=score.attr("unit"), count=g_per, act_step=int(g_per > 1), dtype_out="fp32")
+    reads_q, pv = [], None
+    for j, n0 in enumerate(range(0, keys_end, t["tn"])):
+        tn = min(t["tn"], keys_end - n0)
+        k_tile = _load_kv(cx, score, b, g0, n0, g_per, tn * kv_row, stride, kv_dtype)
+        s = cx.em.emit(score.attr("queue"), score.attr("opcode"),
+                       deps=[k_tile[0], *q_deps, *side, *(s_prev if j == 0 else [pv])],
+                       dtype_act=adt, dtype_wgt=kv_dtype, m=tm, n=tn, k=hd, act_buf=q_buf,
+                       act_addr=q_addr, wgt_buf=k_tile[1], wgt_addr=k_tile[2],
+                       out_buf=s_region.buffer_id, out_addr=s_region.offset, accumulate=0,
+                       wgt_transposed=1, **mm)
+        cx.read_by("kv", k_tile[3], s)
+        reads_q.append(s)
+        p = cx.em.emit("VEC", softmax.attr("opcode"), deps=[s], dtype_in="fp32",
+                       dtype_out=pdt, rows=tm, cols=tn, src0_buf=s_region.buffer_id,
+                       src0_addr=s_region.offset, src1_buf=0, src1_addr=0,
+                       dst_buf=s_region.buffer_id, dst_addr=s_region.offset, count=g_per)
+        v_tile = _load_kv(cx, context, b, g0, n0, g_per, tn * kv_row, stride, kv_dtype)
+        pv = cx.em.emit(context.attr("queue"), context.attr("opcode"),
+                        deps=[p, v_tile[0], *(o_prev if j == 0 else [])],
+                        dtype_act=pdt, dtype_wgt=kv_dtype, m=tm, n=hd, k=tn,
+                        act_buf=s_region.buffer_id, act_addr=s_region.offset,
+                        wgt_buf=v_tile[1], wgt_addr=v_tile[2], out_buf=o_region.buffer_id,
+                        out_addr=o_region.offset, accumulate=int(j > 0), wgt_transposed=0, **mm)
+        cx.read_by("kv", v_tile[3], pv)
+    q_done(reads_q)
+    row0, rows, col0, cols = out_window(cx, context, {"g_per": g_per}, b, g0, m0, tm, 0, hd)
+    d_buf, d_addr, d_deps, commit = cx.output_target(context.name, row0, rows, col0, cols)
+    conv = cx.em.emit("VEC", context.attr("epilogue") or "VCOPY", deps=[pv, *war, *d_deps],
+                      dtype_in="fp32", dtype_out=context.output.dtype, rows=tm, cols=hd,
+                      src0_buf=o_region.buffer_id, src0_addr=o_region.offset, dst_buf=d_buf,
+                      dst_addr=d_addr, imm=0, shift=0, count=g_per)
+    cx.read_by("output", s_index, pv)
+    cx.read_by("output", o_index, conv)
+    commit(conv)
+
+
+def _load_kv(cx, op, b, g0, n0, groups, row_bytes, stride, dtype):
+    """LOAD a K or V block (one row of `row_bytes` per KV group) -> (rec, buf, addr, slot)."""
+    index, region, prev = cx.slot_for("kv")
+    rec = cx.em.emit("LD", "LOAD", deps=prev, buf=region.buffer_id, dtype=dtype,
+                     sram_addr=region.offset, dram_addr=kv_addr(op, b, g0, n0), rows=groups,
+                     row_bytes=row_bytes, dram_stride_bytes=stride if groups > 1 else 0)
+    return rec, region.buffer_id, region.offset, index
