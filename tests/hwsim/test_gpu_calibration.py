@@ -138,3 +138,20 @@ def test_simulated_decode_is_optimistic_within_the_documented_factor(measured):
     assert 1.0 < ratio < SIM_OVER_COMPILED_DECODE_MAX
     roofline_tps = HBM_BYTES_PER_S / (STEP_WEIGHT_BYTES + 512 * KV_BYTES_PER_TOKEN)
     assert sim["tokens_per_s"] < roofline_tps
+
+
+@pytest.mark.slow
+def test_simulated_long_prefill_is_within_the_documented_factor_and_needs_fused_attention(
+        measured):
+    """2,048-token prefill against the measured compiled path (sdpa = FlashAttention-2): with
+    the fused-attention lowering the simulator is within 1.25x either way (docs/fidelity.md:
+    1.16x pessimistic); without it, writing the 32 x 2,048^2 scores per layer makes it more
+    than 1.5x pessimistic (1.69x documented)."""
+    meas = next(r for r in measured["compiled"]["prefill"] if r["seq"] == 2048)["tokens_per_s"]
+    ratios = {}
+    for fused in (True, False):
+        sim = simulate_model("llama2-7b", Workload(phase="prefill", seq=2048),
+                             targets.load_target("h100", [f"units.sm.fused_attention={fused}"]))
+        ratios[fused] = sim["tokens_per_s"] / meas
+    assert 1 / 1.25 < ratios[True] < 1.25
+    assert ratios[False] < 1 / 1.5
