@@ -108,41 +108,67 @@ def pim_commands(n, k, groups, banks: int, multipliers: int, row_bytes: int,
       ceil(n / banks) outputs x gwrites loads, each load's columns in ceil(load bytes / row)
       rows (K^T q: a row holds one token's keys of 4 heads; p V: one dk column's 512 tokens).
     - readouts: one result readout (PIM_RDRESULT, the COMPS_READRES's readout) per output per
-      group per segment of every bank."""
+      group per segment of every bank.
+    Split by segment (`full`: the k // load full loads, `rest`: the last, shorter one):
+    rows_*, readouts_* and dots_* (PIM_DOTPRODUCTs per readout: ceil(segment / multipliers))."""
     n, k, groups = (np.asarray(v) for v in (n, k, groups))
     load = GWRITE_COLUMNS * multipliers
     per_load = np.maximum(load // np.maximum(k, 1), 1)
     segments = ceil_div(k, load)
+    full, rest = k // load, k % load
     gwrites = np.where(k <= load, ceil_div(groups, per_load), groups * segments)
     load_rows = ceil_div(load * element_bytes, row_bytes)
     outputs = ceil_div(n, banks)
+    rows_per_segment = outputs * ceil_div(groups, per_load) * load_rows
+    has_rest = (rest > 0).astype(np.int64)
     return {"gwrites": gwrites, "rows": outputs * gwrites * load_rows,
-            "readouts": outputs * groups * segments}
+            "readouts": outputs * groups * segments,
+            "rows_full": rows_per_segment * full, "rows_rest": rows_per_segment * has_rest,
+            "readouts_full": outputs * groups * full, "readouts_rest": outputs * groups * has_rest,
+            "dots_full": np.full_like(k, load // multipliers), "dots_rest": ceil_div(rest, multipliers)}
 
 
 def pim_channel_cycles(m, n, k, groups, timing, banks: int, banks_per_channel: int,
-                       ranks: int, multipliers: int, row_bytes: int, element_bytes: int):
-    """Channel-level PIM time on top of pim_cycles (the per-bank part the RTL checks), per the
-    artifact's command sequence (pim_commands) and NewtonSim's timing (extern/NewtonSim/src/
-    timing.cc, channel_state.cc):
-    - GWRITEs beyond pim_cycles' one per segment: (gwrites - segments) x (tCCD_S + tCCD_L) x 32;
-    - rows beyond pim_cycles' dense packing: (rows - dense rows) x (tRCD + tRP);
+                       ranks: int, multipliers: int, row_bytes: int, element_bytes: int,
+                       gemv_command: bool = False, min_dot_cycles: int = 0,
+                       single_row_buffer: bool = False):
+    """Channel-level PIM time on top of pim_cycles (the per-bank part the RTL checks): the
+    artifact's command timeline per query vector (pim_commands; NewtonSim timing.cc,
+    channel_state.cc, newton_command_queue.cc / neupims_command_queue.cc, one command per
+    cycle: NewtonController::ClockTick) minus pim_cycles. Per row (tile):
     - grouped activation: a row opens in every bank by G_ACTs of one bank group (4 banks) each;
-      G_ACTs of one rank are tFAW apart (timing.cc same_rank[G_ACT] = {G_ACT: tFAW}), ranks in
-      parallel: (banks_per_channel / (4 x ranks) - 1) x tFAW per row, on every row;
-    - result readout: each COMPS_READRES costs num_comps + 1 command slots (the adder tree's
-      fill, channel_state.cc UpdateChannelTiming): one tCCD_L per readout.
+      G_ACTs of one rank are tFAW apart (timing.cc same_rank[G_ACT] = {G_ACT: tFAW}), the other
+      ranks' one command slot behind: (banks_per_channel / (4 x ranks) - 1) x tFAW + ranks - 1,
+      then tRCD to the first dot product;
+    - readouts: each takes max(dots x tCCD_L, min_dot_cycles) and one tCCD_L slot for the
+      result. With NeuPIMs' PIM_GEMV(k) (`gemv_command`, COMPS_READRES: dots and readout in one
+      command, channel_state.cc UpdateChannelTiming: max(num_comps, 6) + 1 slots) the row may
+      close tRTP after its last readout *issues*, so that readout's time is hidden; with
+      Newton's PIM_DOTPRODUCT x k + PIM_RDRESULT (timing.cc; the first dot product after a
+      readout holds the next readout 6 x tCCD_S back, UpdateTimingForPIM) it closes tRTP after
+      the PIM_RDRESULT, the last readout's slot hidden;
+    - close: tRTP (timing.cc read_to_precharge), then one precharge per bank and the next
+      PIM_HEADER, one command per cycle: banks_per_channel + 1 (instead of pim_cycles' tRP).
+    Per GWRITE (96 cycles, (tCCD_S + tCCD_L) x 32): the next row's precharges wait for it to
+    complete (newton_command_queue.cc is_gwriting_). It issues one slot after the last readout
+    (+ tCCD_L - tRTP against a row close); with a `single_row_buffer` (Newton) its bank must
+    first close the PIM row and open the GWRITE row (+ tRTP + tRP + tRCD instead: bankstate.cc
+    GetReadyCommandSingle; dual row buffers keep that row open in the memory row buffer).
     m query vectors run back to back."""
+    t = timing
     c = pim_commands(n, k, groups, banks, multipliers, row_bytes, element_bytes)
-    load = GWRITE_COLUMNS * multipliers
-    k = np.asarray(k)
-    full, rest = k // load, k % load
-    dense = full * pim_dense_rows(n, load, groups, banks, row_bytes, element_bytes) + np.where(
-        rest > 0, pim_dense_rows(n, rest, groups, banks, row_bytes, element_bytes), 0)
-    gwrite = (timing.tccd_s_cycles + timing.tccd_l_cycles) * GWRITE_COLUMNS
+    slot = t.tccd_l_cycles
+    gwrite = (t.tccd_s_cycles + t.tccd_l_cycles) * GWRITE_COLUMNS
+    gwrite += t.trp_cycles + t.trcd_cycles if single_row_buffer else slot - t.trtp_cycles
     gacts_per_rank = max(banks_per_channel // (GACT_BANKS * ranks), 1)
-    activation = (gacts_per_rank - 1) * timing.tfaw_cycles
-    per_query = ((c["gwrites"] - ceil_div(k, load)) * gwrite
-                 + np.maximum(c["rows"] - dense, 0) * (timing.trcd_cycles + timing.trp_cycles)
-                 + c["rows"] * activation + c["readouts"] * timing.tccd_l_cycles)
-    return np.asarray(m) * per_query
+    row = ((gacts_per_rank - 1) * t.tfaw_cycles + (ranks - 1) + t.trcd_cycles
+           + t.trtp_cycles + banks_per_channel + 1)
+    readout = 0
+    for part in ("full", "rest"):
+        dots = np.maximum(c["dots_" + part] * slot, min_dot_cycles)
+        reads, rows = c["readouts_" + part], c["rows_" + part]
+        readout = readout + (np.maximum(reads - rows, 0) * (dots + slot) if gemv_command
+                             else reads * dots + np.maximum(reads - rows, 0) * slot)
+    per_query = c["gwrites"] * gwrite + c["rows"] * row + readout
+    bank = pim_cycles(1, n, k, groups, t, banks, multipliers, row_bytes, element_bytes)
+    return np.asarray(m) * (per_query - bank)

@@ -35,6 +35,10 @@ class NpuPimMechanisms(Part):
     # every GEMV over all banks); placement least-loaded (True) or round robin (False)
     pim_channel_placement: bool = False
     channel_load_balancing: bool = False
+    # NeuPIMs' PIM_GEMV(k): k dot products and the readout in one command, so a row's banks
+    # may close tRTP after its last readout issues (False: Newton's k PIM_DOTPRODUCTs, then a
+    # PIM_RDRESULT, the row closing tRTP after that)
+    pim_gemv_command: bool = False
 
 
 class MobileNpuMechanisms(Part):

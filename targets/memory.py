@@ -36,6 +36,10 @@ class DramTiming(Part):
     tccd_l_cycles: PositiveInt
     tfaw_cycles: PositiveInt
     burst_length: PositiveInt
+    # read to precharge (NewtonSim read_to_precharge = AL + tRTP): a PIM row closes this long
+    # after the tile's last readout command issues (hwsim.unit_models.pim_channel_cycles);
+    # 0: not modelled
+    trtp_cycles: int = Field(default=0, ge=0)
 
     @property
     def trc_cycles(self) -> int:

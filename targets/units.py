@@ -77,6 +77,11 @@ class PimBanks(Unit):
     memory: str
     multipliers_per_bank: PositiveInt
     dtype: DtypeName
+    # least cycles from a readout's first dot product to its result (the adder tree's fill):
+    # with NeuPIMs' PIM_GEMV(k) command (mechanisms.pim_gemv_command) and with Newton's
+    # PIM_DOTPRODUCT x k + PIM_RDRESULT; 0: no floor (hwsim.unit_models.pim_channel_cycles)
+    gemv_min_dot_cycles: int = Field(default=0, ge=0)
+    rdresult_min_dot_cycles: int = Field(default=0, ge=0)
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         raise NotImplementedError("PIM throughput depends on the memory; use Target.peak_macs_per_s")

@@ -53,9 +53,21 @@ def channel_service_seconds(service: np.ndarray, a, channel: np.ndarray, units: 
     args = (f["m"], f["n"], f["k"], f["count"], mem.timing, mem.banks_per_channel)
     local = (pim_cycles(*args, unit.multipliers_per_bank, mem.row_bytes, 2) +
              pim_channel_cycles(*args, mem.banks_per_channel, mem.ranks_per_channel,
-                                unit.multipliers_per_bank, mem.row_bytes, 2)) * mem.timing.tck_s
+                                unit.multipliers_per_bank, mem.row_bytes, 2,
+                                *readout_command(unit, target))) * mem.timing.tck_s
     out[rows] = np.maximum(out[rows], local)
     return out
+
+
+def readout_command(unit, target) -> tuple[bool, int, bool]:
+    """(gemv_command, min_dot_cycles, single_row_buffer) for pim_channel_cycles: NeuPIMs'
+    PIM_GEMV(k) command when `mechanisms.pim_gemv_command` is on (the unit's
+    gemv_min_dot_cycles floor), else Newton's PIM_DOTPRODUCTs + PIM_RDRESULT
+    (rdresult_min_dot_cycles); a single row buffer when `mechanisms.dual_row_buffers` is off."""
+    mech = getattr(target, "mechanisms", None)
+    gemv = bool(getattr(mech, "pim_gemv_command", False))
+    single = not getattr(mech, "dual_row_buffers", True)
+    return gemv, unit.gemv_min_dot_cycles if gemv else unit.rdresult_min_dot_cycles, single
 
 
 def channel_resources(resource: np.ndarray, channel: np.ndarray) -> np.ndarray:

@@ -39,7 +39,7 @@ MODEL, MODEL_LAYERS, TP = "gpt3-7b", 32, 4    # n_tp 4: configs/model_configs/gp
 BATCHES = (256, 512)
 NPU_ONLY = ("mechanisms.pim_attention=false",)
 NAIVE = ("mechanisms.dual_row_buffers=false", "mechanisms.sub_batch_interleaving=false",
-         "mechanisms.channel_load_balancing=false")
+         "mechanisms.channel_load_balancing=false", "mechanisms.pim_gemv_command=false")
 SYSTEMS = {"neupims": ("neupims", ()), "npu_only": ("neupims", NPU_ONLY),
            "naive": ("neupims", NAIVE), "gpu_only": ("a100", ())}
 
