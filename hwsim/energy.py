@@ -75,7 +75,8 @@ def pim_energy(a: ProgramArrays, target, channel=None) -> float:
     pim_commands): per query vector, per channel, the GWRITEs (one per global-buffer load, heads
     packed as they fit), a grouped activation (4 banks each) of every row of every bank, one
     all-bank DOTPRODUCT per `multipliers` elements of each bank's share and one result readout
-    (a read burst) per output tile. `channel` (hwsim.timing.pim_channels): per row of `a`, the
+    (a read burst) per output tile, and with a single row buffer one bank activation per
+    GWRITE to reopen its row. `channel` (hwsim.timing.pim_channels): per row of `a`, the
     one channel a channel-local GEMV runs on (its commands go to that channel's banks only), -1
     for an all-channel GEMV; None: every GEMV spans all channels."""
     rows = a.opcode == int(Opcode.PIM_GEMV)
@@ -97,4 +98,9 @@ def pim_energy(a: ProgramArrays, target, channel=None) -> float:
     activate = m * c["rows"] * (mem.banks_per_channel / GACT_BANKS) * channels * p.activate_pj
     dot = m * -(-per_bank // pim_unit.multipliers_per_bank) * channels * p.dotproduct_pj
     readout = m * c["readouts"] * channels * p.read_pj
-    return float((gwrite + activate + dot + readout).sum()) * PJ
+    # one row buffer (Newton, mechanisms.dual_row_buffers off): each GWRITE's bank closes the
+    # PIM row and activates the GWRITE row again (hwsim.unit_models.pim_channel_cycles), one
+    # bank's ACT, a quarter of the grouped activation
+    single = not getattr(getattr(target, "mechanisms", None), "dual_row_buffers", True)
+    reopen = m * c["gwrites"] * channels * (p.activate_pj / GACT_BANKS) * single
+    return float((gwrite + activate + dot + readout + reopen).sum()) * PJ

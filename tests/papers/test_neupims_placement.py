@@ -115,3 +115,7 @@ def test_pim_energy_of_a_channel_local_gemv_by_hand():
     assert pim_energy(a, target) == pytest.approx(1_388_160e-12)
     assert pim_energy(a, target, np.array([-1])) == pytest.approx(1_388_160e-12)
     assert pim_energy(a, target, np.array([5])) == pytest.approx(46_596e-12)
+    # one row buffer (the naive baseline): the GWRITE's bank reopens its row, one bank ACT of
+    # 3,312 / 4 = 828 pJ per GWRITE per channel: 46,596 + 828 = 47,424 pJ on one channel
+    single = load_target("neupims", ["mechanisms.dual_row_buffers=false"])
+    assert pim_energy(a, single, np.array([5])) == pytest.approx(47_424e-12)
