@@ -20,6 +20,7 @@ Initial state (`reset_state`): rows -1, every time -inf, stats 0.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -97,6 +98,11 @@ def dram_locate(params, addr):
     return chunk % channels, rounds % banks, slot_index // slots, column
 
 
+# What the per-chunk step reads of `params`, unpacked once per transfer: read from the array, the
+# values would be loaded again after every store to the state arrays (which might alias it).
+_Timing = namedtuple("_Timing", "tras_s trp_s trcd_s trefi_s trfc_s tccd_s burst_s closed_page "
+                     "banks")
+
 # The helpers below are inlined into `dram_transfer` (numba IR inlining): a call per 256-B chunk
 # cost more than the chunk's arithmetic (each call passes the arrays by value and counts their
 # references, an atomic add apiece). Counters live in local variables for the whole transfer and
@@ -138,17 +144,16 @@ def _row_hits(trefi, trfc, col, interval, hits, spacing_s, stalls, stall_s):
 
 
 @njit(cache=True, inline="always")
-def _activate(params, bank_state, transfer, start_s, b, row):
+def _activate(tm, bank_state, transfer, start_s, b, row):
     """(column time, outcome) of the first burst of a chunk to `row` of bank b; outcome 0 row
     hit, 1 miss, 2 conflict. Opens the row (ACT time, opening transfer) unless it is a hit.
 
     Closed-page policy: the controller keeps a row open while the transfer that opened it still
     has bursts queued for it, and precharges it after that transfer's last one; that precharge is
     charged here, lazily, when a later transfer reaches the bank."""
-    tras, trp = params[P_TRAS_S], params[P_TRP_S]
+    tras, trp = tm.tras_s, tm.trp_s
     open_row = bank_state[b, BANK_ROW]
-    if params[P_CLOSED_PAGE] != 0.0 and open_row >= 0.0 \
-            and bank_state[b, BANK_OPENED_BY] != transfer:
+    if tm.closed_page and open_row >= 0.0 and bank_state[b, BANK_OPENED_BY] != transfer:
         ready = max(start_s, max(bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S] + tras)
                     + trp)
         open_row = -1.0
@@ -162,19 +167,18 @@ def _activate(params, bank_state, transfer, start_s, b, row):
         outcome, act = 2, max(ready, bank_state[b, BANK_ACT_S] + tras) + trp
     bank_state[b, BANK_ACT_S] = act
     bank_state[b, BANK_OPENED_BY] = transfer
-    return act + params[P_TRCD_S], outcome
+    return act + tm.trcd_s, outcome
 
 
 @njit(cache=True, inline="always")
-def _timed_chunk(params, bank_state, chan_state, transfer, start_s, channel, bank, row, bursts,
-                 cas, stalls, stall_s):
+def _timed_chunk(tm, bank_state, chan_state, transfer, start_s, channel, bank, row, bursts, cas,
+                 stalls, stall_s):
     """`bursts` consecutive bursts to one bank row (one interleave chunk): the first pays hit,
     miss or conflict, the rest are hits. -> (last burst's data end, outcome of the first
     (`_activate`), stalls, stall_s)."""
-    b = channel * np.int64(params[P_BANKS]) + bank
-    col, outcome = _activate(params, bank_state, transfer, start_s, b, row)
-    trefi, trfc = params[P_TREFI_S], params[P_TRFC_S]
-    tccd, burst_s = params[P_TCCD_S_S], params[P_BURST_S]
+    b = channel * tm.banks + bank
+    col, outcome = _activate(tm, bank_state, transfer, start_s, b, row)
+    trefi, trfc, tccd, burst_s = tm.trefi_s, tm.trfc_s, tm.tccd_s, tm.burst_s
     # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is assumed
     # to alternate them), and no earlier than its data can use the bus
     when = max(col, chan_state[channel, CHAN_COL_S] + tccd, chan_state[channel, CHAN_BUS_FREE_S]
@@ -213,6 +217,9 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     end_s = start_s
     channels, banks = np.int64(params[P_CHANNELS]), np.int64(params[P_BANKS])
     slots = np.int64(params[P_PAGE_BYTES]) // interleave
+    tm = _Timing(params[P_TRAS_S], params[P_TRP_S], params[P_TRCD_S], params[P_TREFI_S],
+                 params[P_TRFC_S], params[P_TCCD_S_S], params[P_BURST_S],
+                 params[P_CLOSED_PAGE] != 0.0, banks)
     bursts, misses, conflicts = 0, 0, 0  # every other burst is a row hit
     stalls, stall_s = 0, stats[S_REFRESH_STALL_S]
     for i in range(rows):
@@ -225,13 +232,13 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
             count = min(last + 1, chunk_end) - burst
             if timed:
                 done, outcome, stalls, stall_s = _timed_chunk(
-                    params, bank_state, chan_state, transfer, start_s, channel, bank, row, count,
+                    tm, bank_state, chan_state, transfer, start_s, channel, bank, row, count,
                     cas, stalls, stall_s)
                 misses += outcome == 1
                 conflicts += outcome == 2
             else:  # back to back on the channel's bus
                 done = max(start_s, chan_state[channel, CHAN_BUS_FREE_S]) \
-                    + count * params[P_BURST_S]
+                    + count * tm.burst_s
                 chan_state[channel, CHAN_BUS_FREE_S] = done
             end_s = max(end_s, done)
             bursts += count

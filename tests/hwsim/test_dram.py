@@ -220,3 +220,26 @@ def test_time_moves_forward_and_bytes_are_counted(which, calls):
 def test_address_mapping_agrees_with_twin(which, addr):
     m = memory(which[0], which[1])
     assert dram_locate(DramModel(m).params, addr) == ReferenceDram(m).locate(addr)
+
+
+long_transfers = st.lists(st.tuples(
+    st.floats(0.0, 40e-6, allow_nan=False),          # start_s (crosses refresh windows)
+    st.integers(0, 8 * MIB),                         # addr
+    st.integers(1, 3),                               # rows
+    st.integers(32 * KIB, 320 * KIB),                # row_bytes: past a whole round of slots
+    st.one_of(st.just(0), st.integers(1, 4 * MIB)),  # stride
+    st.booleans()), min_size=1, max_size=4)          # write
+
+
+@settings(max_examples=40, deadline=None)
+@given(which=st.sampled_from(MEMORIES), calls=long_transfers)
+def test_long_transfers_agree_with_twin_after_every_call(which, calls):
+    """Transfers of up to ~1 MiB: thousands of chunks, the kernel's incremental walk over
+    channels, banks, row slots and rows (and its counters, kept locally until the transfer ends)
+    against the twin, which locates every chunk from its address and counts per burst."""
+    preset, name, policy = which
+    m = memory(preset, name, row_buffer_policy=policy)
+    model, twin = DramModel(m), ReferenceDram(m)
+    for call in calls:
+        assert model.transfer(*call) == twin.transfer(*call)
+        assert model.stats.to_json() == twin.counts
