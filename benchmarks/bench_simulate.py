@@ -39,6 +39,11 @@ def main() -> None:
     print(f"LLaMA2-7B decode token on flightllm-u280: {n:,} instructions; compile "
           f"{compile_s:.3f} s, simulate {sim_s:.3f} s ({n / sim_s:,.0f} instructions/s), "
           f"total {compile_s + sim_s:.3f} s (goal <= 1 s)")
+    hbm = target.memories[target.main_memory]
+    chunks = result["dram"]["bursts"] * hbm.burst_bytes / hbm.channel_interleave_bytes
+    print(f"  its DRAM model: {result['dram']['bursts']:,} bursts, about {chunks:,.0f} "
+          f"{hbm.channel_interleave_bytes}-B chunks: {sim_s / chunks * 1e9:.1f} ns of simulate "
+          f"per chunk")
     gen = Workload(phase="generate", seq=128, gen=1024)
     gen_s, g = timed(lambda: simulate_model("llama2-7b", gen, target), repeat=1)
     print(f"1,024-token generate (prompt 128): {gen_s:.2f} s wall (goal <= 10 s); simulated "
@@ -52,7 +57,6 @@ def main() -> None:
     s, _ = timed(lambda: simulate_program(c.program, big, 8), repeat=1)
     print(f"LLaMA2-7B decode batch 8 on neupims: {len(c.program):,} instructions simulated in "
           f"{s:.2f} s ({len(c.program) / s:,.0f} instructions/s)")
-    del result
 
 
 if __name__ == "__main__":
