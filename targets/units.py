@@ -113,10 +113,10 @@ class GpuCores(Unit):
     kernel_fusion: Literal["none", "vllm-0.1"] = "none"
     # attention as one tiled kernel (FlashAttention-2): score tiles stay on chip, softmax is
     # online, key blocks wholly above the causal diagonal are skipped (compiler/passes/
-    # fuse_attention.py); a block is attention_block_queries x attention_block_keys tokens
+    # fuse_attention.py); one block: attention_block_query_tokens x attention_block_key_tokens
     fused_attention: bool = False
-    attention_block_queries: PositiveInt = 128
-    attention_block_keys: PositiveInt = 64
+    attention_block_query_tokens: PositiveInt = 128
+    attention_block_key_tokens: PositiveInt = 64
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         raise NotImplementedError("GPU peaks are per second; use peak_macs_per_s")

@@ -35,8 +35,8 @@ def run(graph: Graph, target) -> Graph:
             continue
         softmax, context = chain
         marks[op.name] = {"fused_attention": True,
-                          "fused_blocks": (unit.attention_block_queries,
-                                           unit.attention_block_keys),
+                          "fused_blocks": (unit.attention_block_query_tokens,
+                                           unit.attention_block_key_tokens),
                           "fused_softmax": softmax, "fused_context": context}
         marks[softmax] = marks[context] = {"fused_into": op.name}
     if not marks:

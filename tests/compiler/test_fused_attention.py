@@ -8,7 +8,7 @@ from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model
 from isa import Queue
 
-SMALL_BLOCKS = ["units.sm.attention_block_queries=16", "units.sm.attention_block_keys=16"]
+SMALL_BLOCKS = ["units.sm.attention_block_query_tokens=16", "units.sm.attention_block_key_tokens=16"]
 # tiny-llama: 4 query heads, 2 KV heads, head_dim 16 -> 2 query rows per token and group
 HPG, HEAD_DIM, GROUPS = 2, 16, 2
 
