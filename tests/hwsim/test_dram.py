@@ -190,12 +190,17 @@ transfers = st.lists(st.tuples(
 @settings(max_examples=150, deadline=None)
 @given(which=st.sampled_from(MEMORIES), calls=transfers)
 def test_kernel_agrees_with_python_twin_exactly(which, calls):
+    agree_with_twin(which, calls)
+
+
+def agree_with_twin(which, calls):
+    """Kernel and twin give the same end time for every call and the same counters after it."""
     preset, name, policy = which
     m = memory(preset, name, row_buffer_policy=policy)
     model, twin = DramModel(m), ReferenceDram(m)
     for call in calls:
         assert model.transfer(*call) == twin.transfer(*call)
-    assert model.stats.to_json() == twin.counts
+        assert model.stats.to_json() == twin.counts
 
 
 @settings(max_examples=150, deadline=None)
@@ -237,9 +242,4 @@ def test_long_transfers_agree_with_twin_after_every_call(which, calls):
     """Transfers of up to ~1 MiB: thousands of chunks, the kernel's incremental walk over
     channels, banks, row slots and rows (and its counters, kept locally until the transfer ends)
     against the twin, which locates every chunk from its address and counts per burst."""
-    preset, name, policy = which
-    m = memory(preset, name, row_buffer_policy=policy)
-    model, twin = DramModel(m), ReferenceDram(m)
-    for call in calls:
-        assert model.transfer(*call) == twin.transfer(*call)
-        assert model.stats.to_json() == twin.counts
+    agree_with_twin(which, calls)
