@@ -102,7 +102,8 @@ MISSED = ("with each request's attention on its own channel (artifact trace leng
           "channel time per layer at batch 512, 0.74x the artifact's own MHA estimate), NeuPIMs "
           "is 1.51x naive at batch 256 and 1.43x at 512; 1.11x of that is the naive baseline's "
           "Newton PIM commands (mechanisms.pim_gemv_command), not a mechanism the paper credits; "
-          "blocked mode costs the serial naive layer 0 us (docs/papers/neupims.md)")
+          "blocked mode costs the serial naive layer 0 us; PIM command-bus priority over the "
+          "NPU's reads is not modelled (estimated 1-5 % on NeuPIMs) (docs/papers/neupims.md)")
 
 CLAIMS = [
     Claim(id="C4", paper=PAPER, quote='vs "GPU-only" "3x ... throughput improvement"',
@@ -112,7 +113,9 @@ CLAIMS = [
           reason_if_missed="the A100 baseline streams weights and KV at 1.56 TB/s x 0.83 "
                            "against NeuPIMs' 1.02 TB/s, so NPU-only is 0.78x of it, not the "
                            "paper's 1.25x; the paper's PyTorch A100 is slower than a bandwidth "
-                           "roofline by a factor it does not publish"),
+                           "roofline by a factor it does not publish; PIM command-bus "
+                           "priority over the NPU's reads (not modelled) would lower it a "
+                           "further 1-5 % (docs/papers/neupims.md)"),
     Claim(id="C5", paper=PAPER, quote='vs "NPU-only" "2.4x"', paper_value=2.4, rule=RATIO,
           mechanism="mechanisms.pim_attention=false",
           measure=lambda r: _ratio(r, "neupims", "npu_only", "npu_only"),
