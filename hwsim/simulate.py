@@ -16,6 +16,7 @@ from hwsim.program_arrays import flatten
 from hwsim.roofline import program_bound
 from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
+from hwsim.timing.cross_channel import cross_channel_rows, cross_channel_service_s
 from hwsim.timing.host_issue import kernel_issue_s
 from hwsim.timing.pim_blocking import memory_sides
 from hwsim.timing.pim_channels import channel_resources, channel_service_seconds, row_channels
@@ -37,7 +38,10 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     units = unit_of_rows(a, target)
     service = service_seconds(a, target, units)
     is_mem = np.isin(a.queue, [int(Queue.LD), int(Queue.ST)])
-    memory_rows = {"is_mem": is_mem, "is_write": a.queue == int(Queue.ST),
+    cross = cross_channel_rows(program, a, target)  # closed form, not the bank model
+    if cross.any():
+        service = np.maximum(service, cross_channel_service_s(a, cross, target))
+    memory_rows = {"is_mem": is_mem & ~cross, "is_write": a.queue == int(Queue.ST),
                    "addr": a.fields["dram_addr"], "rows": a.fields["rows"],
                    "row_bytes": a.fields["row_bytes"], "stride": a.fields["dram_stride_bytes"]}
     dram = DramModel(target.memories[target.main_memory])

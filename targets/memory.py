@@ -73,6 +73,10 @@ class OffChipMemory(Part):
     # ranks sharing a channel's banks (DRAMsim3 / NewtonSim: channel_size / MB per rank); PIM
     # grouped activations of one rank are tFAW apart, ranks in parallel (hwsim.unit_models)
     ranks_per_channel: PositiveInt = 1
+    # share of one channel's bandwidth a load gets when it crosses the HBM switch from another
+    # channel (FlightLLM: activations read into a GEMV's vector buffer; hwsim.timing.cross_channel);
+    # None: no such transfers are modelled
+    cross_channel_efficiency_fraction: Fraction | None = None
 
     @property
     def channel_bandwidth_bytes_per_s(self) -> float:

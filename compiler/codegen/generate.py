@@ -41,6 +41,8 @@ def generate(graph: Graph, target, annotate: bool = False) -> Program:
                     for op in graph.ops() if op.weight is not None and not op.attr("tied")],
         "ops": ops_meta,
     }
+    if graph.meta.get("cross_channel_ranges"):  # [address, bytes]: hwsim.timing.cross_channel
+        metadata["cross_channel_ranges"] = graph.meta["cross_channel_ranges"]
     if annotate:
         metadata["notes"] = cx.em.notes()
     return cx.em.finalize(target.name, target.fingerprint(), metadata)

@@ -7,6 +7,10 @@ A model that does not fit the target's main memory is refused with one line.
 On chip: first-fit over the resident region with liveness (a tensor is freed after its last
 reader). Outputs that do not fit, results nobody reads on chip (the logits), and every
 activation when an FPGA target has always_on_chip_decode off, go to off-chip memory.
+On a main memory with `cross_channel_efficiency_fraction` (FlightLLM's HBM switch), the
+off-chip ranges of spilled activations read only by GEMV (MV-queue) ops are listed in the
+graph meta `cross_channel_ranges` ([address, bytes] pairs, only when there are any): the
+artifact loads a MV layer's input sequence across channels (hwsim.timing.cross_channel).
 """
 from __future__ import annotations
 
@@ -44,8 +48,10 @@ def run(graph: Graph, target) -> Graph:
             f"{kv_bytes / 1e9:.2f} GB, activations {(dram.top - weight_bytes - kv_bytes) / 1e9:.2f}"
             f" GB) but {target.main_memory} holds {capacity / 1e9:.2f} GB")
     out = graph.with_ops({name: graph.op(name).with_attrs(**a) for name, a in attrs.items()})
+    cross = _cross_channel_ranges(graph, target, attrs)
     return out.with_meta(dram_bytes=dram.top, weight_bytes=weight_bytes, kv_bytes=kv_bytes,
-                         resident_peak_bytes=resident_peak)
+                         resident_peak_bytes=resident_peak,
+                         **({"cross_channel_ranges": cross} if cross else {}))
 
 
 def _stored_bytes(op) -> int:
@@ -117,6 +123,22 @@ def _place_activations(graph: Graph, target, attrs, dram) -> None:
             attrs[op.name]["home"] = ("onchip", region.buffer_id, region.offset + offset)
             peak = max(peak, offset + size)
     attrs["__peak__"] = peak
+
+
+def _cross_channel_ranges(graph: Graph, target, attrs) -> list[list[int]]:
+    """[address, bytes] of every spilled activation whose readers all run on the MV queue,
+    in program order; empty unless the main memory sets cross_channel_efficiency_fraction."""
+    memory = target.memories[target.main_memory]
+    if getattr(memory, "cross_channel_efficiency_fraction", None) is None:
+        return []
+    ranges = []
+    for op in graph.ops():
+        home = attrs[op.name].get("home")
+        readers = list(graph.nx.successors(op.name))
+        if home and home[0] == "dram" and readers and \
+                all(graph.op(r).attr("queue") == "MV" for r in readers):
+            ranges.append([home[1], op.output.nbytes])
+    return ranges
 
 
 def _first_fit(live, size: int, capacity: int):
