@@ -1,9 +1,10 @@
 """Lowering context: the emitter, the slots, and where every tensor lives (on chip or off).
 
 Tensors are addressed as 2-D row-major (rows, row_bytes). A read of a resident tensor is a
-direct address; a read of a spilled tensor is a LOAD into an activation slot. A write to a
-resident tensor waits for the readers of whatever occupied that range before; a write to a
-spilled tensor goes through an output slot and a STORE.
+direct address; a read of a spilled tensor is a LOAD into an activation slot, unless a slot
+still holds that same window from an earlier LOAD (a GEMV's input vector is loaded once, not
+once per weight tile). A write to a resident tensor waits for the readers of whatever occupied
+that range before; a write to a spilled tensor goes through an output slot and a STORE.
 """
 from __future__ import annotations
 
@@ -77,13 +78,21 @@ class Lowering:
         if home[0] == "onchip":
             readers = self.readers[name]
             return home[1], home[2] + row0 * width + col0, writers, readers.extend
-        index, region, prev = self.slots["activation"].acquire()
+        slots = self.slots["activation"]
+        key = (name, row0, rows, col0, cols, row_step)
+        held = slots.holding(key)  # the same window loaded before and not overwritten since
+        if held is not None:
+            index, ld = held
+            region = slots.regions[index]
+            return region.buffer_id, region.offset, [ld], \
+                lambda recs: slots.read_by(index, *recs)
+        index, region, prev = slots.acquire()
         ld = self.em.emit("LD", "LOAD", deps=[*writers, *prev], buf=region.buffer_id,
                           dtype=self.spec(name).dtype, sram_addr=region.offset,
                           dram_addr=home[1] + row0 * width + col0, rows=rows, row_bytes=cols,
                           dram_stride_bytes=width * row_step
                           if cols != width or row_step != 1 else 0)
-        slots = self.slots["activation"]
+        slots.remember(index, key, ld)
         return region.buffer_id, region.offset, [ld], lambda recs: slots.read_by(index, *recs)
 
     # ---- writes ------------------------------------------------------------------------------

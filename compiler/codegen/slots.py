@@ -11,6 +11,7 @@ class Slots:
     def __init__(self, regions) -> None:
         self.regions = regions
         self.readers = [Frontier() for _ in regions]
+        self.contents: list = [None] * len(regions)  # (key, load record) a slot still holds
         self.turn = 0
 
     def acquire(self):
@@ -18,7 +19,18 @@ class Slots:
         index = self.turn
         self.turn = (index + 1) % len(self.regions)
         previous, self.readers[index] = list(self.readers[index]), Frontier()
+        self.contents[index] = None
         return index, self.regions[index], previous
+
+    def holding(self, key):
+        """(index, load record) of a slot that still holds what `key` names, else None."""
+        for index, held in enumerate(self.contents):
+            if held is not None and held[0] == key:
+                return index, held[1]
+        return None
+
+    def remember(self, index: int, key, record) -> None:
+        self.contents[index] = (key, record)
 
     def read_by(self, index: int, *records) -> None:
         self.readers[index].extend(records)
