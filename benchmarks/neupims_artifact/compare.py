@@ -54,7 +54,9 @@ def main() -> None:
     if args.store and not args.stored:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                                 cwd=RESULTS.parent).stdout.strip()
-        results["hwsim"] = {"commit": commit, "layer_cycles": hw,
+        results["hwsim"] = {"commit": commit,
+                            "layer_cycles": {s: {b: round(c, 1) for b, c in v.items()}
+                                             for s, v in hw.items()},
                             "how": "hwsim.cli.papers.neupims.step_seconds(Runner(), system, batch)"
                                    "['layer_s'] x 1e9 (T(2 layers) - T(1 layer), 1 GHz)"}
         RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Export the three branches of the NeuPIMs artifact into $ART (default /tmp/neupims_art), add
 # booksim and robin_hood.h, apply patches/CMakeLists.txt.patch (build files only) and build the
-# Simulator of each branch with make -j2. See README.md. Needs the mirrors that the `fetch` tool
+# Simulator of each branch with make -j2 (NO_BUILD=1: export and patch only). See README.md. Needs the mirrors that the `fetch` tool
 # brings (casys-kaist/NeuPIMs, PSAL-POSTECH/booksim, martinus/robin-hood-hashing) and
 #   apt-get install -y libboost-program-options-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
 set -e
@@ -22,9 +22,10 @@ for b in main npu+pim npu-only; do
     git --git-dir=$BOOKSIM archive $BOOKSIM_COMMIT | tar -x -C "$ART/$b/extern/booksim"
   fi
   (cd "$ART/$b" && patch -p1 < "$HERE/patches/CMakeLists.txt.patch")
+  [ -n "$NO_BUILD" ] && continue   # NO_BUILD=1: export and patch only
   mkdir -p "$ART/$b/build"
   start=$(date +%s)
-  (cd "$ART/$b/build" && cmake .. > "$ART/cmake_$b.log" 2>&1 && make -j2 Simulator > "$ART/make_$b.log" 2>&1)
+  (cd "$ART/$b/build" && cmake -DNEUPIMS_DEPS_INCLUDE="$ART/deps/include" .. > "$ART/cmake_$b.log" 2>&1 && make -j2 Simulator > "$ART/make_$b.log" 2>&1)
   echo "$b built in $(( $(date +%s) - start )) s"
 done
 python3 "$HERE/make_traces.py" "$ART/traces"
