@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
-from hwsim.timing.pim_channels import readout_command
-from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, pim_channel_cycles,
-                               pim_cycles, systolic_cycles, vector_cycles)
+from hwsim.timing.pim_channels import pim_gemv_seconds
+from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, systolic_cycles,
+                               vector_cycles)
 from isa import DRAM_BUFFER_ID, Dtype, Opcode, Queue
 
 MATRIX = (Opcode.MATMUL, Opcode.GEMV, Opcode.PIM_GEMV)
@@ -113,14 +113,7 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
             mat = np.where(opcode == int(Opcode.GEMV), mv, mat)
     elif unit.kind == "pim":
         mem = target.memories[unit.memory]
-        banks = mem.channels * mem.banks_per_channel
-        mat = (pim_cycles(m, n, k, g, mem.timing, banks, unit.multipliers_per_bank,
-                          mem.row_bytes, 2) +
-               pim_channel_cycles(m, n, k, g, mem.timing, banks, mem.banks_per_channel,
-                                  mem.ranks_per_channel, unit.multipliers_per_bank,
-                                  mem.row_bytes, 2, *readout_command(unit, target))
-               ) * mem.timing.tck_s
-        return mat
+        return pim_gemv_seconds(m, n, k, g, unit, target, mem.channels * mem.banks_per_channel)
     elif unit.kind == "cpu":
         rate = np.array([unit.macs_per_core_per_cycle.get(LABELS[d], 0.0) or
                          min(unit.macs_per_core_per_cycle.values()) for d in dtype])

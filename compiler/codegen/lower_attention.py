@@ -11,9 +11,7 @@ instruction of its own.
 """
 from __future__ import annotations
 
-import math
-
-from compiler.codegen.lower_matrix import BITS
+from compiler.codegen.lower_matrix import own_length
 from compiler.codegen.operands import act_window, kv_addr, out_window
 
 
@@ -21,26 +19,15 @@ def lower_fused_attention(cx, score) -> None:
     graph = cx.graph
     softmax, context = graph.op(score.attr("fused_softmax")), graph.op(score.attr("fused_context"))
     t = score.attr("tiles")
-    for name in (score.name, softmax.name):
-        cx.begin_tensor(name)  # never written: no home (allocate)
-    war = cx.begin_tensor(context.name)
+    war = cx.begin_tensor(context.name)  # scores and P are never written: no home (allocate)
     q_src = graph.sources(score.name)[0]
     side = [r for op in (score, context) for s in graph.sources(op.name)[1:]
             for r in cx.writers.get(s, [])]
     for b in range(score.attr("batch")):
-        keys = _keys_of(cx, score, t, b)
+        keys = own_length(cx, score, t, b)["n"]
         for g0 in range(0, t["groups"], t["g_per"]):
             for m0 in range(0, t["m"], t["tm"]):
                 _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, war)
-
-
-def _keys_of(cx, score, t, b) -> int:
-    """Keys sequence b attends to: its own cached tokens + 1 in a decode batch with
-    per-sequence lengths (Workload.contexts), else the whole key range."""
-    contexts = cx.graph.workload.contexts
-    if contexts and score.attr("q_len") == 1:
-        return min(t["n"], contexts[b] + 1)
-    return t["n"]
 
 
 def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, war) -> None:
@@ -48,9 +35,8 @@ def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, w
     tm, g_per, hd = min(t["tm"], t["m"] - m0), t["g_per"], t["k"]
     last_token = (m0 + tm) // hpg - 1
     keys_end = min(keys, score.attr("context") + last_token + 1)  # causal: later keys masked
-    kv_dtype = score.kv.dtype
-    kv_row = math.ceil(hd * BITS[kv_dtype] / 8)
-    stride = score.attr("max_len") * score.attr("kv_row_bytes")
+    kv_dtype, kv_row = score.kv.dtype, score.attr("kv_row_bytes")
+    stride = score.attr("max_len") * kv_row
     adt, pdt = score.attr("compute_dtype"), softmax.output.dtype
     row0, rows, col0, cols = act_window(cx, score, t, b, g0, m0, tm, 0, hd)
     q_buf, q_addr, q_deps, q_done = cx.read(q_src, row0, rows, col0, cols)

@@ -33,13 +33,13 @@ def lower_matrix(cx, op) -> None:
     war = cx.begin_tensor(op.name)
     outer = op.attr("batch") if attention else _experts_touched(op)
     for b in range(outer):
-        tb = _own_length(cx, op, t, b) if attention else t
+        tb = own_length(cx, op, t, b) if attention else t
         for g0 in range(0, tb["groups"], tb["g_per"]):
             for n0 in range(0, tb["n"], tb["tn"]):
                 _n_tile(cx, op, tb, b, g0, n0, adt, wdt, integer, sources[0], side, war)
 
 
-def _own_length(cx, op, t, b) -> dict:
+def own_length(cx, op, t, b) -> dict:
     """Sequence b's tiles when the decode batch has per-sequence lengths (Workload.contexts):
     its score / context product covers only its own cached tokens plus the new one."""
     contexts = cx.graph.workload.contexts

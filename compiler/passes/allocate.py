@@ -108,7 +108,7 @@ def _place_activations(graph: Graph, target, attrs, dram) -> None:
         peak = max(peak, max((o + s for o, s, _ in live), default=0))
         if op.kind == OpKind.KV_WRITE:
             continue
-        if op.attr("fused_into") and op.kind == OpKind.SOFTMAX or op.attr("fused_attention"):
+        if op.attr("fused_attention") or (op.attr("fused_into") and op.kind == OpKind.SOFTMAX):
             attrs[op.name]["home"] = ("fused", op.attr("fused_into") or op.name)
             continue  # scores and probabilities never leave the fused kernel's tiles
         size = -(-op.output.nbytes // 64) * 64

@@ -48,15 +48,24 @@ def channel_service_seconds(service: np.ndarray, a, channel: np.ndarray, units: 
     if rows.size == 0:
         return out
     unit = target.units[units[rows[0]]]
-    mem = target.memories[unit.memory]
     f = {c: a.fields[c][rows] for c in ("m", "n", "k", "count")}
-    args = (f["m"], f["n"], f["k"], f["count"], mem.timing, mem.banks_per_channel)
-    local = (pim_cycles(*args, unit.multipliers_per_bank, mem.row_bytes, 2) +
-             pim_channel_cycles(*args, mem.banks_per_channel, mem.ranks_per_channel,
-                                unit.multipliers_per_bank, mem.row_bytes, 2,
-                                *readout_command(unit, target))) * mem.timing.tck_s
+    banks = target.memories[unit.memory].banks_per_channel
+    local = pim_gemv_seconds(f["m"], f["n"], f["k"], f["count"], unit, target, banks)
     out[rows] = np.maximum(out[rows], local)
     return out
+
+
+def pim_gemv_seconds(m, n, k, groups, unit, target, banks: int):
+    """Seconds of PIM GEMVs spread over `banks` banks of the unit's memory (all of them, or one
+    channel's): the per-bank part the RTL checks (pim_cycles) plus the channel's command
+    timeline (pim_channel_cycles), FP16 operands."""
+    mem = target.memories[unit.memory]
+    return (pim_cycles(m, n, k, groups, mem.timing, banks, unit.multipliers_per_bank,
+                       mem.row_bytes, 2) +
+            pim_channel_cycles(m, n, k, groups, mem.timing, banks, mem.banks_per_channel,
+                               mem.ranks_per_channel, unit.multipliers_per_bank,
+                               mem.row_bytes, 2, *readout_command(unit, target))
+            ) * mem.timing.tck_s
 
 
 def readout_command(unit, target) -> tuple[bool, int, bool]:
