@@ -28,7 +28,7 @@ def run_cosim(args) -> int:
     # rtl_models sits above hwsim (it checks hwsim's unit models); the CLI layer is the one place
     # that reaches up, here inside the command so importing hwsim never loads the RTL harness.
     from rtl_models import cosim, programs, units
-    from hwsim.cli.cosim_programs import compile_gemm
+    from hwsim.api.flows.cosim_programs import compile_gemm
     CosimError, cross_check = cosim.CosimError, cosim.cross_check
 
     if args.vectors < 1:

@@ -9,7 +9,7 @@ from hwsim import __version__
 from compiler.errors import CompilerError
 from hwsim.cli import (cosim_cmd, demo, kernel_cmd, model_cmds, program_cmds, sim_cmds,
                        sweep_cmds, target_cmds)
-from hwsim.cli.papers import command as papers_cmd
+from hwsim.cli import papers_cmd
 from hwsim.errors import HwsimError
 from isa import IsaError
 from targets import TargetError

@@ -10,8 +10,8 @@ from compiler.passes import partition, quantize
 from compiler.pipeline import resolve_workload
 from hwsim import report
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
-from hwsim.cli.functional_check import functional_check
-from hwsim.cli.run_model import simulate_hwx, simulate_model
+from hwsim.api.flows.functional_check import functional_check
+from hwsim.api.flows.run_model import simulate_hwx, simulate_model
 from hwsim.cli.workload_args import add_workload_args, workload_from_args
 from hwsim.errors import HwsimError
 from hwsim.roofline import op_bounds

@@ -12,7 +12,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 import targets
-from hwsim.cli.run_model import simulate_model
+from hwsim.api.flows.run_model import simulate_model
 from hwsim.cli.sim_cmds import roofline_report
 from hwsim.cli.workload_args import workload_from_args
 from hwsim.report import public

@@ -8,9 +8,9 @@ import sys
 import time
 
 from hwsim.cli.common import dumps_json, emit, format_table
-from hwsim.cli.papers import flightllm, mllm_npu, neupims
-from hwsim.cli.papers.claim import ablation_removes_half, tolerance_text, within
-from hwsim.cli.papers.runner import Runner
+from hwsim.api.papers import flightllm, mllm_npu, neupims
+from hwsim.api.papers.claim import ablation_removes_half, tolerance_text, within
+from hwsim.api.papers.runner import Runner
 from hwsim.errors import HwsimError
 
 MODULES = (flightllm, neupims, mllm_npu)

@@ -1,0 +1,1 @@
+"""The public Python API of hwsim and the flows that combine compiler and simulator."""
