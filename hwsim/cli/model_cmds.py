@@ -2,15 +2,9 @@
 from __future__ import annotations
 
 import isa
-from compiler.analysis import inspect_model, mla_converted
-from compiler.buffer_plan import buffer_use
-from compiler.errors import CompilerError
-from compiler.frontend import load_model, zoo_entry, zoo_names
-from compiler.ir.workload import Workload
-from compiler.length_adaptive import length_adaptive_report
-from compiler.pipeline import compile_model
-from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
-from hwsim.cli.workload_args import add_workload_args, workload_from_args
+from hwsim import api
+from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, si
+from hwsim.cli.workload_args import add_workload_args, workload_fields
 
 
 def register(commands) -> None:
@@ -49,12 +43,7 @@ def register(commands) -> None:
 
 
 def run_models(args) -> int:
-    rows = []
-    for name in zoo_names():
-        spec, entry = load_model(name), zoo_entry(name)
-        rows.append({"name": name, "family": spec.family, "layers": spec.num_layers,
-                     "hidden_size": spec.hidden_size, "source": entry.get("hf_repo") or "written for hwsim (see compiler/zoo/index.yaml)",
-                     "reconstructed": bool(entry.get("reconstructed"))})
+    rows = api.models()
     if args.json:
         emit(dumps_json(rows))
         return 0
@@ -65,14 +54,9 @@ def run_models(args) -> int:
 
 
 def run_inspect(args) -> int:
-    workload = Workload(phase="decode", batch=args.batch, seq=args.seq, context=args.context,
-                        kv_bits=args.kv_bits)
-    if args.weight_bits not in range(1, 33):
-        raise CompilerError(f"--weight-bits must be in 1..32, not {args.weight_bits}")
-    model = load_model(args.model)
-    if args.mla_rank is not None:
-        model = mla_converted(model, args.mla_rank, args.mla_rope_dims)
-    report = inspect_model(model, workload, args.weight_bits)
+    report = api.inspect(args.model, batch=args.batch, seq=args.seq, context=args.context,
+                         kv_bits=args.kv_bits, weight_bits=args.weight_bits,
+                         mla_rank=args.mla_rank, mla_rope_dims=args.mla_rope_dims)
     if args.json:
         emit(dumps_json(report))
         return 0
@@ -100,29 +84,19 @@ def run_inspect(args) -> int:
 
 
 def run_compile(args) -> int:
-    target = load_target(args.target, args.overrides)
-    model = load_model(args.model)
-    compiled = compile_model(model, workload_from_args(args), target)
-    program = compiled.program
+    program, summary = api.compile_summary(args.model, args.target, output=args.output,
+                                           length_adaptive=args.length_adaptive,
+                                           overrides=args.overrides, **workload_fields(args))
     isa.write(args.output, program)
     if args.asm:
         isa.write_atomic(args.asm, isa.disassemble(program).encode("utf-8"))
-    summary = {"model": model.name, "target": target.name, "output": args.output,
-               "instructions": program.counts_per_queue(), "instruction_bytes":
-               len(program) * isa.WORD_BYTES, "compile_seconds": round(compiled.seconds, 3),
-               "dram_bytes": compiled.graph.meta["dram_bytes"],
-               "quant": compiled.graph.workload.quant,
-               "buffers": buffer_use(target, compiled.graph.meta["resident_peak_bytes"])}
-    if args.length_adaptive:
-        summary["length_adaptive"] = _length_adaptive(model, compiled.graph.workload, target,
-                                                      args.length_adaptive)
     if args.json:
         emit(dumps_json(summary))
         return 0
     counts = ", ".join(f"{q} {n}" for q, n in summary["instructions"].items() if n)
     emit(f"{args.output}: {len(program):,} instructions ({counts}), "
          f"{si(summary['instruction_bytes'], 'B')} of code, off-chip {si(summary['dram_bytes'], 'B')}"
-         f" ({summary['quant']}); compiled in {compiled.seconds:.2f} s\n")
+         f" ({summary['quant']}); compiled in {summary['compile_seconds']:.2f} s\n")
     emit("buffers: " + ", ".join(f"{name} {si(b['used_bytes'], 'B')} of {si(b['size_bytes'], 'B')}"
                                  for name, b in summary["buffers"].items() if b["used_bytes"])
          + "\n")
@@ -134,13 +108,3 @@ def run_compile(args) -> int:
              f"length ({la['storage_reduction']:.0f}x less); compile time "
              f"{la['compile_time_reduction']:.0f}x less\n")
     return 0
-
-
-def _length_adaptive(model, workload, target, max_len: int) -> dict:
-    if max_len < 1:
-        raise CompilerError(f"--length-adaptive must be >= 1, not {max_len}")
-    bucket = getattr(getattr(target, "mechanisms", None), "decode_bucket_tokens", 16)
-    return length_adaptive_report(model, workload, target, max_len, bucket).to_json()
-
-
-__all__ = ["register", "CompilerError"]

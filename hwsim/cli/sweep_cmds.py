@@ -3,7 +3,7 @@
 """
 from __future__ import annotations
 
-from compiler.frontend import load_model
+from hwsim import api
 from hwsim.cli.common import dumps_json, emit, format_table
 from hwsim.sweep import pareto, run_sweep
 from hwsim.sweep.pareto import front_png
@@ -40,7 +40,7 @@ def register(commands) -> None:
 
 
 def run_sweep_cmd(args) -> int:
-    s = run_sweep(args.spec, args.output, check_model=load_model, workers=args.workers,
+    s = run_sweep(args.spec, args.output, check_model=api.load_model, workers=args.workers,
                   dask=args.dask, resume=args.resume)
     notes = [f"{s.skipped:,} already done"] if s.skipped else []
     notes += [f"{s.dropped} torn line(s) dropped"] if s.dropped else []

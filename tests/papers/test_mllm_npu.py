@@ -9,7 +9,7 @@ from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from hwsim.api.flows import mobile_prefill
 from hwsim.api.papers import mllm_npu
-from hwsim.cli.papers_cmd import evaluate
+from hwsim.api.papers.evaluate import evaluate
 from hwsim.api.papers.runner import Runner
 
 TARGET = "mllm-npu-sd8gen3"
