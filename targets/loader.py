@@ -13,6 +13,8 @@ from targets.target import FAMILIES, AnyTarget, Target
 from targets.units import AnyUnit
 
 _ADAPTER = TypeAdapter(AnyTarget)
+# libyaml's parser when PyYAML has it: the same safe loader, ~10x faster than the pure-Python one
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNIT_KINDS = {m.model_fields["kind"].annotation.__args__[0] for m in AnyUnit.__origin__.__args__}
 
 
@@ -57,7 +59,7 @@ def read_yaml(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as err:
         raise TargetError(f"cannot read target file {path}: {err}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""

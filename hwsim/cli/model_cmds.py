@@ -1,7 +1,6 @@
 """`hwsim models`, `hwsim inspect MODEL`, `hwsim compile MODEL -t TARGET -o prog.hwx`."""
 from __future__ import annotations
 
-import isa
 from hwsim import api
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, si
 from hwsim.cli.workload_args import add_workload_args, workload_fields
@@ -84,6 +83,7 @@ def run_inspect(args) -> int:
 
 
 def run_compile(args) -> int:
+    import isa
     program, summary = api.compile_summary(args.model, args.target, output=args.output,
                                            length_adaptive=args.length_adaptive,
                                            overrides=args.overrides, **workload_fields(args))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import isa
 from hwsim import api
 from hwsim.cli.common import add_target_overrides, emit
 from hwsim.errors import HwsimError
@@ -24,6 +23,7 @@ def register(commands) -> None:
 
 
 def run_asm(args) -> int:
+    import isa
     text = _read_text(args.source)
     program = api.assemble(text, args.source, args.target, args.overrides)
     isa.write(args.output, program)
@@ -34,6 +34,7 @@ def run_asm(args) -> int:
 
 
 def run_disasm(args) -> int:
+    import isa
     text = isa.disassemble(isa.read(args.program))
     if args.output:
         isa.write_atomic(args.output, text.encode("utf-8"))

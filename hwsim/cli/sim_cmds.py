@@ -7,7 +7,6 @@ from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_tabl
 from hwsim.cli.sim_report import simulate_table
 from hwsim.cli.workload_args import add_workload_args, workload_fields
 from hwsim.errors import HwsimError
-from isa import write_atomic
 
 
 def register(commands) -> None:
@@ -46,6 +45,7 @@ def run_simulate(args) -> int:
         if getattr(args, flag) and result.detail is None:
             raise HwsimError(f"{name} is not available for --phase {result.phase}")
     from hwsim import report
+    from isa import write_atomic
     if args.trace:
         write_atomic(args.trace, report.chrome_trace(result._internal()).encode("utf-8"))
     if args.csv:
@@ -75,6 +75,7 @@ def run_roofline(args) -> int:
     result = record.to_dict()
     if args.plot:
         from hwsim.plot import roofline_png
+        from isa import write_atomic
         write_atomic(args.plot, roofline_png(result, api.load_target(args.target,
                                                                      args.overrides)))
     if args.json:

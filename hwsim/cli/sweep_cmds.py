@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from hwsim import api
 from hwsim.cli.common import dumps_json, emit, format_table
-from hwsim.sweep import pareto, run_sweep
-from hwsim.sweep.pareto import front_png
-from isa import write_atomic
 
 
 def register(commands) -> None:
@@ -40,6 +37,7 @@ def register(commands) -> None:
 
 
 def run_sweep_cmd(args) -> int:
+    from hwsim.sweep import run_sweep
     s = run_sweep(args.spec, args.output, check_model=api.load_model, workers=args.workers,
                   dask=args.dask, resume=args.resume)
     notes = [f"{s.skipped:,} already done"] if s.skipped else []
@@ -51,6 +49,9 @@ def run_sweep_cmd(args) -> int:
 
 
 def run_pareto_cmd(args) -> int:
+    from hwsim.sweep import pareto
+    from hwsim.sweep.pareto import front_png
+    from isa import write_atomic
     result = pareto(args.results, args.x, args.y, args.minimize, args.maximize)
     if args.plot:
         write_atomic(args.plot, front_png(result))

@@ -1,9 +1,8 @@
 """`hwsim targets` and `hwsim targets show NAME [--json]`."""
 from __future__ import annotations
 
-import targets
+from hwsim.cli.listing_cache import cached_text
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
-from targets.summary import best_peak, derived_figures
 
 
 def register(commands) -> None:
@@ -18,6 +17,8 @@ def register(commands) -> None:
 
 
 def target_rows() -> list[list[str]]:
+    import targets
+    from targets.summary import best_peak
     rows = []
     for name in targets.preset_names():
         t = targets.load_target(name)
@@ -36,11 +37,17 @@ def list_text() -> str:
 
 
 def run_list(args) -> int:
-    emit(list_text())
+    import importlib.util
+    import pathlib
+    # the table depends on the presets, the targets package and this file only
+    spec = importlib.util.find_spec("targets")
+    roots = [pathlib.Path(spec.origin).parent, pathlib.Path(__file__).parent]
+    emit(cached_text("targets", roots, list_text))
     return 0
 
 
 def run_show(args) -> int:
+    from targets.summary import derived_figures
     t = load_target(args.name, args.overrides)
     if args.json:
         emit(dumps_json({"target": t.model_dump(mode="json"), "derived": derived_figures(t)}))
