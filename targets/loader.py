@@ -44,6 +44,8 @@ def load_target(name_or_path: str, overrides=()) -> Target:
 def _resolve(name_or_path: str) -> Path:
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
         path = Path(name_or_path)
+        if path.is_dir():
+            raise TargetError(f"target file {name_or_path} is a directory, not a YAML file")
         if not path.is_file():
             raise TargetError(f"target file {name_or_path} does not exist")
         return path

@@ -27,6 +27,12 @@ def register(commands) -> None:
 def run_cosim(args) -> int:
     # rtl_models sits above hwsim (it checks hwsim's unit models); the CLI layer is the one place
     # that reaches up, here inside the command so importing hwsim never loads the RTL harness.
+    try:
+        import cocotb  # noqa: F401 -- the testbenches need it; say so before any build starts
+        import cocotb_tools.runner  # noqa: F401
+    except ImportError as err:
+        raise HwsimError(f"hwsim cosim needs cocotb 2.x: pip install 'hwsim[test]' "
+                         f"(or bash .ci/test.sh); import failed: {err}") from None
     from rtl_models import cosim, programs, units
     from hwsim.api.flows.cosim_programs import compile_gemm
     CosimError, cross_check = cosim.CosimError, cosim.cross_check
