@@ -29,3 +29,11 @@ def test_hwsim_api_is_reachable_from_the_package():
     import hwsim
     from hwsim import api
     assert hwsim.simulate is api.simulate and hwsim.Result is api.Result
+
+
+def test_api_names_win_over_same_named_simulator_modules():
+    import hwsim
+    from hwsim import api
+    from hwsim.roofline import op_bounds          # noqa: F401 -- binds hwsim.roofline normally
+    from hwsim.simulate import simulate_program   # noqa: F401
+    assert hwsim.simulate is api.simulate and hwsim.roofline is api.roofline
