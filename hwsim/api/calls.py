@@ -235,3 +235,34 @@ def explain(result: Result, target, overrides=()) -> dict:
     units-at-once and no-unit-busy pieces that add up to `seconds`."""
     from hwsim.api.flows.explain import explain as run
     return run(result, load_target(target, overrides))
+
+
+def cosim(sim: str = "icarus", *, seed: int = 0, vectors: int = 1000) -> tuple[list, list]:
+    """The RTL cross-checks on `sim` (icarus | verilator): (unit results, program results),
+    each with `.passed` and `.as_dict()`. Needs cocotb and the simulator."""
+    from hwsim.api.flows.cosim import cross_checks
+    return cross_checks(sim, seed, vectors)
+
+
+@one_error
+def sweep(spec: str, output: str, *, workers: int | None = None, dask: str | None = None,
+          resume: bool = False):
+    """Run a sweep spec (docs/sweeps.md) into `output` (.csv or .parquet); returns the run's
+    summary (points, ran, errors, skipped, dropped, rows, seconds)."""
+    from hwsim.sweep import run_sweep
+    return run_sweep(spec, output, check_model=load_model, workers=workers, dask=dask,
+                     resume=resume)
+
+
+@one_error
+def pareto(results: str, x: str, y: str, *, minimize=(), maximize=()) -> dict:
+    """The Pareto front of sweep results over columns x (minimised) and y (maximised) unless
+    `minimize` / `maximize` name them: {"front": rows, "points", "skipped", "goals", ...}."""
+    from hwsim.sweep import pareto as front
+    return front(results, x, y, list(minimize), list(maximize))
+
+
+def pareto_png(front: dict) -> bytes:
+    """PNG of every point and the front (needs matplotlib)."""
+    from hwsim.sweep.pareto import front_png
+    return front_png(front)

@@ -15,12 +15,16 @@ def register(commands) -> None:
                                                   "KV cache per token")
     inspect.add_argument("model", help="a zoo name or a path to an HF config.json")
     inspect.add_argument("--json", action="store_true")
-    inspect.add_argument("--batch", type=int, default=1)
-    inspect.add_argument("--seq", type=int, default=128, help="prefill prompt length")
-    inspect.add_argument("--context", type=int, default=128, help="decode context length")
-    inspect.add_argument("--kv-bits", type=int, default=16, dest="kv_bits")
+    inspect.add_argument("--batch", type=int, default=1, help="sequences (default 1)")
+    inspect.add_argument("--seq", type=int, default=128,
+                         help="prefill prompt length (default 128)")
+    inspect.add_argument("--context", type=int, default=128,
+                         help="decode context length (default 128)")
+    inspect.add_argument("--kv-bits", type=int, default=16, dest="kv_bits",
+                         help="KV-cache width in bits (default 16)")
     inspect.add_argument("--weight-bits", type=int, default=16, dest="weight_bits",
-                         help="storage width for weight_bytes (e.g. 3 for eDKM, PAPERS.md B17)")
+                         help="storage width for weight_bytes (e.g. 3 for eDKM, PAPERS.md B17; "
+                              "default 16)")
     inspect.add_argument("--mla-rank", type=int, dest="mla_rank",
                          help="convert MHA / GQA to MLA with this latent rank (MHA2MLA, B1)")
     inspect.add_argument("--mla-rope-dims", type=int, default=64, dest="mla_rope_dims",

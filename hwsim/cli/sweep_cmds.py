@@ -37,9 +37,8 @@ def register(commands) -> None:
 
 
 def run_sweep_cmd(args) -> int:
-    from hwsim.sweep import run_sweep
-    s = run_sweep(args.spec, args.output, check_model=api.load_model, workers=args.workers,
-                  dask=args.dask, resume=args.resume)
+    s = api.sweep(args.spec, args.output, workers=args.workers, dask=args.dask,
+                  resume=args.resume)
     notes = [f"{s.skipped:,} already done"] if s.skipped else []
     notes += [f"{s.dropped} torn line(s) dropped"] if s.dropped else []
     emit(f"{s.points:,} points: ran {s.ran:,} ({s.errors:,} errors)"
@@ -49,12 +48,11 @@ def run_sweep_cmd(args) -> int:
 
 
 def run_pareto_cmd(args) -> int:
-    from hwsim.sweep import pareto
-    from hwsim.sweep.pareto import front_png
     from isa import write_atomic
-    result = pareto(args.results, args.x, args.y, args.minimize, args.maximize)
+    result = api.pareto(args.results, args.x, args.y, minimize=args.minimize,
+                        maximize=args.maximize)
     if args.plot:
-        write_atomic(args.plot, front_png(result))
+        write_atomic(args.plot, api.pareto_png(result))
     x, y = result["x"], result["y"]
     if args.json:
         emit(dumps_json({k: v for k, v in result.items() if k not in ("xs", "ys")}))
