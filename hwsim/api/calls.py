@@ -41,8 +41,12 @@ def is_layer_error(err: Exception) -> bool:
 def load_target(name_or_path, overrides=()):
     """A preset name or a YAML path (or a loaded Target, returned as is when there are no
     overrides) -> a validated `targets.Target`, with `dotted.key=value` overrides applied."""
+    import os
+
     import targets
     if isinstance(name_or_path, str):
+        if os.path.isdir(name_or_path):
+            raise HwsimError(f"target file {name_or_path} is a directory, not a YAML file")
         return targets.load_target(name_or_path, list(overrides))
     if not overrides:
         return name_or_path
