@@ -25,11 +25,20 @@ def _energy(r: dict, x: dict) -> list[str]:
                                                   for k, v in e.items() if v)]
 
 
+def _dram(x: dict) -> list[str]:
+    if x["dram_bytes_per_s"] is None:
+        return []
+    return [f"  DRAM        {si(x['dram_bytes_per_s'], 'B/s')} achieved of "
+            f"{si(x['dram_peak_bytes_per_s'], 'B/s')} peak "
+            f"({100 * x['dram_bytes_per_s'] / x['dram_peak_bytes_per_s']:.0f} %)"]
+
+
 def _split(r: dict, x: dict) -> list[str]:
     split = x["time_split_s"]
     if not split:
         busy = ", ".join(f"{k} {100 * v:.0f} %" for k, v in r["utilization"].items())
-        return [f"  busy (fractions of the run; units overlap, so they need not add up to "
+        what = "the last decode step" if r["phase"] == "generate" else "the run"
+        return [f"  busy (fractions of {what}; units overlap, so they need not add up to "
                 f"100 %): {busy}"]
     total = sum(split.values())
     parts = ", ".join(f"{k} {v * 1e3:.3f} ms ({100 * v / total:.0f} %)"
@@ -47,10 +56,7 @@ def simulate_table(result, explained: dict) -> str:
     lines = [_header(r),
              f"  time        {r['seconds'] * 1e3:10.3f} ms  ({clock})",
              f"  throughput  {r['tokens_per_s']:10.2f} tokens/s", *_energy(r, x),
-             f"  DRAM        {si(x['dram_bytes_per_s'], 'B/s')} achieved of "
-             f"{si(x['dram_peak_bytes_per_s'], 'B/s')} peak "
-             f"({100 * x['dram_bytes_per_s'] / x['dram_peak_bytes_per_s']:.0f} %)",
-             *_split(r, x)]
+             *_dram(x), *_split(r, x)]
     if r["roofline_seconds"]:
         lines.append(f"  roofline    {r['roofline_seconds'] * 1e3:10.3f} ms ({r['bound']}-bound);"
                      f" simulated / roofline = {r['seconds'] / r['roofline_seconds']:.2f}")

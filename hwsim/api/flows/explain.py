@@ -8,7 +8,9 @@ from hwsim.time_split import time_split
 
 def explain(result, target) -> dict:
     """result: an api Result; target: the Target it ran on. Bandwidths in bytes/s, power in W,
-    `time_split_s` in seconds (None when the run kept no per-instruction timeline)."""
+    `time_split_s` in seconds (None when the run kept no per-instruction timeline of its own:
+    mobile-NPU prefill, generate). `dram_bytes_per_s` is None for generate, whose `bytes` are
+    its last decode step's."""
     names = target.units_for_queue("MM") or list(target.units)
     clock = target.units[names[0]].clock
     seconds = result.seconds
@@ -19,7 +21,12 @@ def explain(result, target) -> dict:
            "average_w": result.energy_j / seconds if seconds and result.energy_j else None,
            "units": sorted(target.units), "time_split_s": None}
     d = result.detail
-    if d is not None:
+    # a generate run keeps its last decode step's timeline: it does not span the run
+    spans_run = d is not None and len(d["end"]) and \
+        abs(float(d["end"].max()) - seconds) <= 1e-9 * seconds
+    if result.phase == "generate":
+        out["dram_bytes_per_s"] = None   # its `bytes` are the last decode step's
+    if spans_run:
         out["time_split_s"] = time_split(d["start"], d["end"], _row_units(d["arrays"],
                                                                           d["units"]))
     return out
