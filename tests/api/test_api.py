@@ -107,3 +107,17 @@ def test_time_split_adds_up_to_the_step(decode_512):
     dram = decode_512.bytes["dram_read"] + decode_512.bytes["dram_write"]
     assert x["dram_bytes_per_s"] == pytest.approx(dram / decode_512.seconds)
     assert x["average_w"] == pytest.approx(decode_512.energy_j / decode_512.seconds)
+
+
+def test_names_paths_and_loaded_objects_give_the_same_result(tmp_path):
+    import yaml
+    by_name = api.simulate("tiny-llama", "a100", context=32).to_dict()
+    loaded = api.simulate(api.load_model("tiny-llama"), api.load_target("a100"), context=32)
+    path = tmp_path / "a100.yaml"
+    path.write_text(yaml.safe_dump(api.load_target("a100").model_dump(mode="json")))
+    from_file = api.simulate("tiny-llama", str(path), context=32)
+    assert loaded.to_dict() == by_name == from_file.to_dict()
+    # overrides on a loaded target are applied and named as for a name
+    changed = api.simulate("tiny-llama", api.load_target("a100"), context=32,
+                           overrides=["memories.hbm.achieved_bandwidth_fraction=0.5"])
+    assert changed.target == "a100+1" and changed.seconds != loaded.seconds
