@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from hwsim import api
+from hwsim.cli.listing_cache import cached_text, package_roots
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, si
 from hwsim.cli.workload_args import add_workload_args, workload_fields
 
@@ -46,14 +47,23 @@ def register(commands) -> None:
 
 
 def run_models(args) -> int:
-    rows = api.models()
-    if args.json:
-        emit(dumps_json(rows))
-        return 0
-    emit(format_table(["model", "family", "layers", "hidden", "from"],
-                      [[r["name"], r["family"], r["layers"], r["hidden_size"], r["source"]]
-                       for r in rows]))
+    # the listing depends on the zoo, the compiler's front end and model spec, the API's
+    # listing and this file's formatting only
+    compiler, api_dir, cli = package_roots("compiler", "hwsim.api", "hwsim.cli")
+    roots = [compiler / "frontend", compiler / "zoo", compiler / "model.py",
+             api_dir / "listing.py", cli / "model_cmds.py", cli / "common.py"]
+    emit(cached_text("models-json" if args.json else "models", roots,
+                     lambda: models_text(args.json)))
     return 0
+
+
+def models_text(as_json: bool) -> str:
+    rows = api.models()
+    if as_json:
+        return dumps_json(rows)
+    return format_table(["model", "family", "layers", "hidden", "from"],
+                        [[r["name"], r["family"], r["layers"], r["hidden_size"], r["source"]]
+                         for r in rows])
 
 
 def run_inspect(args) -> int:

@@ -1,7 +1,7 @@
 """`hwsim targets` and `hwsim targets show NAME [--json]`."""
 from __future__ import annotations
 
-from hwsim.cli.listing_cache import cached_text
+from hwsim.cli.listing_cache import cached_text, package_roots
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
 
 
@@ -41,12 +41,8 @@ def list_text() -> str:
 
 
 def run_list(args) -> int:
-    import importlib.util
-    import pathlib
-    # the table depends on the presets, the targets package and this file only
-    spec = importlib.util.find_spec("targets")
-    roots = [pathlib.Path(spec.origin).parent, pathlib.Path(__file__).parent]
-    emit(cached_text("targets", roots, list_text))
+    # the table depends on the presets, the targets package and the CLI's formatting only
+    emit(cached_text("targets", package_roots("targets", "hwsim.cli"), list_text))
     return 0
 
 
