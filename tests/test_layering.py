@@ -70,3 +70,10 @@ def test_no_python_file_is_too_long_to_read():
     for package in ALLOWED:
         for path in (ROOT / package).rglob("*.py"):
             assert len(path.read_text().splitlines()) <= 400, path
+
+
+def test_api_never_imports_the_cli():
+    """The CLI is a shell over the API, not the other way round."""
+    for path in (ROOT / "hwsim" / "api").rglob("*.py"):
+        above = {m for m in imports_of(path, top_only=False) if m.startswith("hwsim.cli")}
+        assert not above, f"{path.relative_to(ROOT)} imports {sorted(above)}"
