@@ -1,0 +1,179 @@
+"""Tiny LLaMA-style test graphs (GQA, RoPE, SwiGLU), written node for node as two exporters
+write them.
+
+plain: `optimum-cli export onnx --task text-generation-with-past` (optimum 1.16, torch.onnx
+  TorchScript exporter, opset 17) of transformers 4.36 LlamaForCausalLM: LlamaRMSNorm traced as
+  Cast / Pow / ReduceMean / Add / Sqrt / Div / Mul / Cast / Mul; q/k/v/o and MLP as MatMul by
+  transposed weights; view + transpose as Reshape (shape from Shape / Gather / Unsqueeze /
+  Concat) + Transpose; RoPE as Slice + Gather(position_ids) of cos_cached / sin_cached with
+  rotate_half as Slice / Neg / Concat; past concat; repeat_kv as Unsqueeze / Expand / Reshape;
+  scores MatMul, Div by sqrt(head_dim), causal-mask Add, Softmax, MatMul; SiLU as Sigmoid + Mul.
+  Source: transformers v4.36.0 src/transformers/models/llama/modeling_llama.py
+  (LlamaRMSNorm, LlamaRotaryEmbedding, rotate_half, apply_rotary_pos_emb, repeat_kv,
+  LlamaAttention.forward, LlamaMLP) and optimum v1.16 exporters/onnx/model_configs.py
+  (LlamaOnnxConfig: inputs input_ids, attention_mask, position_ids, past_key_values.*).
+
+genai: onnxruntime-genai 0.4 model builder (src/python/py/models/builder.py, Model.make_layer /
+  make_layernorm / make_attention / make_rotary_embedding / make_group_query_attention /
+  make_mlp; -p fp32 -e cpu, and -p int4 for MatMulNBits): SimplifiedLayerNormalization on the
+  embeddings, SkipSimplifiedLayerNormalization for every later norm (its output 3 is the
+  residual sum), MatMul (or MatMulNBits) projections, RotaryEmbedding on q and k,
+  GroupQueryAttention with seqlens_k / total_sequence_length from the attention mask, SiLU as
+  Sigmoid + Mul.
+"""
+from __future__ import annotations
+
+import numpy as np
+from onnx import TensorProto
+
+from tests.compiler.onnx_build import (INT64_MAX, Onnx, causal_mask, decoder_inputs,
+                                       decoder_outputs, quantize_nbits, rope_tables)
+
+MS = "com.microsoft"
+
+
+def _rmsnorm(b: Onnx, x: str, gamma: np.ndarray, eps: float, name: str) -> str:
+    hs = b.op("Cast", [x], to=TensorProto.FLOAT)
+    var = b.op("ReduceMean", [b.op("Pow", [hs, b.const(2.0, np.float32)])], axes=[-1],
+               keepdims=1)
+    root = b.op("Sqrt", [b.op("Add", [var, b.const(eps, np.float32)])])
+    hs = b.op("Mul", [hs, b.op("Div", [b.const(1.0, np.float32), root])])
+    return b.op("Mul", [b.init(f"{name}.weight", gamma), b.op("Cast", [hs], to=TensorProto.FLOAT)])
+
+
+def _rotate(b: Onnx, x: str, cos: str, sin: str, half: int) -> str:
+    x1 = b.op("Slice", [x, b.const([0]), b.const([half]), b.const([3])])
+    x2 = b.op("Slice", [x, b.const([half]), b.const([INT64_MAX]), b.const([3])])
+    rotated = b.op("Concat", [b.op("Neg", [x2]), x1], axis=-1)
+    return b.op("Add", [b.op("Mul", [x, cos]), b.op("Mul", [rotated, sin])])
+
+
+def _heads(b: Onnx, x: str, src: str, heads: int, head_dim: int) -> str:
+    """view(bsz, q_len, heads, head_dim).transpose(1, 2) as traced."""
+    shape = b.op("Shape", [src])
+    dims = [b.op("Unsqueeze", [b.op("Gather", [shape, b.const(i)], axis=0), b.const([0])])
+            for i in (0, 1)]
+    target = b.op("Concat", dims + [b.const([heads]), b.const([head_dim])], axis=0)
+    return b.op("Transpose", [b.op("Reshape", [x, target])], perm=[0, 2, 1, 3])
+
+
+def llama_plain(spec, store) -> "onnx.ModelProto":
+    m = spec
+    nh, nkv, hd, hidden = m.num_heads, m.num_kv_heads, m.head_dim, m.hidden_size
+    b = Onnx()
+    x = b.op("Gather", [b.init("model.embed_tokens.weight", store.weight("embed")), "input_ids"],
+             name="/model/embed_tokens/Gather")
+    mask = causal_mask(b, "attention_mask", "input_ids")
+    cos_t, sin_t = rope_tables(m.rope_theta, hd, m.max_position, full=True)
+    cos_c, sin_c = b.init("cos_cached", cos_t), b.init("sin_cached", sin_t)
+    total = b.op("Unsqueeze", [b.op("Gather", [b.op("Shape", ["attention_mask"]), b.const(1)],
+                                    axis=0), b.const([0])])
+    cos = b.op("Unsqueeze", [b.op("Gather", [b.op("Slice", [cos_c, b.const([0]), total,
+                                                             b.const([0])]), "position_ids"]),
+                             b.const([1])])
+    sin = b.op("Unsqueeze", [b.op("Gather", [b.op("Slice", [sin_c, b.const([0]), total,
+                                                             b.const([0])]), "position_ids"]),
+                             b.const([1])])
+    for i in range(m.num_layers):
+        p = f"model.layers.{i}"
+        h = _rmsnorm(b, x, store.weight(f"L{i}.attn_norm"), m.norm_eps, f"{p}.input_layernorm")
+        proj = {r: b.op("MatMul", [h, b.init(f"onnx::MatMul_{p}.{r}",
+                                            store.weight(f"L{i}.{r}_proj"))],
+                        name=f"/{p}/self_attn/{r}_proj/MatMul") for r in "qkv"}
+        q = _rotate(b, _heads(b, proj["q"], h, nh, hd), cos, sin, hd // 2)
+        k = _rotate(b, _heads(b, proj["k"], h, nkv, hd), cos, sin, hd // 2)
+        v = _heads(b, proj["v"], h, nkv, hd)
+        k = b.op("Concat", [f"past_key_values.{i}.key", k], [f"present.{i}.key"], axis=2)
+        v = b.op("Concat", [f"past_key_values.{i}.value", v], [f"present.{i}.value"], axis=2)
+        k, v = (b.op("Reshape", [b.op("Expand", [b.op("Unsqueeze", [t, b.const([2])]),
+                                                 b.const([1, 1, nh // nkv, 1, 1])]),
+                                 b.const([0, nh, -1, hd])]) for t in (k, v))
+        scores = b.op("MatMul", [q, b.op("Transpose", [k], perm=[0, 1, 3, 2])])
+        scores = b.op("Add", [b.op("Div", [scores, b.const(np.sqrt(hd), np.float32)]), mask])
+        probs = b.op("Cast", [b.op("Softmax", [scores], axis=-1)], to=TensorProto.FLOAT)
+        ctx = b.op("Transpose", [b.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
+        ctx = b.op("Reshape", [ctx, b.const([0, 0, nh * hd])])
+        o = b.op("MatMul", [ctx, b.init(f"onnx::MatMul_{p}.o", store.weight(f"L{i}.o_proj"))],
+                 name=f"/{p}/self_attn/o_proj/MatMul")
+        x = b.op("Add", [x, o])
+        h = _rmsnorm(b, x, store.weight(f"L{i}.mlp_norm"), m.norm_eps,
+                     f"{p}.post_attention_layernorm")
+        gate = b.op("MatMul", [h, b.init(f"onnx::MatMul_{p}.gate",
+                                         store.weight(f"L{i}.mlp_gate"))])
+        up = b.op("MatMul", [h, b.init(f"onnx::MatMul_{p}.up", store.weight(f"L{i}.mlp_up"))])
+        act = b.op("Mul", [gate, b.op("Sigmoid", [gate])])
+        down = b.op("MatMul", [b.op("Mul", [act, up]),
+                               b.init(f"onnx::MatMul_{p}.down", store.weight(f"L{i}.mlp_down"))])
+        x = b.op("Add", [x, down])
+    x = _rmsnorm(b, x, store.weight("final_norm"), m.norm_eps, "model.norm")
+    b.op("MatMul", [x, b.init("onnx::MatMul_lm_head", store.weight("lm_head"))], ["logits"])
+    return b.model(decoder_inputs(m.num_layers, nkv, hd),
+                   decoder_outputs(m.num_layers, m.vocab_size, nkv, hd))
+
+
+def llama_genai(spec, store, int4_block: int | None = None) -> "onnx.ModelProto":
+    """The model builder's graph; `int4_block`: every MatMul as MatMulNBits of that block."""
+    m = spec
+    nh, nkv, hd = m.num_heads, m.num_kv_heads, m.head_dim
+    b = Onnx()
+
+    def matmul(x, name, weight):
+        if int4_block is None:
+            return b.op("MatMul", [x, b.init(f"{name}.MatMul.weight", weight)],
+                        name=f"{name}/MatMul")
+        packed, scales, _ = quantize_nbits(weight, int4_block)
+        return b.op("MatMulNBits", [x, b.init(f"{name}.MatMul.weight_Q4", packed),
+                                    b.init(f"{name}.MatMul.weight_scales", scales)],
+                    name=f"{name}/MatMulNBits", domain=MS, K=weight.shape[0],
+                    N=weight.shape[1], bits=4, block_size=int4_block, accuracy_level=0)
+
+    def skip_norm(x, skip, gamma, name):
+        outs = b.op("SkipSimplifiedLayerNormalization",
+                    [x, skip, b.init(f"{name}.weight", gamma)],
+                    [f"{name}/output_0", "", "", f"{name}/output_3"], name=name, domain=MS,
+                    epsilon=m.norm_eps)
+        return outs[0], outs[3]
+
+    x = b.op("Gather", [b.init("model.embed_tokens.weight", store.weight("embed")), "input_ids"],
+             name="/model/embed_tokens/Gather")
+    seqlens = b.op("Cast", [b.op("Sub", [b.op("ReduceSum", ["attention_mask", b.const([1])]),
+                                         b.const(1)])], to=TensorProto.INT32)
+    total = b.op("Cast", [b.op("Gather", [b.op("Shape", ["attention_mask"]), b.const(1)],
+                               axis=0)], to=TensorProto.INT32)
+    cos_t, sin_t = rope_tables(m.rope_theta, hd, m.max_position, full=False)
+    cos, sin = b.init("cos_cache", cos_t), b.init("sin_cache", sin_t)
+    h = b.op("SimplifiedLayerNormalization",
+             [x, b.init("model.layers.0.input_layernorm.weight", store.weight("L0.attn_norm"))],
+             name="/model/layers.0/input_layernorm/LayerNorm", axis=-1, epsilon=m.norm_eps,
+             stash_type=1)
+    residual = x
+    for i in range(m.num_layers):
+        p = f"/model/layers.{i}"
+        if i:
+            h, residual = skip_norm(down, residual, store.weight(f"L{i}.attn_norm"),
+                                    f"{p}/input_layernorm/SkipLayerNorm")
+        q, k, v = (matmul(h, f"{p}/attn/{r}_proj", store.weight(f"L{i}.{r}_proj"))
+                   for r in "qkv")
+        q, k = (b.op("RotaryEmbedding", [t, "position_ids", cos, sin], domain=MS, interleaved=0,
+                     name=f"{p}/attn/{r}_rotary/RotaryEmbedding") for t, r in ((q, "q"), (k, "k")))
+        attn = b.op("GroupQueryAttention",
+                    [q, k, v, f"past_key_values.{i}.key", f"past_key_values.{i}.value", seqlens,
+                     total], [f"{p}/attn/GroupQueryAttention/output_0", f"present.{i}.key",
+                              f"present.{i}.value"], name=f"{p}/attn/GroupQueryAttention",
+                    domain=MS, num_heads=nh, kv_num_heads=nkv, local_window_size=-1)[0]
+        o = matmul(attn, f"{p}/attn/o_proj", store.weight(f"L{i}.o_proj"))
+        h, residual = skip_norm(o, residual, store.weight(f"L{i}.mlp_norm"),
+                                f"{p}/post_attention_layernorm/SkipLayerNorm")
+        gate = matmul(h, f"{p}/mlp/gate_proj", store.weight(f"L{i}.mlp_gate"))
+        up = matmul(h, f"{p}/mlp/up_proj", store.weight(f"L{i}.mlp_up"))
+        act = b.op("Mul", [gate, b.op("Sigmoid", [gate], name=f"{p}/mlp/act_fn/Sigmoid")],
+                   name=f"{p}/mlp/act_fn/Mul")
+        down = matmul(b.op("Mul", [act, up], name=f"{p}/mlp/Mul"), f"{p}/mlp/down_proj",
+                      store.weight(f"L{i}.mlp_down"))
+    h, _ = skip_norm(down, residual, store.weight("final_norm"),
+                     "/model/layers.final/final_norm_layernorm/SkipLayerNorm")
+    logits = matmul(h, "/lm_head", store.weight("lm_head"))
+    b.op("Identity", [logits], ["logits"])
+    return b.model(decoder_inputs(m.num_layers, nkv, hd),
+                   decoder_outputs(m.num_layers, m.vocab_size, nkv, hd), ms_opset=True,
+                   opset=21, producer="onnxruntime-genai")
