@@ -1,0 +1,114 @@
+"""The ONNX front end on exporter-shaped graphs: the graphs are valid ONNX, onnxruntime runs them
+to the numpy reference's logits, and the front end reads from them the ModelSpec the Hugging
+Face config of the same model gives (so inspect's figures agree too)."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import asdict
+
+import numpy as np
+import onnx
+import pytest
+
+from compiler.frontend import load_model
+from compiler.reference.float_exec import FloatExecutor
+from compiler.reference.weights import WeightStore
+from hwsim.cli.main import main
+from tests.compiler.onnx_build import quantize_nbits, reference_weights
+from tests.compiler.onnx_fixtures import INT4_BLOCK, VARIANTS, build, onnx_files  # noqa: F401
+
+ort = pytest.importorskip("onnxruntime")
+SEQ = 8
+
+
+def run_cli(*args) -> dict:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(list(args)) == 0
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_graph_passes_the_onnx_checker(variant):
+    model = build(variant)
+    # onnxruntime registers SimplifiedLayerNormalization in the ONNX domain, where the model
+    # builder writes it; onnx's own schema registry does not know it, so the checker sees it
+    # as the contrib op it is.
+    for node in model.graph.node:
+        if node.op_type == "SimplifiedLayerNormalization":
+            node.domain = "com.microsoft"
+    onnx.checker.check_model(model, full_check=True)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_front_end_reads_the_hf_configs_spec(variant, onnx_files):
+    zoo = VARIANTS[variant][0]
+    got, want = asdict(load_model(str(onnx_files[variant]))), asdict(load_model(zoo))
+    assert got.pop("source") == str(onnx_files[variant])
+    want.pop("source")
+    got.pop("extra"), want.pop("extra")
+    assert got == want
+
+
+def test_matmulnbits_block_size_becomes_the_weight_quantization(onnx_files):
+    spec = load_model(str(onnx_files["llama-int4"]))
+    assert spec.extra["weight_quant"] == {"bits": 4, "group_size": INT4_BLOCK,
+                                          "format": "MatMulNBits"}
+    assert "weight_quant" not in load_model(str(onnx_files["llama-genai"])).extra
+    assert spec.extra["onnx"]["fused_ops"] == ["GroupQueryAttention", "MatMulNBits",
+                                               "RotaryEmbedding",
+                                               "SkipSimplifiedLayerNormalization"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_inspect_matches_the_hf_config(variant, onnx_files):
+    zoo = VARIANTS[variant][0]
+    got = run_cli("inspect", str(onnx_files[variant]), "--json")
+    want = run_cli("inspect", zoo, "--json")
+    assert got["parameters"] == want["parameters"]
+    assert got["kv_cache_bytes_per_token"] == want["kv_cache_bytes_per_token"]
+    for phase in ("prefill", "decode"):
+        assert got[phase]["flops_per_token"] == want[phase]["flops_per_token"]
+        assert got[phase]["bytes_per_token"] == want[phase]["bytes_per_token"]
+
+
+class _Dequantized(WeightStore):
+    """The reference's weights with every decoder linear layer replaced by its 4-bit
+    MatMulNBits round trip (the lm_head too: the model builder quantizes it as well)."""
+
+    def weight(self, name):
+        w = super().weight(name)
+        if self.graph.op(name).attrs.get("role") is None:
+            return w
+        return quantize_nbits(w, INT4_BLOCK)[2]
+
+
+def _ort_logits(path, ids: np.ndarray, spec) -> np.ndarray:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {"input_ids": ids[None], "attention_mask": np.ones((1, ids.size), np.int64)}
+    names = {i.name for i in session.get_inputs()}
+    if "position_ids" in names:
+        feeds["position_ids"] = np.arange(ids.size, dtype=np.int64)[None]
+    for name in names:
+        if name.startswith("past_key_values"):
+            feeds[name] = np.zeros((1, spec.num_kv_heads, 0, spec.head_dim), np.float32)
+    return session.run(["logits"], feeds)[0][0, -1]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_onnxruntime_matches_the_numpy_reference(variant, onnx_files):
+    zoo = VARIANTS[variant][0]
+    spec, graph, store = reference_weights(zoo, seq=SEQ)
+    ids = np.random.default_rng(7).integers(0, spec.vocab_size, SEQ).astype(np.int64)
+    if variant == "llama-int4":
+        store = _Dequantized(graph)
+    want = FloatExecutor(graph, ids, weights=store).run()["lm_head"][0]
+    got = _ort_logits(onnx_files[variant], ids, spec)
+    assert got.shape == (spec.vocab_size,)
+    scale = float(np.abs(want).max())
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-4 * scale)
+    # the comparison can fail: other tokens give other logits at this tolerance
+    assert not np.allclose(got, FloatExecutor(graph, ids[::-1].copy(), weights=store)
+                           .run()["lm_head"][0], atol=2e-4 * scale)
