@@ -2,6 +2,8 @@
 (a Hugging Face config.json) it is equivalent to."""
 from __future__ import annotations
 
+import json
+from importlib import resources
 from pathlib import Path
 
 import onnx
@@ -21,6 +23,12 @@ VARIANTS = {
 }
 
 
+# The Hugging Face equivalent of the 4-bit graph: tiny-llama's config with the GPTQ
+# quantization_config a 4-bit checkpoint of group size INT4_BLOCK carries.
+INT4_CONFIG = {"quant_method": "gptq", "bits": 4, "group_size": INT4_BLOCK, "sym": True,
+               "desc_act": False}
+
+
 def build(variant: str) -> onnx.ModelProto:
     zoo, builder, kwargs = VARIANTS[variant]
     spec, _, store = reference_weights(zoo)
@@ -38,3 +46,17 @@ def onnx_files(tmp_path_factory) -> dict[str, Path]:
         paths[variant] = folder / f"{zoo}.onnx"
         onnx.save(build(variant), str(paths[variant]))
     return paths
+
+
+@pytest.fixture(scope="session")
+def hf_models(tmp_path_factory) -> dict[str, str]:
+    """{variant: the equivalent model argument}: a zoo name, or a written config.json's
+    folder (named after the zoo model) for the 4-bit graph."""
+    models = {variant: zoo for variant, (zoo, _, _) in VARIANTS.items()}
+    config = json.loads((resources.files("compiler") / "zoo" / "tiny-llama.json").read_text())
+    folder = tmp_path_factory.mktemp("hf") / "tiny-llama"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({**config,
+                                                    "quantization_config": INT4_CONFIG}))
+    models["llama-int4"] = str(folder)
+    return models

@@ -17,7 +17,8 @@ from compiler.reference.float_exec import FloatExecutor
 from compiler.reference.weights import WeightStore
 from hwsim.cli.main import main
 from tests.compiler.onnx_build import quantize_nbits, reference_weights
-from tests.compiler.onnx_fixtures import INT4_BLOCK, VARIANTS, build, onnx_files  # noqa: F401
+from tests.compiler.onnx_fixtures import (INT4_BLOCK, VARIANTS, build, hf_models,  # noqa: F401
+                                         onnx_files)
 
 ort = pytest.importorskip("onnxruntime")
 SEQ = 8
@@ -43,13 +44,17 @@ def test_graph_passes_the_onnx_checker(variant):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_front_end_reads_the_hf_configs_spec(variant, onnx_files):
-    zoo = VARIANTS[variant][0]
-    got, want = asdict(load_model(str(onnx_files[variant]))), asdict(load_model(zoo))
+def test_front_end_reads_the_hf_configs_spec(variant, onnx_files, hf_models):
+    got, want = asdict(load_model(str(onnx_files[variant]))), asdict(load_model(hf_models[variant]))
     assert got.pop("source") == str(onnx_files[variant])
     want.pop("source")
-    got.pop("extra"), want.pop("extra")
+    got_quant, want_quant = (spec.pop("extra").get("weight_quant") for spec in (got, want))
     assert got == want
+    if want_quant is None:
+        assert got_quant is None
+    else:
+        assert (got_quant["bits"], got_quant["group_size"]) == (4, INT4_BLOCK)
+        assert (want_quant["bits"], want_quant["group_size"]) == (4, INT4_BLOCK)
 
 
 def test_matmulnbits_block_size_becomes_the_weight_quantization(onnx_files):
@@ -63,10 +68,9 @@ def test_matmulnbits_block_size_becomes_the_weight_quantization(onnx_files):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_inspect_matches_the_hf_config(variant, onnx_files):
-    zoo = VARIANTS[variant][0]
+def test_inspect_matches_the_hf_config(variant, onnx_files, hf_models):
     got = run_cli("inspect", str(onnx_files[variant]), "--json")
-    want = run_cli("inspect", zoo, "--json")
+    want = run_cli("inspect", hf_models[variant], "--json")
     assert got["parameters"] == want["parameters"]
     assert got["kv_cache_bytes_per_token"] == want["kv_cache_bytes_per_token"]
     for phase in ("prefill", "decode"):

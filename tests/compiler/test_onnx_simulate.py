@@ -8,9 +8,14 @@ import json
 
 import pytest
 
+from compiler.frontend import load_model
+from compiler.ir.ops import OpKind
+from compiler.ir.workload import Workload
+from compiler.pipeline import lower
 from hwsim.cli.main import main
+from targets.loader import load_target
 from targets.loader import preset_names
-from tests.compiler.onnx_fixtures import VARIANTS, onnx_files  # noqa: F401
+from tests.compiler.onnx_fixtures import VARIANTS, hf_models, onnx_files  # noqa: F401
 
 pytest.importorskip("onnx")
 WORKLOAD = ("--phase", "decode", "--context", "32", "--batch", "2")
@@ -34,11 +39,29 @@ def hf_result(zoo: str, target: str) -> dict:
 
 @pytest.mark.parametrize("target", preset_names())
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_simulate_matches_the_hf_path(variant, target, onnx_files):
+def test_simulate_matches_the_hf_path(variant, target, onnx_files, hf_models):
     got = simulate(str(onnx_files[variant]), "-t", target)
-    want = hf_result(VARIANTS[variant][0], target)
+    want = hf_result(hf_models[variant], target)
     assert got["cycles"] > 0
     assert got == want
+
+
+def test_the_checkpoint_block_size_reaches_the_4_bit_schemes(onnx_files):
+    """flightllm-u280 runs w4a8: the 4-bit graph's linear layers are grouped in its 32-wide
+    MatMulNBits blocks; the float graph's in min(128, K) (K = 64 or 128 here)."""
+    target = load_target("flightllm-u280")
+    workload = Workload(phase="decode", context=16)
+    for variant, want in (("llama-int4", lambda k: 32), ("llama-genai", lambda k: min(128, k))):
+        graph = lower(load_model(str(onnx_files[variant])), workload, target)
+        linears = [op for op in graph.ops() if op.kind == OpKind.MATMUL and op.attr("quant")]
+        assert len(linears) == 15  # 7 per layer and the LM head
+        for op in linears:
+            assert op.attr("quant")["group_size"] == want(op.weight.shape[-2]), op.name
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = main(["simulate", str(onnx_files["llama-int4"]), "-t", "flightllm-u280", "--check",
+                   "--json", "--phase", "prefill", "--seq", "8"])
+    assert rc == 0 and json.loads(out.getvalue())["check"]["bit_exact"] is True
 
 
 # The NPU preset runs with outlier extraction off: the functional mode does not model the
