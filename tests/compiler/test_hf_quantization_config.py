@@ -39,7 +39,8 @@ def test_gptq_per_channel_is_no_group():
     ({"quant_method": "gptq", "bits": 5},
      "m: config.json 'quantization_config.bits' must be 2, 3, 4 or 8, got 5 (model_type llama)"),
     ({"quant_method": "gptq", "bits": 4, "group_size": 0},
-     "m: config.json 'group_size' must be an integer >= 1, got 0 (model_type llama)"),
+     "m: config.json 'quantization_config.group_size' must be -1 (per channel) or an integer "
+     ">= 1, got 0 (model_type llama)"),
     ("gptq", "m: config.json 'quantization_config' must be an object, got 'gptq' "
              "(model_type llama)"),
 ])
