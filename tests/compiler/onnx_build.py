@@ -96,7 +96,7 @@ def causal_mask(b: Onnx, attention_mask: str, input_ids: str) -> str:
     past = b.op("Sub", [total, seq])
     rows = b.op("Unsqueeze", [b.op("Range", [past, total, b.const(1)]), b.const([1])])
     cols = b.op("Unsqueeze", [b.op("Range", [b.const(0), total, b.const(1)]), b.const([0])])
-    causal = b.op("LessOrEqual", [cols, rows])
+    causal = b.op("Not", [b.op("Greater", [cols, rows])])
     keep = b.op("Unsqueeze", [b.op("Cast", [attention_mask], to=TensorProto.BOOL),
                               b.const([1, 2])])
     allowed = b.op("And", [causal, keep])

@@ -11,7 +11,7 @@ import pytest
 
 from tests.compiler.onnx_build import reference_weights
 from tests.compiler.onnx_llama import llama_genai, llama_plain
-from tests.compiler.onnx_opt import opt_plain
+from tests.compiler.onnx_opt import opt_fused, opt_plain
 
 INT4_BLOCK = 32
 # variant: (equivalent zoo model, builder, builder kwargs)
@@ -20,6 +20,8 @@ VARIANTS = {
     "llama-genai": ("tiny-llama", llama_genai, {}),
     "llama-int4": ("tiny-llama", llama_genai, {"int4_block": INT4_BLOCK}),
     "opt-plain": ("tiny-opt", opt_plain, {}),
+    "opt-plain-opset14": ("tiny-opt", opt_plain, {"opset": 14}),
+    "opt-fused": ("tiny-opt", opt_fused, {}),
 }
 
 
