@@ -314,13 +314,21 @@ def rope_tables(g: OnnxGraph, core: Core, q_path: list) -> tuple | None:
 
 
 def rope_theta(cos: np.ndarray, sin: np.ndarray, rotary_dims: int) -> float:
-    """theta from row 1 of the tables: angle_i = theta^(-2i / rotary_dims), least squares over
-    i >= 1, to 6 significant figures (a float32 table holds no more)."""
+    """theta from the tables: each frequency's angle, unwrapped down the rows, is a line
+    through 0 of slope theta^(-2i / rotary_dims); least squares per frequency, then each
+    i >= 1's log theta weighted by its inverse variance (the angle span it covers x 2i / r).
+    Rounded to the digits the table's dtype holds (float32: 6, float16 / bf16: 3)."""
     half = rotary_dims // 2
-    angle = np.arctan2(sin[1, :half].astype(np.float64), cos[1, :half].astype(np.float64))
+    angle = np.unwrap(np.arctan2(sin[:, :half].astype(np.float64),
+                                 cos[:, :half].astype(np.float64)), axis=0)
+    rows = np.arange(angle.shape[0], dtype=np.float64)
+    slope = (rows @ angle) / (rows @ rows)
     i = np.arange(1, half)
-    log_theta = -np.log(angle[1:]) * rotary_dims / (2.0 * i)
-    return float(f"{np.exp(np.mean(log_theta)):.6g}")
+    log_theta = -np.log(slope[1:]) * rotary_dims / (2.0 * i)
+    weight = (rows[-1] * slope[1:] * 2.0 * i / rotary_dims) ** 2
+    theta = float(np.exp(np.sum(weight * log_theta) / np.sum(weight)))
+    digits = 6 if cos.dtype == np.float32 or cos.dtype == np.float64 else 3
+    return float(f"{theta:.{digits}g}")
 
 
 def activation_between(g: OnnxGraph, start: str, end_node) -> str | None:

@@ -6,17 +6,20 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from importlib import resources
 
 import numpy as np
 import onnx
 import pytest
+from onnx import TensorProto, numpy_helper
 
 from compiler.frontend import load_model
 from compiler.reference.float_exec import FloatExecutor
 from compiler.reference.weights import WeightStore
 from hwsim.cli.main import main
 from tests.compiler.onnx_build import quantize_nbits, reference_weights
+from tests.compiler.onnx_llama import llama_genai
 from tests.compiler.onnx_fixtures import (INT4_BLOCK, VARIANTS, build, hf_models,  # noqa: F401
                                          onnx_files)
 
@@ -65,6 +68,29 @@ def test_matmulnbits_block_size_becomes_the_weight_quantization(onnx_files):
     assert spec.extra["onnx"]["fused_ops"] == ["GroupQueryAttention", "MatMulNBits",
                                                "RotaryEmbedding",
                                                "SkipSimplifiedLayerNormalization"]
+
+
+@pytest.mark.parametrize("theta", [10000.0, 500000.0, 1000000.0])
+def test_fp16_weights_give_an_fp16_checkpoint(theta, tmp_path):
+    """The genai builder's fp16 graph (fp16 weights and cos/sin caches) reads as the HF config
+    with torch_dtype float16; theta comes back exactly from fp16 tables too."""
+    spec, _, store = reference_weights("tiny-llama")
+    model = llama_genai(replace(spec, rope_theta=theta), store)
+    for init in model.graph.initializer:
+        if init.data_type == TensorProto.FLOAT:
+            half = numpy_helper.to_array(init).astype(np.float16)
+            init.CopyFrom(numpy_helper.from_array(half, init.name))
+    path = tmp_path / "tiny-llama.onnx"
+    onnx.save(model, str(path))
+    got = load_model(str(path))
+    assert got.checkpoint_dtype == "fp16" and got.rope_theta == theta
+    config = json.loads((resources.files("compiler") / "zoo" / "tiny-llama.json").read_text())
+    folder = tmp_path / "tiny-llama"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({**config, "torch_dtype": "float16",
+                                                    "rope_theta": theta}))
+    want = load_model(str(folder))
+    assert replace(got, source=want.source) == want
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
