@@ -80,10 +80,10 @@ def decoder_outputs(layers: int, vocab: int, kv_heads: int, head_dim: int,
     return outs
 
 
-def reference_weights(model_name: str, seq: int = 8):
-    """(ModelSpec, prefill graph, WeightStore) of a zoo model: the arrays every test graph
-    holds, so the numpy reference runs on the same numbers."""
-    spec = load_model(model_name)
+def reference_weights(model, seq: int = 8):
+    """(ModelSpec, prefill graph, WeightStore) of a zoo model (or a ModelSpec): the arrays
+    every test graph holds, so the numpy reference runs on the same numbers."""
+    spec = load_model(model) if isinstance(model, str) else model
     graph = build_graph(spec, Workload(phase="prefill", batch=1, seq=seq, quant="fp16"))
     return spec, graph, WeightStore(graph)
 
