@@ -159,7 +159,7 @@ class OnnxGraph:
     def _const(self, name: str) -> np.ndarray | None:
         from onnx import helper, numpy_helper
         if name in self.initializers:
-            return numpy_helper.to_array(self.initializers[name])
+            return self._initializer_array(self.initializers[name])
         node = self.producer.get(name)
         if node is None:
             return None
@@ -187,6 +187,35 @@ class OnnxGraph:
                 return np.expand_dims(base, tuple(axes)) if axes is not None else None
             return np.squeeze(base, tuple(axes)) if axes else np.squeeze(base)
         return None
+
+    def _initializer_array(self, tensor) -> np.ndarray:
+        """Its values; weights in external data files (models over 2 GB) are read one tensor
+        at a time, and only for the few tensors whose values the front end needs."""
+        from onnx import external_data_helper, numpy_helper
+        if external_data_helper.uses_external_data(tensor):
+            tensor = type(tensor).FromString(tensor.SerializeToString())
+            try:
+                external_data_helper.load_external_data_for_tensor(tensor, str(self.path.parent))
+            except Exception as exc:  # onnx raises its own ValidationError for a missing file
+                raise CompilerError(f"{self.path}: initializer {tensor.name!r}: cannot read its "
+                                    f"external data ({' '.join(str(exc).split())})") from exc
+        return numpy_helper.to_array(tensor)
+
+    def weight_dims(self, name: str) -> list[int] | None:
+        """The dims of the initializer behind `name`, permuted by any Transpose on the way
+        (no values are read)."""
+        perms = []
+        while name not in self.initializers:
+            node = self.producer.get(name)
+            if node is None or node.op_type not in _WEIGHT_WRAPPERS:
+                return None
+            if node.op_type == "Transpose":
+                perms.append(self.attr(node, "perm"))
+            name = node.input[0]
+        dims = list(self.initializers[name].dims)
+        for perm in reversed(perms):
+            dims = [dims[p] for p in perm] if perm is not None else dims[::-1]
+        return dims
 
     def _axes(self, node):
         axes = self.attr(node, "axes")

@@ -94,8 +94,7 @@ def linear_of(g: OnnxGraph, node) -> Linear | None:
     if len(dims) != 2:
         raise node_error(node, f"weight {source!r} has rank {len(dims)} (shape {dims}); a "
                                "linear layer's weight must be rank 2 (K x N)")
-    value = g.const(node.input[1])
-    k, n = value.shape
+    k, n = g.weight_dims(node.input[1])
     if node.op_type == "Gemm" and g.attr(node, "transB", 0):
         k, n = n, k
     out, bias = node.output[0], node.op_type == "Gemm" and len(node.input) > 2 \

@@ -14,6 +14,7 @@ import onnx
 import pytest
 from onnx import TensorProto, numpy_helper
 
+from compiler.errors import CompilerError
 from compiler.frontend import load_model
 from compiler.reference.float_exec import FloatExecutor
 from compiler.reference.weights import WeightStore
@@ -91,6 +92,21 @@ def test_fp16_weights_give_an_fp16_checkpoint(theta, tmp_path):
                                                     "rope_theta": theta}))
     want = load_model(str(folder))
     assert replace(got, source=want.source) == want
+
+
+def test_weights_in_external_data_read_as_inline_ones(tmp_path, onnx_files):
+    """Models over 2 GB keep their weights beside the graph (onnx external data)."""
+    path = tmp_path / "tiny-llama.onnx"
+    onnx.save(build("opt-plain"), str(path), save_as_external_data=True,
+              all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
+    assert (tmp_path / "weights.bin").stat().st_size > 100_000
+    got, want = load_model(str(path)), load_model(str(onnx_files["opt-plain"]))
+    assert replace(got, source=want.source, name=want.name) == want
+    assert got.tie_embeddings  # the tie is found from the two tables' values
+    (tmp_path / "weights.bin").unlink()
+    with pytest.raises(CompilerError, match=r"tiny-llama.onnx: initializer '.*': cannot read "
+                                            r"its external data"):
+        load_model(str(path))
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
