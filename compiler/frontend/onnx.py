@@ -133,6 +133,8 @@ def _extra(g: OnnxGraph, layers: list[dict], lm_head: Linear, position: dict) ->
                       "opsets": {o.domain or "ai.onnx": o.version for o in g.model.opset_import},
                       "fused_ops": sorted({n.op_type for n in g.nodes
                                            if n.domain == "com.microsoft"})}}
+    if position.get("max_position_assumed"):
+        extra["max_position_assumed"] = True
     if position["kind"] == "learned":
         extra["position_offset"] = position["offset"]
     if lm_head.bias:

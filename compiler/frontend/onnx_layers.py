@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from compiler.errors import CompilerError
 from compiler.frontend.onnx_graph import OnnxGraph, node_error
 from compiler.frontend.onnx_parts import (Core, Linear, activation_between, float_dtype,
-                                          linear_below, linears_above, path_nodes, rope_tables,
-                                          rope_theta)
+                                          linear_below, linears_above, path_nodes, rope_facts)
 
+# LlamaConfig's default max_position_embeddings: what a graph that computes its RoPE angles at
+# run time (no table to count rows of) is taken to allow; extra["max_position_assumed"] says so.
+ROPE_MAX_POSITION_DEFAULT = 2048
 _INDEX_WRAPPERS = ("Cast", "Identity", "Reshape", "Unsqueeze", "Squeeze", "Flatten")
 
 
@@ -74,16 +76,14 @@ def attention_layer(g: OnnxGraph, core: Core, linears: dict, hidden: int) -> dic
         raise node_error(core.node, "no output projection (linear layer) after the attention")
     q_path = path_nodes(g, core.q, {id(proj["q"].node)})
     heads, kv, head_dim = _head_split(g, core, proj, q_path)
-    tables = rope_tables(g, core, q_path)
+    facts = rope_facts(g, core, q_path)
     rope = None
-    if tables is not None:
-        cos, sin = tables
-        fused = core.rotary is not None or any(n.op_type == "RotaryEmbedding" for n in q_path)
-        dims = cos.shape[1] * (2 if fused else 1)
+    if facts is not None:
+        theta, dims, rows = facts
         if dims < 4 or dims > head_dim:
-            raise node_error(core.node, f"rotary tables of width {cos.shape[1]} do not fit "
+            raise node_error(core.node, f"rotary embedding over {dims} dimensions does not fit "
                                         f"head_dim {head_dim}")
-        rope = (rope_theta(cos, sin, dims), dims / head_dim, cos.shape[0])
+        rope = (theta, dims / head_dim, rows)
     if o.k != heads * head_dim or o.n != hidden:
         raise node_error(o.node, f"the output projection is {o.k} x {o.n}, expected "
                                  f"{heads * head_dim} x {hidden}")
@@ -159,7 +159,10 @@ def positions(g: OnnxGraph, embed: Embedding, rope) -> dict:
               and len(g.initializers[t].dims) == 2 and g.initializers[t].dims[1] == embed.width]
     if rope is not None:
         theta, fraction, rows = rope
-        return {"kind": "rope", "theta": theta, "fraction": fraction, "max_position": rows}
+        facts = {"kind": "rope", "theta": theta, "fraction": fraction, "max_position": rows}
+        if rows is None:  # angles computed at run time: the graph does not bound positions
+            facts.update(max_position=ROPE_MAX_POSITION_DEFAULT, max_position_assumed=True)
+        return facts
     if not tables:
         raise CompilerError(f"{g.path}: no position information (neither rotary tables nor a "
                             "learned position table)")

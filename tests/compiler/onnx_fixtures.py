@@ -17,6 +17,7 @@ INT4_BLOCK = 32
 # variant: (equivalent zoo model, builder, builder kwargs)
 VARIANTS = {
     "llama-plain": ("tiny-llama", llama_plain, {}),
+    "llama-plain-4.45": ("tiny-llama", llama_plain, {"transformers": "4.45"}),
     "llama-genai": ("tiny-llama", llama_genai, {}),
     "llama-int4": ("tiny-llama", llama_genai, {"int4_block": INT4_BLOCK}),
     "opt-plain": ("tiny-opt", opt_plain, {}),

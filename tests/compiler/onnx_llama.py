@@ -12,6 +12,8 @@ plain: `optimum-cli export onnx --task text-generation-with-past` (optimum 1.16,
   (LlamaRMSNorm, LlamaRotaryEmbedding, rotate_half, apply_rotary_pos_emb, repeat_kv,
   LlamaAttention.forward, LlamaMLP) and optimum v1.16 exporters/onnx/model_configs.py
   (LlamaOnnxConfig: inputs input_ids, attention_mask, position_ids, past_key_values.*).
+  transformers="4.45": the same export of transformers 4.45 (RoPE angles from inv_freq at run
+  time, attention through the SDPA symbolic); see llama_plain.
 
 genai: onnxruntime-genai 0.4 model builder (src/python/py/models/builder.py, Model.make_layer /
   make_layernorm / make_attention / make_rotary_embedding / make_group_query_attention /
@@ -57,23 +59,52 @@ def _heads(b: Onnx, x: str, src: str, heads: int, head_dim: int) -> str:
     return b.op("Transpose", [b.op("Reshape", [x, target])], perm=[0, 2, 1, 3])
 
 
-def llama_plain(spec, store) -> "onnx.ModelProto":
+def _rope_from_inv_freq(b: Onnx, theta: float, hd: int) -> tuple[str, str]:
+    """transformers >= 4.38 LlamaRotaryEmbedding.forward as traced: inv_freq[None, :, None]
+    expanded to the batch @ position_ids[:, None, :], transposed, cat(freqs, freqs), cos / sin
+    times attention_scaling (1.0), unsqueezed for the heads."""
+    inv = theta ** (-np.arange(0, hd, 2, dtype=np.int64).astype(np.float32) / hd)
+    inv = b.init("model.rotary_emb.inv_freq", inv.astype(np.float32))
+    batch = b.op("Unsqueeze", [b.op("Gather", [b.op("Shape", ["position_ids"]), b.const(0)],
+                                    axis=0), b.const([0])])
+    inv = b.op("Expand", [b.op("Cast", [b.op("Unsqueeze", [inv, b.const([0, 2])])],
+                               to=TensorProto.FLOAT),
+                          # expand(B, -1, 1): the exporter turns -1 into 1 (Expand broadcasts)
+                          b.op("Concat", [batch, b.const([1, 1])], axis=0)])
+    pos = b.op("Cast", [b.op("Unsqueeze", ["position_ids", b.const([1])])], to=TensorProto.FLOAT)
+    freqs = b.op("Transpose", [b.op("MatMul", [inv, pos])], perm=[0, 2, 1])
+    emb = b.op("Concat", [freqs, freqs], axis=-1)
+    one = b.const(1.0, np.float32)
+    return tuple(b.op("Unsqueeze", [b.op("Mul", [b.op(fn, [emb]), one]), b.const([1])])
+                 for fn in ("Cos", "Sin"))
+
+
+def _rope_from_tables(b: Onnx, m, hd: int) -> tuple[str, str]:
+    """transformers 4.36: cos_cached[:seq_len][position_ids].unsqueeze(1), sin likewise."""
+    cos_t, sin_t = rope_tables(m.rope_theta, hd, m.max_position, full=True)
+    total = b.op("Unsqueeze", [b.op("Gather", [b.op("Shape", ["attention_mask"]), b.const(1)],
+                                    axis=0), b.const([0])])
+    return tuple(b.op("Unsqueeze", [b.op("Gather", [b.op("Slice", [b.init(name, table),
+                                                                    b.const([0]), total,
+                                                                    b.const([0])]),
+                                                     "position_ids"]), b.const([1])])
+                 for name, table in (("cos_cached", cos_t), ("sin_cached", sin_t)))
+
+
+def llama_plain(spec, store, transformers: str = "4.36") -> "onnx.ModelProto":
+    """`transformers` "4.45": RoPE angles computed from inv_freq at run time and attention
+    through torch's scaled_dot_product_attention symbolic (q and k^T each times
+    sqrt(1 / sqrt(head_dim)), then MatMul, mask Add, Softmax, MatMul): transformers v4.45.0
+    modeling_llama.py with attn_implementation "sdpa", torch 2.4 torch/onnx/symbolic_opset14.py
+    scaled_dot_product_attention."""
     m = spec
     nh, nkv, hd, hidden = m.num_heads, m.num_kv_heads, m.head_dim, m.hidden_size
+    sdpa = transformers != "4.36"
     b = Onnx()
     x = b.op("Gather", [b.init("model.embed_tokens.weight", store.weight("embed")), "input_ids"],
              name="/model/embed_tokens/Gather")
     mask = causal_mask(b, "attention_mask", "input_ids")
-    cos_t, sin_t = rope_tables(m.rope_theta, hd, m.max_position, full=True)
-    cos_c, sin_c = b.init("cos_cached", cos_t), b.init("sin_cached", sin_t)
-    total = b.op("Unsqueeze", [b.op("Gather", [b.op("Shape", ["attention_mask"]), b.const(1)],
-                                    axis=0), b.const([0])])
-    cos = b.op("Unsqueeze", [b.op("Gather", [b.op("Slice", [cos_c, b.const([0]), total,
-                                                             b.const([0])]), "position_ids"]),
-                             b.const([1])])
-    sin = b.op("Unsqueeze", [b.op("Gather", [b.op("Slice", [sin_c, b.const([0]), total,
-                                                             b.const([0])]), "position_ids"]),
-                             b.const([1])])
+    cos, sin = _rope_from_inv_freq(b, m.rope_theta, hd) if sdpa else _rope_from_tables(b, m, hd)
     for i in range(m.num_layers):
         p = f"model.layers.{i}"
         h = _rmsnorm(b, x, store.weight(f"L{i}.attn_norm"), m.norm_eps, f"{p}.input_layernorm")
@@ -88,8 +119,13 @@ def llama_plain(spec, store) -> "onnx.ModelProto":
         k, v = (b.op("Reshape", [b.op("Expand", [b.op("Unsqueeze", [t, b.const([2])]),
                                                  b.const([1, 1, nh // nkv, 1, 1])]),
                                  b.const([0, nh, -1, hd])]) for t in (k, v))
-        scores = b.op("MatMul", [q, b.op("Transpose", [k], perm=[0, 1, 3, 2])])
-        scores = b.op("Add", [b.op("Div", [scores, b.const(np.sqrt(hd), np.float32)]), mask])
+        k_t = b.op("Transpose", [k], perm=[0, 1, 3, 2])
+        if sdpa:
+            root = b.const(np.sqrt(1.0 / np.sqrt(hd)), np.float32)
+            scores = b.op("MatMul", [b.op("Mul", [q, root]), b.op("Mul", [k_t, root])])
+        else:
+            scores = b.op("Div", [b.op("MatMul", [q, k_t]), b.const(np.sqrt(hd), np.float32)])
+        scores = b.op("Add", [scores, mask])
         probs = b.op("Cast", [b.op("Softmax", [scores], axis=-1)], to=TensorProto.FLOAT)
         ctx = b.op("Transpose", [b.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
         ctx = b.op("Reshape", [ctx, b.const([0, 0, nh * hd])])
