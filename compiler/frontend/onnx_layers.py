@@ -4,7 +4,7 @@ across layers and turn into a ModelSpec.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from compiler.errors import CompilerError
 from compiler.frontend.onnx_graph import OnnxGraph, node_error
@@ -61,9 +61,9 @@ def token_embedding(g: OnnxGraph) -> Embedding:
 
 def attention_layer(g: OnnxGraph, core: Core, linears: dict, hidden: int) -> dict:
     """{core, q, k, v, o, heads, kv_heads, head_dim, rope} for one attention core."""
-    proj = {}
+    proj = _unpacked(g, core, linears) if not core.k else {}
     for role, tensor in (("q", core.q), ("k", core.k), ("v", core.v)):
-        found = linears_above(g, tensor, linears)
+        found = [proj[role]] if role in proj else linears_above(g, tensor, linears)
         if len(found) != 1:
             raise node_error(core.node, f"its {role} input comes from {len(found)} linear "
                                         "layers, expected one (a q/k/v projection)")
@@ -88,6 +88,22 @@ def attention_layer(g: OnnxGraph, core: Core, linears: dict, hidden: int) -> dic
         raise node_error(o.node, f"the output projection is {o.k} x {o.n}, expected "
                                  f"{heads * head_dim} x {hidden}")
     return dict(core=core, o=o, heads=heads, kv_heads=kv, head_dim=head_dim, rope=rope, **proj)
+
+
+def _unpacked(g: OnnxGraph, core: Core, linears: dict) -> dict:
+    """Packed QKV (a fused attention op with the query input only): one linear layer of width
+    (heads + 2 kv_heads) x head_dim stands for q, k and v; {q, k, v: that layer with each
+    part's width}."""
+    found = linears_above(g, core.q, linears)
+    heads, kv = core.heads, core.kv_heads
+    if len(found) != 1 or not isinstance(heads, int) or not isinstance(kv, int) \
+            or heads < 1 or kv < 1 or found[0].n % (heads + 2 * kv):
+        raise node_error(core.node, f"packed QKV input from {len(found)} linear layers does "
+                                    f"not split into {heads} query and 2 x {kv} key/value "
+                                    "heads")
+    head_dim = found[0].n // (heads + 2 * kv)
+    return {role: replace(found[0], n=width * head_dim)
+            for role, width in (("q", heads), ("k", kv), ("v", kv))}
 
 
 def _head_split(g: OnnxGraph, core: Core, proj: dict, q_path: list) -> tuple[int, int, int]:

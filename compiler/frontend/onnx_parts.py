@@ -206,14 +206,14 @@ def _norm_gamma(g: OnnxGraph, reduce_node, depth: int = 8) -> int | None:
 
 def core_of(g: OnnxGraph, node) -> Core | None:
     if node.domain == MS_DOMAIN and node.op_type in CORE_OPS:
-        if len(node.input) < 3 or not node.input[1] or not node.input[2]:
-            raise node_error(node, "packed QKV (no separate key and value inputs) is not "
-                                   "supported; export with separate q/k/v projections")
         heads = g.attr(node, "num_heads")
         kv = g.attr(node, "kv_num_heads", heads)
         rotary = node if g.attr(node, "do_rotary", 0) else None
-        return Core(node, node.input[0], node.input[1], node.input[2], node.output[0],
-                    heads, kv, rotary)
+        key, value = (node.input[i] if len(node.input) > i else "" for i in (1, 2))
+        if bool(key) != bool(value):
+            raise node_error(node, "has a key input without a value input (or the reverse)")
+        # no key / value: packed QKV, the query input holds [q | k | v] per token
+        return Core(node, node.input[0], key, value, node.output[0], heads, kv, rotary)
     if node.op_type != "Softmax":
         return None
     scores = _walk_to(g, node.input[0], up=True)

@@ -19,6 +19,7 @@ VARIANTS = {
     "llama-plain": ("tiny-llama", llama_plain, {}),
     "llama-plain-4.45": ("tiny-llama", llama_plain, {"transformers": "4.45"}),
     "llama-genai": ("tiny-llama", llama_genai, {}),
+    "llama-genai-packed": ("tiny-llama", llama_genai, {"packed": True}),
     "llama-int4": ("tiny-llama", llama_genai, {"int4_block": INT4_BLOCK}),
     "opt-plain": ("tiny-opt", opt_plain, {}),
     "opt-plain-opset14": ("tiny-opt", opt_plain, {"opset": 14}),

@@ -147,8 +147,12 @@ def llama_plain(spec, store, transformers: str = "4.36") -> "onnx.ModelProto":
                    decoder_outputs(m.num_layers, m.vocab_size, nkv, hd))
 
 
-def llama_genai(spec, store, int4_block: int | None = None) -> "onnx.ModelProto":
-    """The model builder's graph; `int4_block`: every MatMul as MatMulNBits of that block."""
+def llama_genai(spec, store, int4_block: int | None = None,
+                packed: bool = False) -> "onnx.ModelProto":
+    """The model builder's graph; `int4_block`: every MatMul as MatMulNBits of that block;
+    `packed`: q/k/v as one MatMul of [Wq | Wk | Wv] feeding GroupQueryAttention's query input
+    alone, rotated inside it (do_rotary=1 with the cos/sin caches as inputs 7 and 8): the
+    builder's use_packed_matmul + use_rotemb_in_attn form (Model.make_attention)."""
     m = spec
     nh, nkv, hd = m.num_heads, m.num_kv_heads, m.head_dim
     b = Onnx()
@@ -188,15 +192,23 @@ def llama_genai(spec, store, int4_block: int | None = None) -> "onnx.ModelProto"
         if i:
             h, residual = skip_norm(down, residual, store.weight(f"L{i}.attn_norm"),
                                     f"{p}/input_layernorm/SkipLayerNorm")
-        q, k, v = (matmul(h, f"{p}/attn/{r}_proj", store.weight(f"L{i}.{r}_proj"))
-                   for r in "qkv")
-        q, k = (b.op("RotaryEmbedding", [t, "position_ids", cos, sin], domain=MS, interleaved=0,
-                     name=f"{p}/attn/{r}_rotary/RotaryEmbedding") for t, r in ((q, "q"), (k, "k")))
-        attn = b.op("GroupQueryAttention",
-                    [q, k, v, f"past_key_values.{i}.key", f"past_key_values.{i}.value", seqlens,
-                     total], [f"{p}/attn/GroupQueryAttention/output_0", f"present.{i}.key",
-                              f"present.{i}.value"], name=f"{p}/attn/GroupQueryAttention",
-                    domain=MS, num_heads=nh, kv_num_heads=nkv, local_window_size=-1)[0]
+        if packed:
+            qkv = np.concatenate([store.weight(f"L{i}.{r}_proj") for r in "qkv"], axis=1)
+            q, k, v = matmul(h, f"{p}/attn/qkv_proj", qkv), "", ""
+            rotary = dict(do_rotary=1, rotary_interleaved=0)
+        else:
+            q, k, v = (matmul(h, f"{p}/attn/{r}_proj", store.weight(f"L{i}.{r}_proj"))
+                       for r in "qkv")
+            q, k = (b.op("RotaryEmbedding", [t, "position_ids", cos, sin], domain=MS,
+                         interleaved=0, name=f"{p}/attn/{r}_rotary/RotaryEmbedding")
+                    for t, r in ((q, "q"), (k, "k")))
+            rotary = {}
+        ins = [q, k, v, f"past_key_values.{i}.key", f"past_key_values.{i}.value", seqlens, total]
+        attn = b.op("GroupQueryAttention", ins + ([cos, sin] if packed else []),
+                    [f"{p}/attn/GroupQueryAttention/output_0", f"present.{i}.key",
+                     f"present.{i}.value"], name=f"{p}/attn/GroupQueryAttention",
+                    domain=MS, num_heads=nh, kv_num_heads=nkv, local_window_size=-1,
+                    **rotary)[0]
         o = matmul(attn, f"{p}/attn/o_proj", store.weight(f"L{i}.o_proj"))
         h, residual = skip_norm(o, residual, store.weight(f"L{i}.mlp_norm"),
                                 f"{p}/post_attention_layernorm/SkipLayerNorm")

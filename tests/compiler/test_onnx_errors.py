@@ -75,10 +75,10 @@ def bad_block_size():
     return model
 
 
-def packed_qkv():
+def no_lm_head():
     model = build("llama-genai")
-    node = _node(model, f"{L0}/attn/GroupQueryAttention")
-    node.input[1], node.input[2] = "", ""
+    model.graph.node.remove(next(n for n in model.graph.node if n.output[0] == "logits"))
+    model.graph.output[0].name = "/lm_head/MatMul_output_0_unused"
     return model
 
 
@@ -118,9 +118,8 @@ GRAPHS = {
                      "GroupQueryAttention or MultiHeadAttention): not a decoder graph"),
     "bad block size": (bad_block_size, f"node '{L0}/attn/v_proj/MatMulNBits' (op MatMulNBits): "
                        "block_size 24 must be a power of 2 >= 16 (MatMulNBits' definition)"),
-    "packed qkv": (packed_qkv, f"node '{L0}/attn/GroupQueryAttention' (op GroupQueryAttention): "
-                   "packed QKV (no separate key and value inputs) is not supported; export "
-                   "with separate q/k/v projections"),
+    "no lm head": (no_lm_head, "no LM head (no linear layer of width 256, the vocabulary, "
+                   "produces a graph output)"),
     "runtime head split": (runtime_head_split, "(op Reshape): the head split's shape [None, "
                            "None, 4, None] is computed at run time; the front end cannot "
                            "resolve head_dim"),
