@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from compiler.errors import CompilerError
 from compiler.frontend.onnx_graph import OnnxGraph, node_error
 from compiler.frontend.onnx_parts import (Core, Linear, activation_between, float_dtype,
-                                          linear_below, linears_above, path_nodes, rope_facts)
+                                          linear_below, linears_above, path_nodes)
+from compiler.frontend.onnx_rope import rope_facts
 
 # LlamaConfig's default max_position_embeddings: what a graph that computes its RoPE angles at
 # run time (no table to count rows of) is taken to allow; extra["max_position_assumed"] says so.

@@ -147,81 +147,93 @@ def llama_plain(spec, store, transformers: str = "4.36") -> "onnx.ModelProto":
                    decoder_outputs(m.num_layers, m.vocab_size, nkv, hd))
 
 
+class _GenaiBuilder(Onnx):
+    """The model builder's make_matmul / make_layernorm / make_attention, per layer."""
+
+    def __init__(self, spec, store, int4_block: int | None, packed: bool) -> None:
+        super().__init__()
+        self.m, self.store, self.int4_block, self.packed = spec, store, int4_block, packed
+
+    def matmul(self, x: str, name: str, weight: np.ndarray) -> str:
+        if self.int4_block is None:
+            return self.op("MatMul", [x, self.init(f"{name}.MatMul.weight", weight)],
+                           name=f"{name}/MatMul")
+        packed, scales, _ = quantize_nbits(weight, self.int4_block)
+        return self.op("MatMulNBits", [x, self.init(f"{name}.MatMul.weight_Q4", packed),
+                                       self.init(f"{name}.MatMul.weight_scales", scales)],
+                       name=f"{name}/MatMulNBits", domain=MS, K=weight.shape[0],
+                       N=weight.shape[1], bits=4, block_size=self.int4_block, accuracy_level=0)
+
+    def skip_norm(self, x: str, skip: str, gamma: np.ndarray, name: str) -> tuple[str, str]:
+        outs = self.op("SkipSimplifiedLayerNormalization",
+                       [x, skip, self.init(f"{name}.weight", gamma)],
+                       [f"{name}/output_0", "", "", f"{name}/output_3"], name=name, domain=MS,
+                       epsilon=self.m.norm_eps)
+        return outs[0], outs[3]
+
+    def attention(self, i: int, h: str, seqlens: str, total: str, cos: str, sin: str) -> str:
+        p, w = f"/model/layers.{i}", self.store.weight
+        if self.packed:
+            qkv = np.concatenate([w(f"L{i}.{r}_proj") for r in "qkv"], axis=1)
+            q, k, v = self.matmul(h, f"{p}/attn/qkv_proj", qkv), "", ""
+            rotary = dict(do_rotary=1, rotary_interleaved=0)
+        else:
+            q, k, v = (self.matmul(h, f"{p}/attn/{r}_proj", w(f"L{i}.{r}_proj")) for r in "qkv")
+            q, k = (self.op("RotaryEmbedding", [t, "position_ids", cos, sin], domain=MS,
+                            interleaved=0, name=f"{p}/attn/{r}_rotary/RotaryEmbedding")
+                    for t, r in ((q, "q"), (k, "k")))
+            rotary = {}
+        ins = [q, k, v, f"past_key_values.{i}.key", f"past_key_values.{i}.value", seqlens, total]
+        attn = self.op("GroupQueryAttention", ins + ([cos, sin] if self.packed else []),
+                       [f"{p}/attn/GroupQueryAttention/output_0", f"present.{i}.key",
+                        f"present.{i}.value"], name=f"{p}/attn/GroupQueryAttention", domain=MS,
+                       num_heads=self.m.num_heads, kv_num_heads=self.m.num_kv_heads,
+                       local_window_size=-1, **rotary)[0]
+        return self.matmul(attn, f"{p}/attn/o_proj", w(f"L{i}.o_proj"))
+
+    def mlp(self, i: int, h: str) -> str:
+        p, w = f"/model/layers.{i}", self.store.weight
+        gate = self.matmul(h, f"{p}/mlp/gate_proj", w(f"L{i}.mlp_gate"))
+        up = self.matmul(h, f"{p}/mlp/up_proj", w(f"L{i}.mlp_up"))
+        act = self.op("Mul", [gate, self.op("Sigmoid", [gate], name=f"{p}/mlp/act_fn/Sigmoid")],
+                      name=f"{p}/mlp/act_fn/Mul")
+        return self.matmul(self.op("Mul", [act, up], name=f"{p}/mlp/Mul"), f"{p}/mlp/down_proj",
+                           w(f"L{i}.mlp_down"))
+
+
 def llama_genai(spec, store, int4_block: int | None = None,
                 packed: bool = False) -> "onnx.ModelProto":
     """The model builder's graph; `int4_block`: every MatMul as MatMulNBits of that block;
     `packed`: q/k/v as one MatMul of [Wq | Wk | Wv] feeding GroupQueryAttention's query input
     alone, rotated inside it (do_rotary=1 with the cos/sin caches as inputs 7 and 8): the
     builder's use_packed_matmul + use_rotemb_in_attn form (Model.make_attention)."""
-    m = spec
-    nh, nkv, hd = m.num_heads, m.num_kv_heads, m.head_dim
-    b = Onnx()
-
-    def matmul(x, name, weight):
-        if int4_block is None:
-            return b.op("MatMul", [x, b.init(f"{name}.MatMul.weight", weight)],
-                        name=f"{name}/MatMul")
-        packed, scales, _ = quantize_nbits(weight, int4_block)
-        return b.op("MatMulNBits", [x, b.init(f"{name}.MatMul.weight_Q4", packed),
-                                    b.init(f"{name}.MatMul.weight_scales", scales)],
-                    name=f"{name}/MatMulNBits", domain=MS, K=weight.shape[0],
-                    N=weight.shape[1], bits=4, block_size=int4_block, accuracy_level=0)
-
-    def skip_norm(x, skip, gamma, name):
-        outs = b.op("SkipSimplifiedLayerNormalization",
-                    [x, skip, b.init(f"{name}.weight", gamma)],
-                    [f"{name}/output_0", "", "", f"{name}/output_3"], name=name, domain=MS,
-                    epsilon=m.norm_eps)
-        return outs[0], outs[3]
-
-    x = b.op("Gather", [b.init("model.embed_tokens.weight", store.weight("embed")), "input_ids"],
+    m, w = spec, store.weight
+    b = _GenaiBuilder(spec, store, int4_block, packed)
+    x = b.op("Gather", [b.init("model.embed_tokens.weight", w("embed")), "input_ids"],
              name="/model/embed_tokens/Gather")
     seqlens = b.op("Cast", [b.op("Sub", [b.op("ReduceSum", ["attention_mask", b.const([1])]),
                                          b.const(1)])], to=TensorProto.INT32)
     total = b.op("Cast", [b.op("Gather", [b.op("Shape", ["attention_mask"]), b.const(1)],
                                axis=0)], to=TensorProto.INT32)
-    cos_t, sin_t = rope_tables(m.rope_theta, hd, m.max_position, full=False)
+    cos_t, sin_t = rope_tables(m.rope_theta, m.head_dim, m.max_position, full=False)
     cos, sin = b.init("cos_cache", cos_t), b.init("sin_cache", sin_t)
     h = b.op("SimplifiedLayerNormalization",
-             [x, b.init("model.layers.0.input_layernorm.weight", store.weight("L0.attn_norm"))],
+             [x, b.init("model.layers.0.input_layernorm.weight", w("L0.attn_norm"))],
              name="/model/layers.0/input_layernorm/LayerNorm", axis=-1, epsilon=m.norm_eps,
              stash_type=1)
     residual = x
     for i in range(m.num_layers):
         p = f"/model/layers.{i}"
         if i:
-            h, residual = skip_norm(down, residual, store.weight(f"L{i}.attn_norm"),
-                                    f"{p}/input_layernorm/SkipLayerNorm")
-        if packed:
-            qkv = np.concatenate([store.weight(f"L{i}.{r}_proj") for r in "qkv"], axis=1)
-            q, k, v = matmul(h, f"{p}/attn/qkv_proj", qkv), "", ""
-            rotary = dict(do_rotary=1, rotary_interleaved=0)
-        else:
-            q, k, v = (matmul(h, f"{p}/attn/{r}_proj", store.weight(f"L{i}.{r}_proj"))
-                       for r in "qkv")
-            q, k = (b.op("RotaryEmbedding", [t, "position_ids", cos, sin], domain=MS,
-                         interleaved=0, name=f"{p}/attn/{r}_rotary/RotaryEmbedding")
-                    for t, r in ((q, "q"), (k, "k")))
-            rotary = {}
-        ins = [q, k, v, f"past_key_values.{i}.key", f"past_key_values.{i}.value", seqlens, total]
-        attn = b.op("GroupQueryAttention", ins + ([cos, sin] if packed else []),
-                    [f"{p}/attn/GroupQueryAttention/output_0", f"present.{i}.key",
-                     f"present.{i}.value"], name=f"{p}/attn/GroupQueryAttention",
-                    domain=MS, num_heads=nh, kv_num_heads=nkv, local_window_size=-1,
-                    **rotary)[0]
-        o = matmul(attn, f"{p}/attn/o_proj", store.weight(f"L{i}.o_proj"))
-        h, residual = skip_norm(o, residual, store.weight(f"L{i}.mlp_norm"),
-                                f"{p}/post_attention_layernorm/SkipLayerNorm")
-        gate = matmul(h, f"{p}/mlp/gate_proj", store.weight(f"L{i}.mlp_gate"))
-        up = matmul(h, f"{p}/mlp/up_proj", store.weight(f"L{i}.mlp_up"))
-        act = b.op("Mul", [gate, b.op("Sigmoid", [gate], name=f"{p}/mlp/act_fn/Sigmoid")],
-                   name=f"{p}/mlp/act_fn/Mul")
-        down = matmul(b.op("Mul", [act, up], name=f"{p}/mlp/Mul"), f"{p}/mlp/down_proj",
-                      store.weight(f"L{i}.mlp_down"))
-    h, _ = skip_norm(down, residual, store.weight("final_norm"),
-                     "/model/layers.final/final_norm_layernorm/SkipLayerNorm")
-    logits = matmul(h, "/lm_head", store.weight("lm_head"))
-    b.op("Identity", [logits], ["logits"])
-    return b.model(decoder_inputs(m.num_layers, nkv, hd),
-                   decoder_outputs(m.num_layers, m.vocab_size, nkv, hd), ms_opset=True,
-                   opset=21, producer="onnxruntime-genai")
+            h, residual = b.skip_norm(down, residual, w(f"L{i}.attn_norm"),
+                                      f"{p}/input_layernorm/SkipLayerNorm")
+        o = b.attention(i, h, seqlens, total, cos, sin)
+        h, residual = b.skip_norm(o, residual, w(f"L{i}.mlp_norm"),
+                                  f"{p}/post_attention_layernorm/SkipLayerNorm")
+        down = b.mlp(i, h)
+    h, _ = b.skip_norm(down, residual, w("final_norm"),
+                       "/model/layers.final/final_norm_layernorm/SkipLayerNorm")
+    b.op("Identity", [b.matmul(h, "/lm_head", w("lm_head"))], ["logits"])
+    return b.model(decoder_inputs(m.num_layers, m.num_kv_heads, m.head_dim),
+                   decoder_outputs(m.num_layers, m.vocab_size, m.num_kv_heads, m.head_dim),
+                   ms_opset=True, opset=21, producer="onnxruntime-genai")
