@@ -58,8 +58,18 @@ def spec_from_onnx(path: str | Path) -> ModelSpec:
         tie_embeddings=_tied(g, embed, lm_head),
     )
     extra = _extra(g, layers, lm_head, position)
-    return ModelSpec(name=path.stem, family=_family(fields, position), source=str(path),
+    return ModelSpec(name=_model_name(path), family=_family(fields, position), source=str(path),
                      checkpoint_dtype=embed.dtype, extra=extra, **fields)
+
+
+# File names exporters give every model (optimum, onnxruntime-genai): the folder names it.
+_GENERIC_STEMS = ("model", "model_quantized", "decoder_model", "decoder_with_past_model")
+
+
+def _model_name(path: Path) -> str:
+    if path.stem in _GENERIC_STEMS and path.parent.name:
+        return path.parent.resolve().name
+    return path.stem
 
 
 def _lm_head(g: OnnxGraph, linears: dict, vocab: int, path: Path) -> Linear:

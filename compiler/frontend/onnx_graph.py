@@ -93,9 +93,12 @@ class OnnxGraph:
             known = CONTRIB_OPS if node.domain == MS_DOMAIN else PLAIN_OPS
             if node.domain not in ("", "ai.onnx", MS_DOMAIN) or node.op_type not in known:
                 domain = f" in domain {node.domain!r}" if node.domain else ""
+                hint = ("; optimum's merged decoder switches between its with- and "
+                        "without-past graphs in an If: give decoder_model.onnx instead"
+                        if node.op_type == "If" else "")
                 raise node_error(node, f"unsupported op{domain} (the ONNX front end reads "
                                        "decoder-only transformer graphs; docs/compiler.md "
-                                       "lists the ops it knows)")
+                                       f"lists the ops it knows){hint}")
 
     def _check_inputs(self, nodes) -> None:
         for node in nodes:

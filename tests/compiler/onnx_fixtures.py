@@ -41,13 +41,14 @@ def build(variant: str) -> onnx.ModelProto:
 
 @pytest.fixture(scope="session")
 def onnx_files(tmp_path_factory) -> dict[str, Path]:
-    """{variant: path}; each file is named after its zoo model so reports carry that name."""
+    """{variant: path}; each is `<zoo model>/model.onnx`, as exporters name their output, so
+    reports carry the zoo model's name (the folder's), as a config.json's folder does."""
     root = tmp_path_factory.mktemp("onnx")
     paths = {}
     for variant, (zoo, _, _) in VARIANTS.items():
-        folder = root / variant
-        folder.mkdir()
-        paths[variant] = folder / f"{zoo}.onnx"
+        folder = root / variant / zoo
+        folder.mkdir(parents=True)
+        paths[variant] = folder / "model.onnx"
         onnx.save(build(variant), str(paths[variant]))
     return paths
 

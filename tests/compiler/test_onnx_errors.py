@@ -34,6 +34,17 @@ def unknown_op():
     return model
 
 
+def merged_decoder():
+    """optimum's decoder_model_merged.onnx: an If on use_cache_branch around two subgraphs."""
+    model = build("llama-genai")
+    branch = helper.make_graph([], "branch", [], [tensor("x", TensorProto.FLOAT, [1])])
+    node = helper.make_node("If", ["use_cache_branch"], ["optimum::if_out"],
+                            name="optimum::if", then_branch=branch, else_branch=branch)
+    model.graph.node.insert(0, node)
+    model.graph.input.append(tensor("use_cache_branch", TensorProto.BOOL, [1]))
+    return model
+
+
 def cycle():
     model = build("llama-genai")
     norm = _node(model, f"{L0}/input_layernorm/LayerNorm")
@@ -105,6 +116,11 @@ GRAPHS = {
     "unknown op": (unknown_op, f"node '{L0}/mlp/act_fn/Sigmoid' (op HardSwish): unsupported op "
                    "(the ONNX front end reads decoder-only transformer graphs; "
                    "docs/compiler.md lists the ops it knows)"),
+    "merged decoder": (merged_decoder, "node 'optimum::if' (op If): unsupported op (the ONNX "
+                       "front end reads decoder-only transformer graphs; docs/compiler.md "
+                       "lists the ops it knows); optimum's merged decoder switches between its "
+                       "with- and without-past graphs in an If: give decoder_model.onnx "
+                       "instead"),
     "cycle": (cycle, "(op SimplifiedLayerNormalization): lies on a cycle (a decoder graph is "
               "acyclic)"),
     "dynamic hidden size": (dynamic_hidden, "node '/model/embed_tokens/Gather' (op Gather): "
