@@ -188,3 +188,12 @@ def test_the_real_command_line_fails_cleanly(tmp_path, hwsim):
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "(op HardSwish): unsupported op" in result.stderr
     assert not out.exists()
+
+
+def test_without_the_onnx_package_the_error_names_the_extra(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(build("llama-genai").SerializeToString())
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # import onnx -> ImportError
+    line = _fails(["inspect", str(path)], capsys)
+    assert line == (f"hwsim: error: {path}: reading .onnx models needs the onnx package "
+                    "(pip install 'hwsim[onnx]')")
