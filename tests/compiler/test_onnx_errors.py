@@ -4,13 +4,14 @@ real command line)."""
 from __future__ import annotations
 
 import pytest
+
+pytest.importorskip("onnx")  # the `onnx` extra (in the test extra)
 from onnx import TensorProto, helper
 
 from hwsim.cli.main import main
 from tests.compiler.onnx_build import Onnx, tensor
 from tests.compiler.onnx_fixtures import build
 
-pytest.importorskip("onnx")
 L0 = "/model/layers.0"
 
 

@@ -10,8 +10,9 @@ from dataclasses import asdict, replace
 from importlib import resources
 
 import numpy as np
-import onnx
 import pytest
+
+onnx = pytest.importorskip("onnx")  # the `onnx` extra (in the test extra)
 from onnx import TensorProto, numpy_helper
 
 from compiler.errors import CompilerError
@@ -24,7 +25,6 @@ from tests.compiler.onnx_llama import llama_genai
 from tests.compiler.onnx_fixtures import (INT4_BLOCK, VARIANTS, build, hf_models,  # noqa: F401
                                          onnx_files)
 
-ort = pytest.importorskip("onnxruntime")
 SEQ = 8
 
 
@@ -138,6 +138,7 @@ class _Dequantized(WeightStore):
 
 
 def _ort_logits(path, ids: np.ndarray, spec) -> np.ndarray:
+    ort = pytest.importorskip("onnxruntime")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     feeds = {"input_ids": ids[None], "attention_mask": np.ones((1, ids.size), np.int64)}
     names = {i.name for i in session.get_inputs()}

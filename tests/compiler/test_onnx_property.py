@@ -6,8 +6,9 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-import onnx
 import pytest
+
+onnx = pytest.importorskip("onnx")  # the `onnx` extra (in the test extra)
 from hypothesis import given, settings, strategies as st
 
 from compiler.frontend import load_model, spec_from_hf_config

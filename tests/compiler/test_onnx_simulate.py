@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+pytest.importorskip("onnx")  # the `onnx` extra (in the test extra)
+
 from compiler.frontend import load_model
 from compiler.ir.ops import OpKind
 from compiler.ir.workload import Workload
@@ -17,7 +19,6 @@ from targets.loader import load_target
 from targets.loader import preset_names
 from tests.compiler.onnx_fixtures import VARIANTS, hf_models, onnx_files  # noqa: F401
 
-pytest.importorskip("onnx")
 WORKLOAD = ("--phase", "decode", "--context", "32", "--batch", "2")
 
 
