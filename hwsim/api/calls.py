@@ -151,6 +151,27 @@ def compile(model, target, *, phase="decode", batch=1, seq=128, context=128, gen
 
 
 @one_error
+def fit(model, target, *, batch=None, context=None, gen=128, quant="auto", kv_bits=16,
+        sparsity=None, layers=None, overrides=()):
+    """The largest batch at `context` and the longest context at `batch` that fit the target's
+    main memory, with the bytes by kind at (batch, context) -> a `Fit` record. A run holds
+    `context` KV positions per sequence: a prompt of context - gen tokens prefilled over the
+    whole batch, then gen decode steps (hwsim/api/flows/fit.py). Give either bound or both
+    (neither: batch 1); a (batch, context) that does not fit raises HwsimError naming the bytes
+    by kind and both bounds."""
+    from hwsim.api.fit_record import Fit
+    from hwsim.api.flows.fit import fit_report
+    for name, value in (("batch", batch), ("context", context)):
+        if value is not None and value < 1:
+            raise HwsimError(f"--{name} must be >= 1, not {value}")
+    loaded = load_target(target, overrides)
+    fields = fit_report(load_model(model), workload(
+        phase="prefill", gen=gen, quant=quant, kv_bits=kv_bits, sparsity=sparsity,
+        layers=layers), loaded, batch, context)
+    return Fit(target=target_label(loaded, overrides)["target"], **fields)
+
+
+@one_error
 def inspect(model, *, batch=1, seq=128, context=128, kv_bits=16, weight_bits=16,
             mla_rank=None, mla_rope_dims=64) -> dict:
     """Parameters, FLOPs and bytes per token (prefill over `seq`, decode over `context`), KV
