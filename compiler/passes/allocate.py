@@ -88,18 +88,27 @@ def _lay_out(graph: Graph, target) -> tuple[dict, MemoryUse]:
 
 
 def _stored_bytes(op) -> int:
+    return -(-int(op.weight.elements * _bits_per_weight(op)) // 8)
+
+
+def _bits_per_weight(op) -> float:
+    """Stored bits per weight: its width (times the kept fraction when N:M / block sparse),
+    plus, under a weight-only scheme (w4a16, w8a16), its share of the fp16 group scale
+    streamed with it (16 / group size: 0.125 bits at groups of 128)."""
     sparsity = op.attr("sparsity")
     kept = sparsity[0] / sparsity[1] if sparsity else 1.0
-    return -(-int(op.weight.elements * kept * op.weight.bits) // 8)
+    quant = op.attr("quant") or {}
+    scale_bits = 16 / quant["group_size"] if quant.get("act_granularity") == "none" and \
+        quant.get("group_size") else 0.0
+    return op.weight.bits * kept + scale_bits
 
 
 def weight_tile_address(op, matrix: int, n0: int, k0: int, tn: int, tk: int) -> tuple[int, int]:
     """(address, bytes) of a weight tile. Matrix weights are stored tile-major, as FlightLLM lays
     weights out per channel: column blocks of the tile width one after another, each block's K
-    tiles contiguous inside it, so every tile streams as one contiguous transfer (no padding)."""
-    sparsity = op.attr("sparsity")
-    kept = sparsity[0] / sparsity[1] if sparsity else 1.0
-    bits = op.weight.bits * kept
+    tiles contiguous inside it, so every tile streams as one contiguous transfer (no padding);
+    a weight-only scheme's group scales travel inside the tile they scale."""
+    bits = _bits_per_weight(op)
     k, n = op.weight.shape[-2], op.weight.shape[-1]
     elements_before = matrix * k * n + n0 * k + k0 * tn
     return op.attr("weight_addr") + int(elements_before * bits) // 8, -(-int(tk * tn * bits) // 8)
