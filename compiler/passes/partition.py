@@ -3,9 +3,11 @@
 Matrix products with few rows (decode GEMVs) prefer the GEMV queue (MV), larger ones the
 matrix unit (MM); where the two queues' units differ, the one with the shorter roofline
 estimate for the product's row count runs it (a systolic array is held back by few rows, a
-vector unit by many), the preference breaking ties; decode attention goes to PIM banks when the target has them and the
-`pim_attention` mechanism is on; elementwise work to VEC; the embedding gather to LD and the
-KV-cache append to ST. Within a queue the first unit that computes the op's dtype runs it.
+vector unit by many), the preference breaking ties. Decode attention goes to PIM banks when
+the target has them and the `pim_attention` mechanism is on (a KV cache stored at another
+width than the PIM multipliers take is refused); elementwise work to VEC; the embedding
+gather to LD and the KV-cache append to ST. Within a queue the first unit that computes the
+op's dtype runs it.
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ def _place_matrix(op: Op, target, dtype: str) -> Op:
         else op.attr("rows")
     if attention and op.attr("q_len") == 1 and _pim_on(target):
         pim = [n for n in target.units_for_queue("MV") if target.units[n].kind == "pim"]
+        _check_pim_operands(op, target, pim[0])
         return op.with_attrs(queue="MV", unit=target.units_for_queue("MV").index(pim[0]),
                              opcode="PIM_GEMV", compute_dtype=target.units[pim[0]].dtype)
     order = ("MV", "MM") if rows <= GEMV_MAX_ROWS else ("MM", "MV")
@@ -67,6 +70,20 @@ def _place_matrix(op: Op, target, dtype: str) -> Op:
     raise CompilerError(f"target {target.name} has no unit computing {dtype} matrix products "
                         f"({op.name}); its matrix units compute {', '.join(supported)}: pick a "
                         "--quant that runs on them (fp16 for fp16, w8a8 or w4a8 for int8)")
+
+
+def _check_pim_operands(op: Op, target, name: str) -> None:
+    """PIM attention multiplies the KV cache where it lies, at the width it is stored: a cache
+    narrower or wider than the PIM unit's multipliers take is refused, not silently timed as
+    theirs."""
+    kv_dtype, pim_dtype = op.kv.dtype if op.kv is not None else None, target.units[name].dtype
+    if kv_dtype is None or kv_dtype == pim_dtype:
+        return
+    raise CompilerError(f"{op.name}: the KV cache is stored as {kv_dtype} (--kv-bits, --quant), "
+                        f"but PIM unit {name} multiplies {pim_dtype} operands read from its "
+                        f"banks (units.{name}.dtype = {pim_dtype}): store the cache as "
+                        f"{pim_dtype} (--kv-bits 16 under --quant fp16) or --set "
+                        "mechanisms.pim_attention=false")
 
 
 def _first_unit(target, queue: str, dtype: str) -> tuple[str, int, str] | None:

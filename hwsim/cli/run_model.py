@@ -8,7 +8,7 @@ import isa
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model, resolve_workload
-from compiler.sub_batch import compile_step
+from compiler.sub_batch import compile_step, interleaves
 from hwsim.cli import mobile_prefill
 from hwsim.errors import HwsimError
 from hwsim.simulate import simulate_program
@@ -31,9 +31,23 @@ def simulate_model(model_name, workload: Workload, target) -> dict:
     if workload.phase == "prefill" and target.family == "mobile_npu":
         return {**header, **mobile_prefill.simulate(model, workload, target)}  # llm.npu blocks
     if workload.phase != "generate":
-        program = compile_step(model, workload, target).program
-        return {**header, **simulate_program(program, target, step_tokens(workload))}
+        return {**header, **simulate_step(model, workload, target)}
     return {**header, **_generate(model, workload, target)}
+
+
+def simulate_step(model, workload: Workload, target) -> dict:
+    """One compiled step (compiler.sub_batch.compile_step), simulated. Sub-batch interleaving
+    overlaps one half batch's PIM attention with the other's NPU GEMMs but streams the weights
+    once per half: where it applies, the step runs interleaved only when that is faster than
+    the whole batch at once (NeuPIMs enables it for large batches, where it pays)."""
+    tokens = step_tokens(workload)
+    result = simulate_program(compile_step(model, workload, target).program, target, tokens)
+    if interleaves(target, workload) and workload.phase == "decode":
+        whole = simulate_program(compile_step(model, workload, target, interleave=False).program,
+                                 target, tokens)
+        if whole["seconds"] < result["seconds"]:
+            return whole
+    return result
 
 
 def _generate(model, workload: Workload, target) -> dict:
@@ -45,9 +59,8 @@ def _generate(model, workload: Workload, target) -> dict:
                                workload.batch * workload.seq)
     points = sorted({workload.seq + round(i * (workload.gen - 1) / max(1, TPOT_SAMPLES - 1))
                      for i in range(TPOT_SAMPLES)})
-    steps = [simulate_program(compile_step(model, replace(workload, phase="decode",
-                                                           context=c), target).program,
-                              target, workload.batch) for c in points]
+    steps = [simulate_step(model, replace(workload, phase="decode", context=c), target)
+             for c in points]
     weights = _trapezoid_weights(points)
     tpot = sum(w * s["seconds"] for w, s in zip(weights, steps))
     per_step = {k: sum(w * s["energy_breakdown_j"][k] for w, s in zip(weights, steps))
