@@ -38,16 +38,33 @@ def simulate_model(model_name, workload: Workload, target) -> dict:
 def simulate_step(model, workload: Workload, target) -> dict:
     """One compiled step (compiler.sub_batch.compile_step), simulated. Sub-batch interleaving
     overlaps one half batch's PIM attention with the other's NPU GEMMs but streams the weights
-    once per half: where it applies, the step runs interleaved only when that is faster than
-    the whole batch at once (NeuPIMs enables it for large batches, where it pays)."""
-    tokens = step_tokens(workload)
-    result = simulate_program(compile_step(model, workload, target).program, target, tokens)
-    if interleaves(target, workload) and workload.phase == "decode":
-        whole = simulate_program(compile_step(model, workload, target, interleave=False).program,
-                                 target, tokens)
-        if whole["seconds"] < result["seconds"]:
-            return whole
-    return result
+    once per half: where it applies, the step runs interleaved only when that makes the whole
+    model's step faster (`interleaving_pays`); a --layers slice runs as the whole model would."""
+    interleave = not (interleaves(target, workload) and workload.phase == "decode") or \
+        interleaving_pays(model, workload, target)
+    program = compile_step(model, workload, target, interleave=interleave).program
+    return simulate_program(program, target, step_tokens(workload))
+
+
+_PAYS: dict = {}
+
+
+def interleaving_pays(model, workload: Workload, target) -> bool:
+    """Whether the whole model's decode step (all num_layers layers) is faster interleaved,
+    each way extrapolated from one- and two-layer slices, T(1) + (layers - 1) x (T(2) - T(1))
+    (the layers are identical; the first carries the pipeline's fill). Cached per model,
+    workload (any --layers) and target."""
+    key = (repr(model), replace(workload, layers=None), target.fingerprint())
+    if key not in _PAYS:
+        slices = (1, 2) if model.num_layers > 1 else (1,)
+
+        def whole_model_s(interleave: bool) -> float:
+            t = [simulate_program(compile_step(model, replace(workload, layers=n), target,
+                                               interleave=interleave).program, target,
+                                  step_tokens(workload))["seconds"] for n in slices]
+            return t[0] + (model.num_layers - 1) * (t[-1] - t[0])
+        _PAYS[key] = whole_model_s(True) < whole_model_s(False)
+    return _PAYS[key]
 
 
 def _generate(model, workload: Workload, target) -> dict:
