@@ -18,10 +18,7 @@ from compiler.sub_batch import compile_step
 from hwsim.simulate import simulate_program
 from targets import load_target
 
-try:  # the API layer (hwsim/api) takes the flows over from hwsim/cli
-    from hwsim.api.flows.run_model import simulate_model
-except ImportError:  # pragma: no cover - before the move
-    from hwsim.cli.run_model import simulate_model
+from hwsim.api.flows.run_model import simulate_model
 
 NEUPIMS = load_target("neupims")
 BATCHES = (1, 2, 3, 4, 8, 9, 16, 32, 64)
