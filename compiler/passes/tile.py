@@ -19,6 +19,12 @@ ALIGN = 16
 ACC_BITS = 32
 MAX_DIM = 65535  # 16-bit ISA tile fields
 MAX_TRANSFER_BYTES = MEM.field("row_bytes").max_value  # one LD row: the largest tile it moves
+# A GEMV's weight stream (MV queue, decode) is cut into at least this many tiles. With two
+# ping-pong slots one tile's compute is exposed wherever the in-order load queue must wait
+# for data (the new token's K/V before attention, the end of the program): the drain is
+# 1/STREAM_TILES of the op at most, and past the slot size that allows it a larger buffer
+# no longer changes the tiles (docs/compiler.md, "Tile sizes and the pipeline drain").
+STREAM_TILES = 8
 
 
 def run(graph: Graph, target) -> Graph:
@@ -155,6 +161,8 @@ def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int):
         tk = tk_cap if _bytes(tk_cap * min(n, ALIGN) * kept, wbits) <= wslot \
             else min(tk_cap, _align(wslot * 8 // max(1, int(ALIGN * wbits * kept))))
         tn = min(n, MAX_DIM, _align(int(wslot * 8 // max(1, tk * wbits * kept))))
+        if op.attr("queue") == "MV" and not attention:   # a GEMV weight stream
+            tn = balanced(n, min(tn, _align_up(-(-n // STREAM_TILES))))
     while True:
         tm = min(m, MAX_DIM, aslot * 8 // max(1, tk * abits), oslot * 8 // (tn * ACC_BITS))
         tm = tm // step * step if tm < m else tm
@@ -166,9 +174,22 @@ def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int):
     return {"tm": tm, "tn": tn, "tk": tk}
 
 
+def balanced(n: int, tn: int) -> int:
+    """The width of ceil(n / tn) near-equal tiles (a multiple of ALIGN, never above `tn`).
+    With two ping-pong slots, a short last tile loads faster than the tile before it
+    computes, so the next op's first load waits for that compute and memory idles; the
+    larger the slot, the longer the wait. Equal tiles leave no such remainder."""
+    tiles = -(-n // tn)
+    return tn if tiles == 1 else min(tn, _align_up(-(-n // tiles)))
+
+
 def _kept_fraction(op: Op) -> float:
     sparsity = op.attr("sparsity")
     return sparsity[0] / sparsity[1] if sparsity else 1.0
+
+
+def _align_up(value: int) -> int:
+    return -(-value // ALIGN) * ALIGN
 
 
 def _align(value: int) -> int:
