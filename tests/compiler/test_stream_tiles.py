@@ -10,7 +10,7 @@ from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.passes.tile import ALIGN, STREAM_TILES, balanced
 from compiler.pipeline import compile_model, resolve_workload
-from hwsim.cli.run_model import simulate_model
+from hwsim.api.flows.run_model import simulate_model
 
 U280 = "flightllm-u280"
 MIB = 2 ** 20

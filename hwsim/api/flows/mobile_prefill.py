@@ -25,7 +25,7 @@ from compiler.ir.ops import OpKind, expected_experts_touched
 from compiler.passes import quantize
 from compiler.passes.tile import matrix_dims
 from compiler.pipeline import resolve_workload
-from hwsim.cli.mobile_costs import ZERO, Cost, SocCosts
+from hwsim.api.flows.mobile_costs import ZERO, Cost, SocCosts
 from hwsim.errors import HwsimError
 from hwsim.timing.block_schedule import Block, in_order, out_of_order
 

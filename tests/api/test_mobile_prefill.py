@@ -1,4 +1,4 @@
-"""The mobile-NPU prefill model (hwsim/cli/mobile_prefill.py) against hand arithmetic and
+"""The mobile-NPU prefill model (hwsim/api/flows/mobile_prefill.py) against hand arithmetic and
 against the other runs it must agree with: generate's TTFT, MoE / MLA / vocabulary, capacity,
 and the boundary with the instruction-level tier (issue 18, findings 5, 6 and 16)."""
 import pytest
@@ -7,8 +7,8 @@ import targets
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model, resolve_workload
-from hwsim.cli import mobile_prefill
-from hwsim.cli.run_model import simulate_model
+from hwsim.api.flows import mobile_prefill
+from hwsim.api.flows.run_model import simulate_model
 from hwsim.simulate import simulate_program
 
 TARGET = "mllm-npu-sd8gen3"
