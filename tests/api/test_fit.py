@@ -77,3 +77,13 @@ def test_tiny_bounds_are_tight_and_the_json_is_the_record(hwsim):
 ])
 def test_bad_fit_input_is_one_line(hwsim, args, fragment):
     assert_one_line_error(hwsim("fit", "tiny-llama", "-t", "a100", *args), fragment)
+
+
+def test_simulate_still_refuses_an_over_capacity_step_with_the_bytes_by_kind(hwsim):
+    # 384 x 256 prompt tokens on the 40 GiB A100: weights 13.48 GB + KV 2 x 32 x 32 x 128 x 256
+    # x 384 x 2 B = 51.54 GB alone exceed 42.95 GB; the logits 384 x 32,000 x 2 B = 0.02 GB
+    out = hwsim("simulate", "llama2-7b", "-t", "a100", "--phase", "prefill", "--batch", "384",
+                "--seq", "256")
+    assert_one_line_error(out, "llama2-7b does not fit a100: it needs", "weights 13.48 GB at fp16",
+                          "KV cache 51.54 GB", "activations", "workspace 0.02 GB",
+                          "hbm holds 42.95 GB")
