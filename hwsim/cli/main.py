@@ -8,7 +8,7 @@ import sys
 from hwsim import __version__
 from compiler.errors import CompilerError
 from hwsim.cli import (cosim_cmd, demo, kernel_cmd, model_cmds, program_cmds, sim_cmds,
-                       sweep_cmds, target_cmds)
+                       sweep_cmds, target_cmds, validate_cmd)
 from hwsim.cli.papers import command as papers_cmd
 from hwsim.errors import HwsimError
 from isa import IsaError
@@ -16,7 +16,7 @@ from targets import TargetError
 
 USER_ERRORS = (HwsimError, IsaError, TargetError, CompilerError, OSError)
 COMMAND_MODULES = (demo, target_cmds, model_cmds, program_cmds, sim_cmds, kernel_cmd, sweep_cmds,
-                   cosim_cmd, papers_cmd)
+                   cosim_cmd, papers_cmd, validate_cmd)
 
 
 class OneLineParser(argparse.ArgumentParser):
