@@ -101,7 +101,8 @@ def load_rows(paths: list[Path] | None = None) -> list[Row]:
 
 
 def _row(raw, file: str, index: int) -> Row:
-    where = f"validation table {file} row {raw.get('id', f'#{index}') if isinstance(raw, dict) else f'#{index}'}"
+    name = raw.get("id", f"#{index}") if isinstance(raw, dict) else f"#{index}"
+    where = f"validation table {file} row {name}"
     if not isinstance(raw, dict):
         raise HwsimError(f"{where}: a row must be a mapping, not {type(raw).__name__}")
     _known(raw, ROW_KEYS, where)
