@@ -1,8 +1,8 @@
 """`hwsim validate [--json] [--only ID,...]`: simulated against published measurements on real
-hardware (hwsim.api.validate), with a summary per target."""
+hardware (hwsim.api.flows.validation), with a summary per target."""
 from __future__ import annotations
 
-from hwsim.api.validate import validate
+from hwsim import api
 from hwsim.cli.common import dumps_json, emit, format_table
 
 
@@ -15,7 +15,7 @@ def register(commands) -> None:
 
 
 def run_validate(args) -> int:
-    report = validate(args.only)
+    report = api.validate(args.only)
     emit(dumps_json(report) if args.json else table(report))
     return 0
 

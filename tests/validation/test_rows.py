@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from hwsim.api.validate import evaluate, simulate_row
+from hwsim.api.flows.validation import evaluate, simulate_row
 from hwsim.validation import load_rows
 
 ROWS = load_rows()

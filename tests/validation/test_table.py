@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from hwsim.api.validate import validate
+from hwsim.api.flows.validation import validate
 from hwsim.errors import HwsimError
 from hwsim.validation import load_rows, load_table, table_paths
 

@@ -16,7 +16,7 @@ from compiler.errors import CompilerError
 from compiler.ir.workload import Workload
 from compiler.kernels import kernel_graph, parse_shape
 from compiler.pipeline import compile_graph
-from hwsim.cli.run_model import simulate_model
+from hwsim.api.flows.run_model import simulate_model
 from hwsim.errors import HwsimError
 from hwsim.simulate import simulate_program
 from hwsim.validation import UNITS, Row, load_rows
