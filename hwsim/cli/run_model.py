@@ -7,6 +7,7 @@ from dataclasses import replace
 import isa
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload
+from compiler.passes.quantize import stored_kv_bits
 from compiler.pipeline import compile_model, resolve_workload
 from compiler.sub_batch import compile_step
 from hwsim.cli import mobile_prefill
@@ -27,7 +28,9 @@ def simulate_model(model_name, workload: Workload, target) -> dict:
     workload = resolve_workload(workload, target)
     header = {"model": model.name, "target": target.name, "phase": workload.phase,
               "batch": workload.batch, "seq": workload.seq, "context": workload.context,
-              "quant": workload.quant, "kv_bits": workload.kv_bits}
+              "quant": workload.quant,
+              "kv_bits": stored_kv_bits(workload.quant, workload.kv_bits,  # as stored
+                                        model.checkpoint_dtype)}
     if workload.phase == "prefill" and target.family == "mobile_npu":
         return {**header, **mobile_prefill.simulate(model, workload, target)}  # llm.npu blocks
     if workload.phase != "generate":
