@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import isa
 from compiler.frontend import load_model
+from compiler.ir.builder import check_attention_window
 from compiler.ir.workload import Workload
 from compiler.passes.quantize import stored_kv_bits
 from compiler.pipeline import compile_model, resolve_workload
@@ -26,6 +27,7 @@ def simulate_model(model_name, workload: Workload, target) -> dict:
     tensor-parallel share, compiler.tensor_parallel.device_share)."""
     model = load_model(model_name) if isinstance(model_name, str) else model_name
     workload = resolve_workload(workload, target)
+    check_attention_window(model, workload)  # the mobile prefill path builds no graph
     header = {"model": model.name, "target": target.name, "phase": workload.phase,
               "batch": workload.batch, "seq": workload.seq, "context": workload.context,
               "quant": workload.quant,
