@@ -2,17 +2,11 @@
 `hwsim roofline MODEL -t TARGET [workload] [--json] [--plot F]`."""
 from __future__ import annotations
 
-from compiler.frontend import load_model
-from compiler.pipeline import resolve_workload
-from compiler.sub_batch import compile_step
-from hwsim import report
-from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
-from hwsim.cli.functional_check import functional_check
-from hwsim.cli.run_model import simulate_hwx, simulate_model, step_tokens
-from hwsim.cli.workload_args import add_workload_args, workload_from_args
+from hwsim import api
+from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, si
+from hwsim.cli.sim_report import simulate_table
+from hwsim.cli.workload_args import add_workload_args, workload_fields
 from hwsim.errors import HwsimError
-from hwsim.roofline import program_roofline
-from isa import write_atomic
 
 
 def register(commands) -> None:
@@ -40,26 +34,28 @@ def register(commands) -> None:
 
 def run_simulate(args) -> int:
     """Exit 0; with --check, 1 when functional mode and the reference differ."""
-    target = load_target(args.target, args.overrides)
-    if args.model.endswith(".hwx"):
-        if args.check:
-            raise HwsimError("--check needs the model (weights come from the reference), not "
-                             "a .hwx")
-        result = simulate_hwx(args.model, target)
-    else:
-        result = simulate_model(args.model, workload_from_args(args), target)
-        if args.check:
-            result["check"] = functional_check(args.model, workload_from_args(args), target)
+    fields = workload_fields(args)
+    if args.check and args.model.endswith(".hwx"):
+        raise HwsimError("--check needs the model (weights come from the reference), not a .hwx")
+    result = api.simulate(args.model, args.target, overrides=args.overrides, **fields)
+    out = result.to_dict()
+    if args.check:
+        out["check"] = api.check(args.model, args.target, overrides=args.overrides, **fields)
+    for flag, name in (("trace", "--trace"), ("csv", "--csv")):
+        if getattr(args, flag) and result.detail is None:
+            raise HwsimError(f"{name} is not available for --phase {result.phase}")
+    from hwsim import report
+    from isa import write_atomic
     if args.trace:
-        if "_detail" not in result:
-            raise HwsimError("--trace is not available for --phase generate")
-        write_atomic(args.trace, report.chrome_trace(result).encode("utf-8"))
+        write_atomic(args.trace, report.chrome_trace(result._internal()).encode("utf-8"))
     if args.csv:
-        if "_detail" not in result:
-            raise HwsimError("--csv is not available for --phase generate")
-        write_atomic(args.csv, report.per_op_csv(result).encode("utf-8"))
-    emit(report.to_json(result) if args.json else report.table(result) + _check_line(result))
-    return 1 if "check" in result and not result["check"]["bit_exact"] else 0
+        write_atomic(args.csv, report.per_op_csv(result._internal()).encode("utf-8"))
+    if args.json:
+        emit(dumps_json(out))
+    else:
+        emit(simulate_table(result, api.explain(result, args.target, args.overrides))
+             + _check_line(out))
+    return 1 if "check" in out and not out["check"]["bit_exact"] else 0
 
 
 def _check_line(result: dict) -> str:
@@ -73,32 +69,15 @@ def _check_line(result: dict) -> str:
             f"({', '.join(sorted(c['compared']))}; {total} elements)\n")
 
 
-def roofline_report(model_name, workload, target) -> dict:
-    """The roofline of the run `simulate` makes: hwsim.roofline.program_roofline on the same
-    compiled program, so both commands print the same bound. generate and mllm-NPU's
-    block-scheduled prefill compose several programs: their bound is the simulate flow's own
-    roofline_seconds, with no per-op rows."""
-    model = load_model(model_name) if isinstance(model_name, str) else model_name
-    workload = resolve_workload(workload, target)
-    if workload.phase == "generate" or (workload.phase == "prefill"
-                                        and target.family == "mobile_npu"):
-        run = simulate_model(model, workload, target)
-        result, tokens = {"ops": [], "roofline_s": run["roofline_seconds"],
-                          "bound": run["bound"]}, run["tokens"]
-    else:
-        result = program_roofline(compile_step(model, workload, target).program, target)
-        tokens = step_tokens(workload)
-    return {"model": model.name, "target": target.name, "phase": workload.phase,
-            "batch": workload.batch, "quant": workload.quant, **result,
-            "tokens_per_s": tokens / result["roofline_s"] if result["roofline_s"] else 0.0}
-
-
 def run_roofline(args) -> int:
-    target = load_target(args.target, args.overrides)
-    result = roofline_report(args.model, workload_from_args(args), target)
+    record = api.roofline(args.model, args.target, overrides=args.overrides,
+                          **workload_fields(args))
+    result = record.to_dict()
     if args.plot:
         from hwsim.plot import roofline_png
-        write_atomic(args.plot, roofline_png(result, target))
+        from isa import write_atomic
+        write_atomic(args.plot, roofline_png(result, api.load_target(args.target,
+                                                                     args.overrides)))
     if args.json:
         emit(dumps_json(result))
         return 0

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import pytest
 
-from hwsim.cli.papers import flightllm, mllm_npu, neupims
-from hwsim.cli.papers.command import evaluate
-from hwsim.cli.papers.runner import Runner
+from hwsim.api.papers import flightllm, mllm_npu, neupims
+from hwsim.api.papers.evaluate import evaluate
+from hwsim.api.papers.runner import Runner
 
 # PAPERS.md, class (a) claims: the figure each paper states
 PUBLISHED = {"C1": 6.0, "C2": 1.8, "C3": 1.2, "C4": 3.0, "C5": 2.4, "C6": 1.6, "C7": 22.4,
