@@ -70,6 +70,13 @@ def check_supported(text: str, mode: tuple[int, int], target) -> None:
                         + ", ".join(sorted({str(u.sparse_m) for u in units})) + ", e.g. 2:4)")
 
 
+def check_sparsity(text: str | None, target) -> None:
+    """parse_sparsity, then check_supported for an N:M pattern (CompilerError either way)."""
+    mode = parse_sparsity(text)
+    if isinstance(mode, tuple):
+        check_supported(text.strip(), mode, target)
+
+
 def run(graph: Graph, target=None) -> Graph:
     """A new graph with the sparsity attrs of graph.workload.sparsity (see module doc).
     An N:M pattern no unit of the target runs is refused (check_supported; no target: not

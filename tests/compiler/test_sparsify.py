@@ -136,6 +136,16 @@ def test_nm_on_a_target_without_sparse_units_is_refused(target):
                               f"(N:M runs on DSP chains with sparse_modes nm)")
 
 
+def test_the_mobile_block_schedule_prefill_refuses_nm_too(hwsim):
+    """mllm-NPU's prefill is timed by its block schedule, which compiles no graph: N:M used to
+    be accepted there and ignored."""
+    out = hwsim("simulate", "tiny-llama", "-t", "mllm-npu-sd8gen3", "--phase", "prefill",
+                "--seq", "32", "--sparsity", "2:4")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == ("hwsim: error: --sparsity 2:4: mllm-npu-sd8gen3 has no unit that skips "
+                          "pruned weights (N:M runs on DSP chains with sparse_modes nm)\n")
+
+
 @pytest.mark.parametrize("text", ["1:3", "3:4"])
 def test_cli_refuses_unsupported_sparsity_with_exit_2(hwsim, text):
     out = hwsim("simulate", "tiny-llama", "-t", "flightllm-u280", "--sparsity", text)

@@ -7,6 +7,7 @@ from dataclasses import replace
 import isa
 from compiler.frontend import load_model
 from compiler.ir.builder import check_attention_window
+from compiler.passes.sparsify import check_sparsity
 from compiler.ir.workload import Workload
 from compiler.passes.quantize import stored_kv_bits
 from compiler.pipeline import compile_model, resolve_workload
@@ -27,7 +28,8 @@ def simulate_model(model_name, workload: Workload, target) -> dict:
     tensor-parallel share, compiler.tensor_parallel.device_share)."""
     model = load_model(model_name) if isinstance(model_name, str) else model_name
     workload = resolve_workload(workload, target)
-    check_attention_window(model, workload)  # the mobile prefill path builds no graph
+    check_attention_window(model, workload)  # the mobile prefill path builds no graph,
+    check_sparsity(workload.sparsity, target)  # so these two checks run here too
     header = {"model": model.name, "target": target.name, "phase": workload.phase,
               "batch": workload.batch, "seq": workload.seq, "context": workload.context,
               "quant": workload.quant,
