@@ -7,9 +7,9 @@ passed. Here, for every claim:
 - the tolerance verdict is recomputed with PAPERS.md's rules written out again here, and
   `reproduced` requires the ablation rule too (switching the credited mechanism off removes at
   least half of the simulated gain), as docs/papers.md defines it;
-- the direction of the gain: the paper's system beats its baseline in simulation (a ratio > 1)
-  except where docs/papers.md records that it does not (C2), and switching the credited
-  mechanisms off never helps;
+- the direction of the gain: the paper's system beats its baseline in simulation (a ratio > 1;
+  C2 did not until the GEMV stream tiles, 0.98x -> 1.07x, and its ablation check was vacuous),
+  and switching the credited mechanisms off never helps;
 - the ablation rule itself on claims with a gain: C8's ablation removes less than half of its
   gain (outlier handling and out-of-order scheduling do not carry its energy saving), which is
   recorded as a strict expected failure so a change either way is noticed.
@@ -27,7 +27,6 @@ from hwsim.api.papers.runner import Runner
 PUBLISHED = {"C1": 6.0, "C2": 1.8, "C3": 1.2, "C4": 3.0, "C5": 2.4, "C6": 1.6, "C7": 22.4,
              "C8": 30.7, "C9": 32.8, "C10": 1000.0}
 ALL_CLAIMS = {c.id: c for c in flightllm.CLAIMS + neupims.CLAIMS + mllm_npu.CLAIMS}
-NO_SIMULATED_GAIN = {"C2"}      # docs/papers.md: FlightLLM's cost efficiency 0.98x of V100S
 ABSOLUTE_RATE = {"C10"}         # tokens/s, not a ratio against a baseline
 
 
@@ -75,7 +74,7 @@ def _check_row(row: dict) -> None:
                              else "not reproduced"), cid
     assert row["status"] == "reproduced" or row["reason"], cid
     # the direction: the paper's system beats its baseline, and the credited mechanisms help
-    if cid not in NO_SIMULATED_GAIN | ABSOLUTE_RATE:
+    if cid not in ABSOLUTE_RATE:
         assert v > 1, (cid, v)
     assert ablated is not None and ablated < v, (cid, v, ablated)
 
@@ -100,12 +99,13 @@ def test_flightllm_claims_verdict_direction_and_ablation():
     rows = _rows(flightllm.CLAIMS)
     for row in rows.values():
         _check_row(row)
-    # C2 is FlightLLM's throughput ratio times the price ratio: with no simulated gain in cost
-    # efficiency the ablation rule has nothing to remove, so C2 is pinned by its composition
+    # C2 is FlightLLM's throughput ratio times the price ratio, and its gain must be carried by
+    # the credited mechanisms like C1's and C3's
     import targets
     c2, d = rows["C2"], rows["C2"]["details"]
     price = {n: targets.load_target(n).cost.price_usd for n in ("flightllm-u280", "v100s")}
     assert c2["simulated"] == pytest.approx(
         d["flightllm-u280_tokens_per_s"] / d["v100s_tokens_per_s"]
         * price["v100s"] / price["flightllm-u280"], rel=1e-12)
-    assert c2["simulated"] < 1 and c2["ablation_removes_half_gain"] is None
+    for cid in ("C1", "C2", "C3"):
+        assert rows[cid]["ablation_removes_half_gain"] is True, cid
