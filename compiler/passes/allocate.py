@@ -11,7 +11,10 @@ prefill of LLaMA2-7B "need" 687 GB). A step that does not fit the target's main 
 refused with one line naming the bytes by kind (compiler/memory_use.py).
 On chip: first-fit over the resident region with liveness (a tensor is freed after its last
 reader). Outputs that do not fit, and every activation when an FPGA target has
-always_on_chip_decode off, go to the off-chip pool.
+always_on_chip_decode off, go to the off-chip pool. Both pools are walked in schedule order
+(passes/schedule.py), the order code generation emits ops in: liveness in any other order lets
+a tensor emitted early (a parallel block's MLP input, emitted beside Q/K/V) land on bytes a
+later-emitted reader still needs.
 On a main memory with `cross_channel_efficiency_fraction` (FlightLLM's HBM switch), the
 off-chip ranges of spilled activations read only by GEMV (MV-queue) ops are listed in the
 graph meta `cross_channel_ranges` ([address, bytes] pairs, only when there are any): the
@@ -25,6 +28,7 @@ from compiler.ir.graph import Graph
 from compiler.ir.ops import OpKind
 from compiler.liveness import FirstFitPool, last_uses
 from compiler.memory_use import MemoryUse
+from compiler.passes.schedule import scheduled
 
 PAGE_BYTES = 4096
 
@@ -145,7 +149,7 @@ def _place_activations(graph: Graph, target, attrs, pool_base: int) -> tuple[int
     region = plan_buffers(target).resident
     mech = getattr(target, "mechanisms", None)
     on_chip = getattr(mech, "always_on_chip_decode", True)
-    ops = graph.ops()
+    ops = scheduled(graph)
     last_use = last_uses(graph, ops)
     chip = FirstFitPool(region.size_bytes, 64)
     spill, gemv_in = FirstFitPool(None, PAGE_BYTES), FirstFitPool(None, PAGE_BYTES)
