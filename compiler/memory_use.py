@@ -8,7 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True, kw_only=True)
 class MemoryUse:
     weight_bytes: int        # every stored weight, each page-aligned
-    kv_bytes: int            # the KV cache: 2 x layers x kv_heads x head_dim x positions x batch x bytes
+    kv_bytes: int            # the KV cache, exact: 2 x layers x kv_heads x head_dim x positions x
+    #                          batch x bytes (graph meta kv_bytes is kv_layout_bytes)
     kv_layout_bytes: int     # the same regions as laid out (each page-aligned)
     activation_bytes: int    # the spilled-activation pool: its peak over the step (liveness)
     workspace_bytes: int     # results the step hands back (the logits the sampler reads)

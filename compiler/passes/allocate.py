@@ -41,7 +41,7 @@ def run(graph: Graph, target) -> Graph:
     out = graph.with_ops({name: graph.op(name).with_attrs(**a) for name, a in attrs.items()})
     cross = _cross_channel_ranges(graph, target, attrs)
     return out.with_meta(dram_bytes=use.total_bytes, weight_bytes=use.weight_bytes,
-                         kv_bytes=use.kv_bytes, activation_bytes=use.activation_bytes,
+                         kv_bytes=use.kv_layout_bytes, activation_bytes=use.activation_bytes,
                          workspace_bytes=use.workspace_bytes,
                          resident_peak_bytes=use.resident_peak_bytes,
                          **({"cross_channel_ranges": cross} if cross else {}))
