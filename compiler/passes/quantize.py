@@ -87,8 +87,11 @@ def stored_kv_bits(quant: str, kv_bits: int, checkpoint_dtype: str = "fp16") -> 
 
 
 def group_size_of(graph: Graph) -> int:
-    """The weight-only / 4-bit group size along K: the checkpoint's own when the model states one (an ONNX
-    MatMulNBits block_size, a GPTQ / AWQ quantization_config group_size), else GROUP_SIZE."""
+    """The group size along K: the workload's (--group-size) when given, else the
+    checkpoint's own when the model states one (an ONNX MatMulNBits block_size, a GPTQ / AWQ
+    quantization_config group_size), else GROUP_SIZE."""
+    if graph.workload.group_size is not None:
+        return graph.workload.group_size
     stated = (graph.model.extra.get("weight_quant") or {}).get("group_size")
     return stated if isinstance(stated, int) and stated > 0 else GROUP_SIZE
 

@@ -11,7 +11,8 @@ from hwsim.api.result import Result, Roofline
 from hwsim.errors import HwsimError
 
 _WORKLOAD_DEFAULTS = {"phase": "decode", "batch": 1, "seq": 128, "context": 128, "gen": 128,
-                      "quant": "auto", "kv_bits": 16, "sparsity": None, "layers": None}
+                      "quant": "auto", "kv_bits": 16, "sparsity": None, "layers": None,
+                      "group_size": None}
 
 
 def one_error(fn):
@@ -96,7 +97,8 @@ def target_label(target, overrides=()) -> dict:
 
 @one_error
 def simulate(model, target, *, phase="decode", batch=1, seq=128, context=128, gen=128,
-             quant="auto", kv_bits=16, sparsity=None, layers=None, overrides=()) -> Result:
+             quant="auto", kv_bits=16, sparsity=None, layers=None, group_size=None,
+             overrides=()) -> Result:
     """Compile `model` for `target` and simulate one step (phase prefill / decode) or a whole
     generation (phase generate: `seq` prompt tokens, then `gen` new ones).
 
@@ -105,6 +107,8 @@ def simulate(model, target, *, phase="decode", batch=1, seq=128, context=128, ge
     sequences per step; seq: prompt tokens; context: cached tokens before a decode step; gen:
     tokens generated; quant: fp16 | w8a8 | w4a16 | w4a8 | mixed | auto; kv_bits: KV-cache
     width in bits; sparsity: "2:4" or "block"; layers: build only the first N decoder layers;
+    group_size: weights per scale group along K of w4a16 / w8a16 / w4a8 (default: the
+    checkpoint's, else 128);
     overrides: `dotted.key=value` changes to the target. Returns a Result (seconds, joules,
     bytes; see docs/api.md)."""
     from hwsim.api.flows.run_model import simulate_hwx, simulate_model
@@ -114,7 +118,7 @@ def simulate(model, target, *, phase="decode", batch=1, seq=128, context=128, ge
     else:
         raw = simulate_model(load_model(model), workload(
             phase=phase, batch=batch, seq=seq, context=context, gen=gen, quant=quant,
-            kv_bits=kv_bits, sparsity=sparsity, layers=layers), loaded)
+            kv_bits=kv_bits, sparsity=sparsity, layers=layers, group_size=group_size), loaded)
     return Result.from_dict(_labelled(raw, loaded, overrides))
 
 
@@ -127,32 +131,34 @@ def _labelled(raw: dict, target, overrides) -> dict:
 
 @one_error
 def roofline(model, target, *, phase="decode", batch=1, seq=128, context=128, gen=128,
-             quant="auto", kv_bits=16, sparsity=None, layers=None, overrides=()) -> Roofline:
+             quant="auto", kv_bits=16, sparsity=None, layers=None, group_size=None,
+             overrides=()) -> Roofline:
     """The roofline of the run simulate() makes (the same program bound as its
     roofline_seconds, in seconds), with per-op rows; arguments as for simulate()."""
     from hwsim.api.flows.roofline import roofline_report
     loaded = load_target(target, overrides)
     raw = roofline_report(load_model(model), workload(
         phase=phase, batch=batch, seq=seq, context=context, gen=gen, quant=quant,
-        kv_bits=kv_bits, sparsity=sparsity, layers=layers), loaded)
+        kv_bits=kv_bits, sparsity=sparsity, layers=layers, group_size=group_size), loaded)
     return Roofline.from_dict(_labelled(raw, loaded, overrides))
 
 
 @one_error
 def compile(model, target, *, phase="decode", batch=1, seq=128, context=128, gen=128,
-            quant="auto", kv_bits=16, sparsity=None, layers=None, overrides=()):
+            quant="auto", kv_bits=16, sparsity=None, layers=None, group_size=None,
+             overrides=()):
     """Compile `model` for `target` -> the verified `isa.Program` (write it with
     `isa.write(path, program)`); arguments as for simulate()."""
     from compiler.pipeline import compile_model
     loaded = load_target(target, overrides)
     return compile_model(load_model(model), workload(
         phase=phase, batch=batch, seq=seq, context=context, gen=gen, quant=quant,
-        kv_bits=kv_bits, sparsity=sparsity, layers=layers), loaded).program
+        kv_bits=kv_bits, sparsity=sparsity, layers=layers, group_size=group_size), loaded).program
 
 
 @one_error
 def fit(model, target, *, batch=None, context=None, gen=128, quant="auto", kv_bits=16,
-        sparsity=None, layers=None, overrides=()):
+        sparsity=None, layers=None, group_size=None, overrides=()):
     """The largest batch at `context` and the longest context at `batch` that fit the target's
     main memory, with the bytes by kind at (batch, context) -> a `Fit` record. A run holds
     `context` KV positions per sequence: a prompt of context - gen tokens prefilled over the
@@ -167,7 +173,7 @@ def fit(model, target, *, batch=None, context=None, gen=128, quant="auto", kv_bi
     loaded = load_target(target, overrides)
     fields = fit_report(load_model(model), workload(
         phase="prefill", gen=gen, quant=quant, kv_bits=kv_bits, sparsity=sparsity,
-        layers=layers), loaded, batch, context)
+        layers=layers, group_size=group_size), loaded, batch, context)
     return Fit(target=target_label(loaded, overrides)["target"], **fields)
 
 

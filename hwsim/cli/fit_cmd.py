@@ -24,6 +24,8 @@ def register(commands) -> None:
     p.add_argument("--sparsity", default=None, help="N:M (e.g. 2:4) or block (default dense)")
     p.add_argument("--layers", type=int, default=None,
                    help="build only the first N layers (default all)")
+    p.add_argument("--group-size", type=int, default=None, dest="group_size",
+                   help="weights per scale group along K (w4a16 / w8a16 / w4a8)")
     p.add_argument("--json", action="store_true")
     add_target_overrides(p)
     p.set_defaults(run=run_fit)
@@ -32,7 +34,7 @@ def register(commands) -> None:
 def run_fit(args) -> int:
     r = api.fit(args.model, args.target, batch=args.batch, context=args.context, gen=args.gen,
                 quant=args.quant, kv_bits=args.kv_bits, sparsity=args.sparsity,
-                layers=args.layers, overrides=args.overrides)
+                layers=args.layers, group_size=args.group_size, overrides=args.overrides)
     if args.json:
         emit(dumps_json(r.to_dict()))
         return 0

@@ -101,3 +101,18 @@ def test_a_described_dequantization_datapath_runs_and_is_charged():
     c_wide = compile_model(load_model("tiny-llama"), Workload(phase="prefill", seq=16,
                                                               quant="w4a16"), wide)
     assert simulate_program(c_wide.program, wide, 1)["seconds"] < r["seconds"]
+
+
+def test_the_group_size_is_a_workload_field():
+    # groups of 32: 16 / 32 = 0.5 bits of scale per weight (gpt-fast's int4 G=32)
+    g = lower(load_model("llama2-7b"), Workload(phase="decode", quant="w4a16", group_size=32),
+              targets.load_target("a100"))
+    assert g.op("L0.q_proj").attr("quant")["group_size"] == 32
+    matrix = 6738415616 - EMBED - NORMS
+    assert g.meta["weight_bytes"] == pytest.approx(matrix * 4.5 / 8 + (EMBED + NORMS) * 2,
+                                                   rel=1e-4)
+
+
+def test_a_bad_group_size_is_one_line(hwsim):
+    assert_one_line_error(hwsim("simulate", "tiny-llama", "-t", "a100", "--quant", "w4a16",
+                                "--group-size", "0"), "--group-size must be >= 1, not 0")
