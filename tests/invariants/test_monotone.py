@@ -1,0 +1,104 @@
+"""Step time is monotone non-decreasing in batch, context and seq, with no cliff.
+
+"No cliff" as relations that need no stored value:
+- batch and context are subadditive: t(a + b) <= t(a) + t(b). A batch of a + b could run as two
+  steps (a and b); a decode step over a + b cached tokens does at most the context-independent
+  work once plus the attention of a + b tokens, which is linear in the context.
+- seq (prefill): t(s2) <= t(s1) x (s2 / s1)^2: no prefill work grows faster than quadratically
+  in the prompt (linear layers linear, attention quadratic).
+A threshold mechanism (NeuPIMs' sub-batch interleaving from sub_batch_min_batch up) must not
+make a step slower than the same step with the mechanism off.
+"""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.invariants import profiles
+from tests.invariants.check import holds
+from tests.invariants.runner import is_refusal
+from tests.invariants.strategies import PRESETS, Point, model, workload
+
+REL = 1e-9
+AXES = {"batch": ("decode", "prefill"), "context": ("decode",), "seq": ("prefill",)}
+
+
+@st.composite
+def axis_cases(draw):
+    axis = draw(st.sampled_from(sorted(AXES)))
+    phase = draw(st.sampled_from(AXES[axis]))
+    preset = draw(st.sampled_from(PRESETS))
+    if preset == "mllm-npu-sd8gen3" and axis == "batch" and phase == "prefill":
+        phase = "decode"  # mobile prefill is batch 1 only
+    name, layers = draw(model())
+    point = Point(name, layers, preset, (), draw(workload(phase=phase, target=preset)))
+    small = draw(st.integers(1, 64 if axis != "batch" else 8))
+    step = draw(st.integers(1, 64 if axis != "batch" else 8))
+    if axis == "context":
+        small = draw(st.integers(1, 512))
+        step = draw(st.integers(1, 512))
+    return axis, point, small, step
+
+
+def check_axis(axis, point, small, step) -> None:
+    a, b, ab = (point.run(**{axis: n}) for n in (small, step, small + step))
+    if any(is_refusal(r) for r in (a, b, ab)):
+        holds(axis, point, not (is_refusal(a) and not is_refusal(ab)),
+              f"{axis} {small} refused but {small + step} runs")
+        return
+    t_a, t_b, t_ab = a["seconds"], b["seconds"], ab["seconds"]
+    holds(axis, point, t_ab >= t_a * (1 - REL),
+          f"{axis} {small + step} takes {t_ab} s, less than {t_a} s at {small}")
+    if axis == "seq":
+        bound = t_a * ((small + step) / small) ** 2
+        holds(axis, point, t_ab <= bound * (1 + REL),
+              f"seq {small} -> {small + step}: {t_a} -> {t_ab} s, beyond the quadratic {bound} s")
+    else:
+        holds(axis, point, t_ab <= (t_a + t_b) * (1 + REL),
+              f"{axis} {small + step} takes {t_ab} s, more than {small} ({t_a} s) and "
+              f"{step} ({t_b} s) run separately")
+
+
+@st.composite
+def threshold_cases(draw):
+    name, layers = draw(model())
+    point = Point(name, layers, "neupims", (), draw(workload(phase="decode", target="neupims")))
+    batch = draw(st.integers(2, 16))
+    return point, batch, draw(st.integers(2, batch))
+
+
+def check_threshold(point, batch, threshold) -> None:
+    on = point.run((f"mechanisms.sub_batch_min_batch={threshold}",), batch=batch)
+    off = point.run(("mechanisms.sub_batch_interleaving=false",), batch=batch)
+    if is_refusal(on) or is_refusal(off):
+        return
+    holds("threshold", point, on["seconds"] <= off["seconds"] * (1 + REL),
+          f"sub-batch interleaving on from batch {threshold}: batch {batch} takes "
+          f"{on['seconds']} s, {off['seconds']} s with it off")
+
+
+@profiles.fast(60)
+@given(case=axis_cases())
+def test_monotone_no_cliff(case):
+    check_axis(*case)
+
+
+@profiles.fast(15)
+@given(case=threshold_cases())
+def test_threshold_mechanism_never_slower(case):
+    check_threshold(*case)
+
+
+@pytest.mark.slow
+@profiles.slow(1200)
+@given(case=axis_cases())
+def test_monotone_no_cliff_slow(case):
+    check_axis(*case)
+
+
+@pytest.mark.slow
+@profiles.slow(300)
+@given(case=threshold_cases())
+def test_threshold_mechanism_never_slower_slow(case):
+    check_threshold(*case)
