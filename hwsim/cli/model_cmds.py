@@ -139,8 +139,7 @@ def run_compile(args) -> int:
 def _length_adaptive(model, workload, target, max_len: int) -> dict:
     if max_len < 1:
         raise CompilerError(f"--length-adaptive must be >= 1, not {max_len}")
-    bucket = getattr(getattr(target, "mechanisms", None), "decode_bucket_tokens", 16)
-    return length_adaptive_report(model, workload, target, max_len, bucket).to_json()
+    return length_adaptive_report(model, workload, target, max_len).to_json()
 
 
 __all__ = ["register", "CompilerError"]

@@ -37,15 +37,26 @@ KNOWN = [
     ("option:moe", _mobile_prefill, "finding 6: mobile prefill ignores MoE (branch mobile)"),
     ("option:mla", _mobile_prefill, "finding 6: mobile prefill ignores MLA (branch mobile)"),
     ("option:vocab", _mobile_prefill, "finding 6: mobile prefill ignores vocab (branch mobile)"),
+    # found by this suite, on the same block-schedule path as findings 6 / 16 (lead: confirm
+    # the mobile branch's rewrite covers them)
+    ("option:quant", _mobile_prefill, "mobile prefill block schedule ignores --quant "
+                                      "(findings 6/16 path, branch mobile)"),
+    ("option:kv_bits", _mobile_prefill, "mobile prefill block schedule ignores --kv-bits "
+                                        "(findings 6/16 path, branch mobile)"),
     ("capacity", _mobile_prefill, "finding 6: mobile prefill skips the capacity check (branch "
                                   "mobile)"),
     ("roofline_agree", _mobile_prefill, "finding 16: mobile prefill from the block schedule, "
                                         "roofline from the program (branch mobile)"),
     ("roofline_agree", _gpu, "finding 9: roofline charges GPU vector ops at the tensor-core "
                              "peak (branch fixes)"),
+    # NOT being fixed elsewhere (found by this suite, left for the lead): `hwsim roofline` sums
+    # the graph ops' FLOPs; the program also runs each int8 matmul's requantize epilogue on the
+    # vector unit (SFU), which simulate's roofline counts and the analytical one omits.
+    ("roofline_agree", lambda p: p.preset.startswith("flightllm"),
+     "found by tests/invariants: analytical roofline omits requantize epilogues (open)"),
     ("option:sliding_window", lambda p: True, "finding 12: sliding_window parsed and ignored "
                                               "(branch fixes)"),
-    ("option:sparsity", lambda p: True, "finding 14: sparsity patterns a target cannot run "
+    ("option:sparsity", lambda p: p.preset.startswith("flightllm"), "finding 14: sparsity patterns a target cannot run "
                                         "(branch fixes)"),
 ]
 
@@ -56,3 +67,15 @@ def reason(prop: str, point) -> str | None:
         if name == prop and applies(point):
             return why
     return None
+
+
+# Mechanism switches no run notices yet, (preset, dotted key) -> reason; the switch walk
+# (test_mechanism_switches.py) marks them xfail(strict=False).
+KNOWN_SWITCHES = {
+    ("mllm-npu-sd8gen3", "units.hmx.dataflow"):
+        "finding 16: mobile prefill comes from the block schedule, which never uses the HMX "
+        "systolic formula (branch mobile)",
+    ("mllm-npu-sd8gen3", "units.hmx.weight_preload_overlap"):
+        "finding 16: mobile prefill comes from the block schedule, which never uses the HMX "
+        "systolic formula (branch mobile)",
+}

@@ -185,6 +185,11 @@ class Point:
         return runner.simulate(self.model, self.preset, self.overrides + tuple(overrides),
                                with_fields(self.workload, **changes))
 
+    def with_workload(self, **changes) -> "Point":
+        layers = changes.pop("layers", self.layers)
+        return Point(self.model, layers, self.preset, self.overrides,
+                     with_fields(self.workload, **changes))
+
     def roofline(self, **changes):
         return runner.roofline(self.model, self.preset, self.overrides,
                                with_fields(self.workload, **changes))

@@ -1,6 +1,8 @@
 """generate = prefill, then decode: its TTFT is the prefill phase's seconds for the same prompt,
 and its TPOT lies between the first and the last decode steps' seconds (contexts seq and
-seq + gen - 1)."""
+seq + gen - 1), give or take MAPPING_SLACK: decode time is not exactly monotone in the context
+(DRAM address mapping, tests/invariants/test_monotone.py), so the middle sample of the TPOT
+average can lie a little outside its ends."""
 from __future__ import annotations
 
 import math
@@ -12,6 +14,7 @@ from tests.invariants import profiles
 from tests.invariants.check import holds
 from tests.invariants.runner import is_refusal
 from tests.invariants.strategies import points
+from tests.invariants.test_monotone import MAPPING_SLACK
 
 REL = 1e-9
 
@@ -32,7 +35,7 @@ def check_generate(point) -> None:
     holds("ttft", point, math.isclose(gen["ttft_s"], prefill["seconds"], rel_tol=REL),
           f"ttft_s {gen['ttft_s']} but --phase prefill takes {prefill['seconds']} s")
     lo, hi = sorted((first["seconds"], last["seconds"]))
-    holds("tpot", point, lo * (1 - REL) <= gen["tpot_s"] <= hi * (1 + REL),
+    holds("tpot", point, lo * (1 - MAPPING_SLACK) <= gen["tpot_s"] <= hi * (1 + MAPPING_SLACK),
           f"tpot_s {gen['tpot_s']} outside the decode steps [{lo}, {hi}] s")
 
 

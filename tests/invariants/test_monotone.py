@@ -6,6 +6,11 @@
   work once plus the attention of a + b tokens, which is linear in the context.
 - seq (prefill): t(s2) <= t(s1) x (s2 / s1)^2: no prefill work grows faster than quadratically
   in the prompt (linear layers linear, attention quadratic).
+Exception, DRAM address mapping (hwsim.memory.kernel.dram_locate): rows one per sequence, a
+cache region apart, are served one after another when they fall in the same channel. A longer
+cache (or another batch) changes that stride, and with it which rows share a channel, so a
+longer context can save a burst per transfer: tiny, latency-bound steps on h100 run 1.5 %
+faster at context 16 than at 8. MAPPING_SLACK bounds that effect; cliffs stay caught.
 A threshold mechanism (NeuPIMs' sub-batch interleaving from sub_batch_min_batch up) must not
 make a step slower than the same step with the mechanism off.
 """
@@ -21,6 +26,7 @@ from tests.invariants.runner import is_refusal
 from tests.invariants.strategies import PRESETS, Point, model, workload
 
 REL = 1e-9
+MAPPING_SLACK = 0.03
 AXES = {"batch": ("decode", "prefill"), "context": ("decode",), "seq": ("prefill",)}
 
 
@@ -48,7 +54,7 @@ def check_axis(axis, point, small, step) -> None:
               f"{axis} {small} refused but {small + step} runs")
         return
     t_a, t_b, t_ab = a["seconds"], b["seconds"], ab["seconds"]
-    holds(axis, point, t_ab >= t_a * (1 - REL),
+    holds(axis, point, t_ab >= t_a * (1 - MAPPING_SLACK),
           f"{axis} {small + step} takes {t_ab} s, less than {t_a} s at {small}")
     if axis == "seq":
         bound = t_a * ((small + step) / small) ** 2
