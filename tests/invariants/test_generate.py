@@ -39,7 +39,7 @@ def check_generate(point) -> None:
           f"tpot_s {gen['tpot_s']} outside the decode steps [{lo}, {hi}] s")
 
 
-@profiles.fast(30)
+@profiles.fast(20)
 @given(point=points(phases=("generate",)))
 def test_generate_is_prefill_then_decode(point):
     check_generate(point)

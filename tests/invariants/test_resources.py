@@ -48,7 +48,7 @@ def check_resource(point, key, small, large) -> None:
           f"{slow['seconds']} s")
 
 
-@profiles.fast(80)
+@profiles.fast(60)
 @given(case=resource_pairs())
 def test_more_resource_never_slower(case):
     check_resource(*case)

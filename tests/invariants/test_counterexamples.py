@@ -1,0 +1,30 @@
+"""Shrunk counterexamples the invariant suite found, kept as regular tests (each failed before
+its fix)."""
+from __future__ import annotations
+
+from tests.invariants.strategies import Point
+
+
+def _h100_decode(context):
+    return Point("tiny-opt", None, "h100", (), (("batch", 4), ("context", context), ("gen", 8),
+                                                 ("kv_bits", 16), ("phase", "decode"),
+                                                 ("quant", "w8a8"), ("seq", 16)))
+
+
+def test_h100_decode_not_faster_at_a_longer_context():
+    # Found: context 237 took 1.829 us, context 1 took 1.877 us. Cause: the DRAM model read
+    # the 64 B burst two unaligned KV rows (144 B apart) share twice, once per row; fixed in
+    # hwsim/memory/kernel.py (a burst is read once per transfer). What is left is the channel
+    # mapping of strided rows (test_monotone.MAPPING_SLACK), well under 3 %.
+    t1, t237 = (_h100_decode(c).run()["seconds"] for c in (1, 237))
+    assert t237 >= t1 * (1 - 0.03)
+    assert t237 >= t1 * (1 - 0.02)  # before the fix: 2.5 % faster
+
+
+def test_output_stationary_is_not_the_weight_stationary_formula():
+    # Found: units.*.dataflow=output_stationary changed no result (the WS formula ran).
+    point = Point("tiny-llama", None, "neupims", (), (("batch", 4), ("phase", "prefill"),
+                                                      ("quant", "fp16"), ("seq", 64)))
+    ws = point.run()["seconds"]
+    os_ = point.run(("units.systolic.dataflow=output_stationary",))["seconds"]
+    assert os_ != ws
