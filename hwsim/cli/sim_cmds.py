@@ -15,7 +15,8 @@ from hwsim.cli.run_model import simulate_hwx, simulate_model
 from hwsim.cli.workload_args import add_workload_args, workload_from_args
 from hwsim.errors import HwsimError
 from hwsim.roofline import op_bounds
-from isa import write_atomic
+from hwsim.unit_models import VECTOR_PASSES
+from isa import Opcode, write_atomic
 
 
 def register(commands) -> None:
@@ -100,12 +101,50 @@ def roofline_report(model_name: str, workload, target) -> dict:
         repeat = layers - distinct + 1 if op.layer == distinct - 1 else 1
         ops.append({"name": op.name, "kind": op.kind.value, "unit": unit, "repeat": repeat,
                     "flops": op.flops * repeat, "bytes": nbytes * repeat,
-                    "peak_flops_per_s": peak})
+                    "peak_flops_per_s": peak,
+                    "epilogue_s": _epilogue_s(op, unit, target) * repeat,
+                    **_vector_s(op, unit, target, repeat)})
     result = op_bounds(ops, bw)
     tokens = workload.batch * (workload.seq if workload.phase == "prefill" else 1)
     return {"model": graph.model.name, "target": target.name, "phase": graph.workload.phase,
             "batch": workload.batch, "quant": graph.workload.quant, **result,
             "tokens_per_s": tokens / result["roofline_s"] if result["roofline_s"] else 0.0}
+
+
+MATRIX_KINDS = ("matmul", "attn_score", "attn_context")
+
+
+def _lane_rate(v, dtype: str, target) -> float:
+    table = v.ops_per_lane_per_cycle
+    return v.count * v.lanes * table.get(dtype, min(table.values())) * \
+        target.clocks[v.clock].freq_hz
+
+
+def _vector_s(op, unit, target, repeat: int) -> dict:
+    """{"compute_s": ...} for an op on a vector unit: output elements x the opcode's passes at
+    the lanes' rate, the work the cycle tier charges (hwsim.unit_models.vector_cycles)."""
+    opcode = op.attr("opcode")
+    if unit is None or target.units[unit].kind != "vector" or not opcode or \
+            not hasattr(Opcode, opcode) or Opcode[opcode] not in VECTOR_PASSES:
+        return {}
+    dtype = op.inputs[0].dtype if op.inputs else "fp16"
+    passes = VECTOR_PASSES[Opcode[opcode]]
+    return {"compute_s": op.output.elements * passes * repeat /
+            _lane_rate(target.units[unit], dtype, target)}
+
+
+def _epilogue_s(op, unit, target) -> float:
+    """Seconds of a matrix op's output conversion (REQUANT / VCOPY of every output element from
+    the 32-bit accumulator, compiler/codegen/lower_matrix.py) on the target's first VEC unit,
+    when that is another unit than the op's (GPUs: the same SMs, left to the op's peak)."""
+    vec = target.units_for_queue("VEC")
+    if op.kind.value not in MATRIX_KINDS or not vec or vec[0] == unit:
+        return 0.0
+    v = target.units[vec[0]]
+    if getattr(v, "ops_per_lane_per_cycle", None) is None:
+        return 0.0
+    acc = "int32" if str(op.attr("compute_dtype") or "").startswith("int") else "fp32"
+    return op.output.elements / _lane_rate(v, acc, target)
 
 
 def placed_graph(model, workload, target):

@@ -49,11 +49,6 @@ KNOWN = [
                                         "roofline from the program (branch mobile)"),
     ("roofline_agree", _gpu, "finding 9: roofline charges GPU vector ops at the tensor-core "
                              "peak (branch fixes)"),
-    # NOT being fixed elsewhere (found by this suite, left for the lead): `hwsim roofline` sums
-    # the graph ops' FLOPs; the program also runs each int8 matmul's requantize epilogue on the
-    # vector unit (SFU), which simulate's roofline counts and the analytical one omits.
-    ("roofline_agree", lambda p: p.preset.startswith("flightllm"),
-     "found by tests/invariants: analytical roofline omits requantize epilogues (open)"),
     ("option:sliding_window", lambda p: True, "finding 12: sliding_window parsed and ignored "
                                               "(branch fixes)"),
     ("option:sparsity", lambda p: p.preset.startswith("flightllm"), "finding 14: sparsity patterns a target cannot run "
