@@ -43,6 +43,8 @@ KNOWN = [
                                       "(findings 6/16 path, branch mobile)"),
     ("option:kv_bits", _mobile_prefill, "mobile prefill block schedule ignores --kv-bits "
                                         "(findings 6/16 path, branch mobile)"),
+    ("option:sparsity", _mobile_prefill, "mobile prefill block schedule ignores --sparsity "
+                                         "(findings 6/16 path, branch mobile)"),
     ("capacity", _mobile_prefill, "finding 6: mobile prefill skips the capacity check (branch "
                                   "mobile)"),
     ("roofline_agree", _mobile_prefill, "finding 16: mobile prefill from the block schedule, "
@@ -51,7 +53,7 @@ KNOWN = [
                              "peak (branch fixes)"),
     ("option:sliding_window", lambda p: True, "finding 12: sliding_window parsed and ignored "
                                               "(branch fixes)"),
-    ("option:sparsity", lambda p: p.preset.startswith("flightllm"), "finding 14: sparsity patterns a target cannot run "
+    ("option:sparsity", lambda p: p.preset.startswith("flightllm") and p.fields.get("sparsity") != "block", "finding 14: sparsity patterns a target cannot run "
                                         "(branch fixes)"),
 ]
 

@@ -40,3 +40,11 @@ def test_flightllm_simulate_and_roofline_agree_on_a_tiny_prefill():
                   (("batch", 1), ("context", 0), ("gen", 2), ("kv_bits", 16),
                    ("phase", "prefill"), ("quant", "auto"), ("seq", 8)))
     check_roofline_agreement(point, point.run())
+
+
+def test_block_sparsity_is_refused_not_ignored():
+    # Found: --sparsity block at 256 tokens gave exactly the dense result on every target.
+    point = Point("tiny-llama", None, "flightllm-u280", (),
+                  (("batch", 1), ("context", 256), ("phase", "prefill"), ("quant", "auto"),
+                   ("seq", 256), ("sparsity", "block")))
+    assert point.run().message.startswith("--sparsity block is not modelled")

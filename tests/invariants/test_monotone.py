@@ -11,6 +11,11 @@ cache region apart, are served one after another when they fall in the same chan
 cache (or another batch) changes that stride, and with it which rows share a channel, so a
 longer context can save a burst per transfer: tiny, latency-bound steps on h100 run 1.5 %
 faster at context 16 than at 8. MAPPING_SLACK bounds that effect; cliffs stay caught.
+Exception, on-chip capacity: activations that no longer fit the on-chip buffers go off chip
+(compiler/passes/allocate.py), so a larger batch or context can cost more than its parts; the
+excess may not exceed its extra off-chip bytes at the memory's achieved bandwidth (v100s
+prefill of 100 tokens: batch 12 is 19 % slower than two batches of 6, all of it the attention
+scores spilled). Both exceptions are allowed in the subadditive bound.
 A threshold mechanism (NeuPIMs' sub-batch interleaving from sub_batch_min_batch up) must not
 make a step slower than the same step with the mechanism off.
 """
@@ -20,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.invariants import profiles
+from tests.invariants import profiles, runner
 from tests.invariants.check import holds
 from tests.invariants.runner import is_refusal
 from tests.invariants.strategies import PRESETS, Point, model, workload
@@ -58,12 +63,24 @@ def check_axis(axis, point, small, step) -> None:
           f"{axis} {small + step} takes {t_ab} s, less than {t_a} s at {small}")
     if axis == "seq":
         bound = t_a * ((small + step) / small) ** 2
-        holds(axis, point, t_ab <= bound * (1 + REL),
+        holds(axis, point, t_ab <= bound * (1 + MAPPING_SLACK),
               f"seq {small} -> {small + step}: {t_a} -> {t_ab} s, beyond the quadratic {bound} s")
     else:
-        holds(axis, point, t_ab <= (t_a + t_b) * (1 + REL),
+        spill_s = max(0.0, _dram_bytes(ab) - _dram_bytes(a) - _dram_bytes(b)) / \
+            _achieved_bandwidth(point)
+        bound = (t_a + t_b) * (1 + MAPPING_SLACK) + spill_s
+        holds(axis, point, t_ab <= bound,
               f"{axis} {small + step} takes {t_ab} s, more than {small} ({t_a} s) and "
-              f"{step} ({t_b} s) run separately")
+              f"{step} ({t_b} s) run separately, plus {spill_s} s of extra off-chip traffic")
+
+
+def _dram_bytes(result) -> float:
+    return sum(v for k, v in result["bytes"].items() if k.startswith("dram_"))
+
+
+def _achieved_bandwidth(point) -> float:
+    target = runner.load(point.preset, point.overrides)
+    return target.memories[target.main_memory].achieved_bandwidth_bytes_per_s
 
 
 @st.composite
