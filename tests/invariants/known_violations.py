@@ -53,8 +53,6 @@ KNOWN = [
                              "peak (branch fixes)"),
     ("option:sliding_window", lambda p: True, "finding 12: sliding_window parsed and ignored "
                                               "(branch fixes)"),
-    ("option:sparsity", lambda p: p.preset.startswith("flightllm") and p.fields.get("sparsity") != "block", "finding 14: sparsity patterns a target cannot run "
-                                        "(branch fixes)"),
 ]
 
 

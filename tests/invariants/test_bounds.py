@@ -67,7 +67,7 @@ def test_bounds(point):
 
 
 @pytest.mark.slow
-@profiles.slow(1500)
+@profiles.slow(1000)
 @given(point=points())
 def test_bounds_slow(point):
     check_bounds(point)

@@ -65,7 +65,7 @@ def test_refused_exactly_when_it_does_not_fit(case):
 
 
 @pytest.mark.slow
-@profiles.slow(500)
+@profiles.slow(600)
 @given(case=capacity_cases())
 def test_refused_exactly_when_it_does_not_fit_slow(case):
     check_capacity(*case)

@@ -46,7 +46,7 @@ def test_generate_is_prefill_then_decode(point):
 
 
 @pytest.mark.slow
-@profiles.slow(600)
+@profiles.slow(400)
 @given(point=points(phases=("generate",)))
 def test_generate_is_prefill_then_decode_slow(point):
     check_generate(point)

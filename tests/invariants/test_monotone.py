@@ -114,7 +114,7 @@ def test_threshold_mechanism_never_slower(case):
 
 
 @pytest.mark.slow
-@profiles.slow(1200)
+@profiles.slow(900)
 @given(case=axis_cases())
 def test_monotone_no_cliff_slow(case):
     check_axis(*case)

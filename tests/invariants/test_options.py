@@ -97,7 +97,7 @@ def test_every_option_changes_the_result_or_is_refused(case):
 
 
 @pytest.mark.slow
-@profiles.slow(1200)
+@profiles.slow(1000)
 @given(case=option_cases())
 def test_every_option_changes_the_result_or_is_refused_slow(case):
     check_option(*case)

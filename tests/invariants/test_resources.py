@@ -55,7 +55,7 @@ def test_more_resource_never_slower(case):
 
 
 @pytest.mark.slow
-@profiles.slow(1500)
+@profiles.slow(900)
 @given(case=resource_pairs())
 def test_more_resource_never_slower_slow(case):
     check_resource(*case)
