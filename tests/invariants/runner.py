@@ -1,6 +1,8 @@
 """The one adapter between the invariant suite and the simulator: every property runs the
-simulator through `simulate` and `roofline` below and nowhere else, so switching the suite to
-the public `hwsim.api` is a change to this file only.
+simulator through `simulate` and `roofline` below and nowhere else. They call the flows
+behind `hwsim.api.simulate` / `hwsim.api.roofline` (and so `simulate --json` / `roofline
+--json`) directly, because the suite also drives fields the public call does not take yet
+(per-sequence `contexts`).
 
 A run is the CLI's `simulate --json` (or `roofline --json`) result dict, or a `Refusal`: the
 one-line user error the CLI would print (exit status 2). Results are cached per process by
@@ -56,7 +58,7 @@ def load(target: str, overrides: tuple = ()):
 def simulate(model: str, target: str, overrides: tuple, workload: tuple):
     """`hwsim simulate MODEL -t TARGET --set ... [workload] --json` as a dict, or a Refusal.
     `workload`: sorted (field, value) pairs of compiler.ir.workload.Workload."""
-    from hwsim.cli.run_model import simulate_model  # the function `simulate --json` calls
+    from hwsim.api.flows.run_model import simulate_model  # what hwsim.api.simulate runs
     try:
         return simulate_model(model, _workload(workload), load(target, overrides))
     except USER_ERRORS as err:
@@ -66,7 +68,7 @@ def simulate(model: str, target: str, overrides: tuple, workload: tuple):
 @lru_cache(maxsize=4096)
 def roofline(model: str, target: str, overrides: tuple, workload: tuple):
     """`hwsim roofline MODEL -t TARGET ... --json` as a dict, or a Refusal."""
-    from hwsim.cli.sim_cmds import roofline_report  # the function `roofline --json` calls
+    from hwsim.api.flows.roofline import roofline_report  # what hwsim.api.roofline runs
     try:
         return roofline_report(model, _workload(workload), load(target, overrides))
     except USER_ERRORS as err:

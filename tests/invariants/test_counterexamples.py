@@ -34,7 +34,7 @@ def test_flightllm_simulate_and_roofline_agree_on_a_tiny_prefill():
     # Found: simulate's roofline 2.39 us exceeded `hwsim roofline`'s 1.62 us. The analytical
     # tier charged vector ops flops / (2 x lane rate) (as if each were a MAC) and left out each
     # matrix op's output conversion on the SFU; it now counts element passes at the lanes'
-    # rate and the conversion, as the cycle tier does (hwsim/cli/sim_cmds.py roofline_report).
+    # rate and the conversion, as the cycle tier does (hwsim/api/flows/roofline.py roofline_report).
     from tests.invariants.test_bounds import check_roofline_agreement
     point = Point("tiny-llama", None, "flightllm-u280", (),
                   (("batch", 1), ("context", 0), ("gen", 2), ("kv_bits", 16),

@@ -7,10 +7,10 @@ import pytest
 import targets
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload
-from hwsim.cli import mobile_prefill
-from hwsim.cli.papers import mllm_npu
-from hwsim.cli.papers.command import evaluate
-from hwsim.cli.papers.runner import Runner
+from hwsim.api.flows import mobile_prefill
+from hwsim.api.papers import mllm_npu
+from hwsim.api.papers.evaluate import evaluate
+from hwsim.api.papers.runner import Runner
 
 TARGET = "mllm-npu-sd8gen3"
 # Arm optimisation guides (the preset's sources): INT8 MACs per cycle x cores x clock, 4 clusters

@@ -9,7 +9,7 @@ from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model, resolve_workload
 from compiler.sub_batch import compile_step
-from hwsim.cli import mobile_prefill
+from hwsim.api.flows import mobile_prefill
 from hwsim.errors import HwsimError
 from hwsim.simulate import simulate_program
 

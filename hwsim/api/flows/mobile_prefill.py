@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from hwsim.cli.mobile_costs import ZERO, Cost, SocCosts
+from hwsim.api.flows.mobile_costs import ZERO, Cost, SocCosts
 from hwsim.errors import HwsimError
 from hwsim.timing.block_schedule import Block, in_order, out_of_order
 
