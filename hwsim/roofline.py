@@ -28,22 +28,11 @@ def op_bound(flops: float, nbytes: float, peak_flops_per_s: float,
 
 
 def op_bounds(ops: list[dict], bandwidth_bytes_per_s: float) -> dict:
-    """ops: {name, flops, bytes, peak_flops_per_s[, compute_s, epilogue_s]} -> per-op bounds
-    and their sum. `compute_s` (vector ops): the unit's work in its own terms, element passes
-    at the lanes' rate (hwsim.unit_models.VECTOR_PASSES), in place of flops / peak.
-    `epilogue_s`: a matrix op's output conversion (accumulator -> activation dtype) on a vector
-    unit other than its own, a resource of its own: the op takes the largest of the three."""
+    """ops: {name, flops, bytes, peak_flops_per_s} -> per-op bounds and their sum."""
     rows, total = [], 0.0
     for op in ops:
-        if "compute_s" in op:  # work counted as the unit charges it (element passes)
-            memory = op["bytes"] / bandwidth_bytes_per_s
-            seconds, bound = (op["compute_s"], "compute") if op["compute_s"] >= memory \
-                else (memory, "memory")
-        else:
-            seconds, bound = op_bound(op["flops"], op["bytes"], op["peak_flops_per_s"],
-                                      bandwidth_bytes_per_s)
-        if op.get("epilogue_s", 0.0) > seconds:  # its output conversion on the vector unit
-            seconds, bound = op["epilogue_s"], "compute"
+        seconds, bound = op_bound(op["flops"], op["bytes"], op["peak_flops_per_s"],
+                                  bandwidth_bytes_per_s)
         rows.append({**op, "roofline_s": seconds, "bound": bound})
         total += seconds
     memory = sum(r["bytes"] for r in rows) / bandwidth_bytes_per_s

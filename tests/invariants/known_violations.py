@@ -5,7 +5,7 @@ branch). A violation of `property` at a point an entry matches is tolerated (lik
 `xfail(strict=False)`): the check still runs, and a point that passes is simply a pass. Any
 other violation fails. After merging the fix, delete the entry: the property is strict there.
 
-Properties: resource, batch, context, seq, threshold, utilisation, energy, roofline,
+Properties: resource:<dotted key>, batch, context, seq, threshold, utilisation, energy, roofline,
 roofline_agree, ttft, tpot, option:<name>, capacity.
 """
 from __future__ import annotations
@@ -28,6 +28,8 @@ def _gpu(p) -> bool:
 
 
 KNOWN = [
+    ("resource:buffers.a_buf.size_bytes", lambda p: p.preset.startswith("flightllm"),
+     "finding 3: a smaller FlightLLM a_buf makes decode faster (branch fixes)"),
     ("utilisation", _neupims, "finding 2: NeuPIMs utilisation > 1 (branch neupims)"),
     ("batch", _neupims, "findings 1, 15: NeuPIMs batch cliff / non-monotone batch (branch neupims)"),
     ("threshold", _neupims, "findings 1, 15: NeuPIMs sub-batch threshold cliff (branch neupims)"),
@@ -49,8 +51,9 @@ KNOWN = [
                                   "mobile)"),
     ("roofline_agree", _mobile_prefill, "finding 16: mobile prefill from the block schedule, "
                                         "roofline from the program (branch mobile)"),
-    ("roofline_agree", _gpu, "finding 9: roofline charges GPU vector ops at the tensor-core "
-                             "peak (branch fixes)"),
+    ("roofline_agree", lambda p: _gpu(p) or p.preset.startswith("flightllm"),
+     "finding 9: simulate and roofline count different work (GPU vector peak; FPGA vector "
+     "passes and output conversions); branch fixes makes `hwsim roofline` the program bound"),
     ("option:sliding_window", lambda p: True, "finding 12: sliding_window parsed and ignored "
                                               "(branch fixes)"),
 ]

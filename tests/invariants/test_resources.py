@@ -38,12 +38,12 @@ def resource_pairs(draw):
 def check_resource(point, key, small, large) -> None:
     slow, fast = point.run(small), point.run(large)
     if is_refusal(fast):
-        holds("resource", point, is_refusal(slow),
+        holds(f"resource:{key}", point, is_refusal(slow),
               f"more {key} ({large}) is refused ({fast.message}) but less ({small}) runs")
         return
     if is_refusal(slow):
         return  # less of a resource may not fit
-    holds("resource", point, fast["seconds"] <= slow["seconds"] * (1 + REL),
+    holds(f"resource:{key}", point, fast["seconds"] <= slow["seconds"] * (1 + REL),
           f"more {key}: {large} takes {fast['seconds']} s, less: {small or 'preset'} takes "
           f"{slow['seconds']} s")
 

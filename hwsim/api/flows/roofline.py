@@ -8,10 +8,6 @@ from compiler.ir.builder import build_graph
 from compiler.passes import partition, quantize
 from compiler.pipeline import resolve_workload
 from hwsim.roofline import op_bounds
-from hwsim.unit_models import VECTOR_PASSES
-from isa import Opcode
-
-MATRIX_KINDS = ("matmul", "attn_score", "attn_context")
 
 
 def roofline_report(model_name, workload, target) -> dict:
@@ -39,47 +35,12 @@ def roofline_report(model_name, workload, target) -> dict:
         repeat = layers - distinct + 1 if op.layer == distinct - 1 else 1
         ops.append({"name": op.name, "kind": op.kind.value, "unit": unit, "repeat": repeat,
                     "flops": op.flops * repeat, "bytes": nbytes * repeat,
-                    "peak_flops_per_s": peak,
-                    "epilogue_s": _epilogue_s(op, unit, target) * repeat,
-                    **_vector_s(op, unit, target, repeat)})
+                    "peak_flops_per_s": peak})
     result = op_bounds(ops, bw)
     tokens = workload.batch * (workload.seq if workload.phase == "prefill" else 1)
     return {"model": graph.model.name, "target": target.name, "phase": graph.workload.phase,
             "batch": workload.batch, "quant": graph.workload.quant, **result,
             "tokens_per_s": tokens / result["roofline_s"] if result["roofline_s"] else 0.0}
-
-
-def _lane_rate(v, dtype: str, target) -> float:
-    table = v.ops_per_lane_per_cycle
-    return v.count * v.lanes * table.get(dtype, min(table.values())) * \
-        target.clocks[v.clock].freq_hz
-
-
-def _vector_s(op, unit, target, repeat: int) -> dict:
-    """{"compute_s": ...} for an op on a vector unit: output elements x the opcode's passes at
-    the lanes' rate, the work the cycle tier charges (hwsim.unit_models.vector_cycles)."""
-    opcode = op.attr("opcode")
-    if unit is None or target.units[unit].kind != "vector" or not opcode or \
-            not hasattr(Opcode, opcode) or Opcode[opcode] not in VECTOR_PASSES:
-        return {}
-    dtype = op.inputs[0].dtype if op.inputs else "fp16"
-    passes = VECTOR_PASSES[Opcode[opcode]]
-    return {"compute_s": op.output.elements * passes * repeat /
-            _lane_rate(target.units[unit], dtype, target)}
-
-
-def _epilogue_s(op, unit, target) -> float:
-    """Seconds of a matrix op's output conversion (REQUANT / VCOPY of every output element from
-    the 32-bit accumulator, compiler/codegen/lower_matrix.py) on the target's first VEC unit,
-    when that is another unit than the op's (GPUs: the same SMs, left to the op's peak)."""
-    vec = target.units_for_queue("VEC")
-    if op.kind.value not in MATRIX_KINDS or not vec or vec[0] == unit:
-        return 0.0
-    v = target.units[vec[0]]
-    if getattr(v, "ops_per_lane_per_cycle", None) is None:
-        return 0.0
-    acc = "int32" if str(op.attr("compute_dtype") or "").startswith("int") else "fp32"
-    return op.output.elements / _lane_rate(v, acc, target)
 
 
 def placed_graph(model, workload, target):
