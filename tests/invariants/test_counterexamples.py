@@ -39,11 +39,11 @@ def test_flightllm_simulate_and_roofline_agree_on_a_tiny_prefill():
     # tier charged vector ops flops / (2 x lane rate) (as if each were a MAC) and left out each
     # matrix op's output conversion on the SFU. Fixed on this branch first, then left to
     # finding 9's fix on branch fixes (one roofline: the program bound), which supersedes it.
-    from tests.invariants.test_bounds import check_roofline_agreement
+    from tests.invariants.test_bounds import AGREE
     point = Point("tiny-llama", None, "flightllm-u280", (),
                   (("batch", 1), ("context", 0), ("gen", 2), ("kv_bits", 16),
                    ("phase", "prefill"), ("quant", "auto"), ("seq", 8)))
-    check_roofline_agreement(point, point.run())
+    assert point.run()["roofline_seconds"] <= point.roofline()["roofline_s"] * (1 + AGREE)
 
 
 def test_block_sparsity_is_refused_not_ignored():
