@@ -6,6 +6,13 @@ PIM multipliers. Not a resource here: a systolic array's rows and cols. A larger
 2 x rows + cols cycles of fill and drain per fold, so a matrix smaller than the array runs
 slower on it (hwsim.unit_models.systolic_cycles, SCALE-Sim's fold): a real effect, see
 docs/fidelity.md "Invariants".
+
+Exception, double-buffered tile pipeline (compiler/passes/tile.py): the tile pass takes the
+largest tiles that fit a buffer's halves, and a pipeline's fill (the first tile's load) and
+drain (the last tile's compute) are one tile long, so a larger buffer can make an op slower
+by part of a tile while it moves fewer bytes: flightllm-u280 phi-2 prefill 6.7 % slower with
+b_buf 512 KiB than 256 KiB, h100 decode 2-3 % slower with a 200 MB than a 100 MB L2.
+TILE_FILL_SLACK bounds it for `buffers.*.size_bytes`; every other resource is exact.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from tests.invariants.runner import is_refusal
 from tests.invariants.strategies import PRESETS, Point, model, resource_fields, scaled, workload
 
 REL = 1e-9
+TILE_FILL_SLACK = 0.10
 
 
 @st.composite
@@ -43,7 +51,9 @@ def check_resource(point, key, small, large) -> None:
         return
     if is_refusal(slow):
         return  # less of a resource may not fit
-    holds(f"resource:{key}", point, fast["seconds"] <= slow["seconds"] * (1 + REL),
+    slack = TILE_FILL_SLACK if key.startswith("buffers.") and key.endswith(".size_bytes") \
+        else REL
+    holds(f"resource:{key}", point, fast["seconds"] <= slow["seconds"] * (1 + slack),
           f"more {key}: {large} takes {fast['seconds']} s, less: {small or 'preset'} takes "
           f"{slow['seconds']} s")
 
