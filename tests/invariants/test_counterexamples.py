@@ -52,3 +52,35 @@ def test_block_sparsity_is_refused_not_ignored():
                   (("batch", 1), ("context", 256), ("phase", "prefill"), ("quant", "auto"),
                    ("seq", 256), ("sparsity", "block")))
     assert point.run().message.startswith("--sparsity block is not modelled")
+
+
+TINY_OPT16 = {"ffn_dim": 64, "hidden_size": 16, "max_position_embeddings": 4096,
+              "model_type": "opt", "num_attention_heads": 2, "num_hidden_layers": 1,
+              "vocab_size": 128, "word_embed_proj_dim": 16}
+
+
+@pytest.mark.xfail(strict=False, reason="OPEN: compiler/passes/partition.py places by a fixed "
+                                        "GEMV_MAX_ROWS = 8, not by cost")
+def test_mobile_decode_batch_9_is_no_cliff():
+    # Found by the slow profile: batch 8 takes 1.41 us (CPU GEMV), batch 9 4.67 us (HMX
+    # systolic array, 2R + C cycles of fill per fold for a 9-row product), batch 16 5.28 us,
+    # more than two batches of 8 (2.82 us).
+    from tests.invariants import runner
+    point = Point(runner.model_path(TINY_OPT16), None, "mllm-npu-sd8gen3", (),
+                  (("batch", 8), ("context", 16), ("gen", 2), ("kv_bits", 4),
+                   ("phase", "decode"), ("quant", "w8a8"), ("seq", 32)))
+    t8, t16 = point.run()["seconds"], point.run(batch=16)["seconds"]
+    assert t16 <= 2 * t8 * 1.03
+
+
+@pytest.mark.xfail(strict=False, reason="OPEN: the PIM model's GWRITE segment grows with "
+                                        "multipliers_per_bank past what a bank's column feeds")
+def test_more_pim_multipliers_never_slower():
+    # Found by the slow profile (a random config: 1.09 vs 1.35 us); tiny-llama decode 3.14 us
+    # with 16 multipliers per bank, 4.42 us with 32.
+    point = Point("tiny-llama", None, "neupims", (),
+                  (("batch", 4), ("context", 16), ("gen", 2), ("kv_bits", 4),
+                   ("phase", "decode"), ("quant", "auto"), ("seq", 8)))
+    base = point.run()["seconds"]
+    more = point.run(("units.pim.multipliers_per_bank=32",))["seconds"]
+    assert more <= base
