@@ -5,7 +5,8 @@ branch). A violation of `property` at a point an entry matches is tolerated (lik
 `xfail(strict=False)`): the check still runs, and a point that passes is simply a pass. Any
 other violation fails. After merging the fix, delete the entry: the property is strict there.
 
-Properties: resource:<dotted key>, batch, context, seq, threshold, utilisation, energy, roofline,
+Properties: resource:<dotted key>, batch, context, seq (and batch@gemv_rows, seq@gemv_rows:
+their violations across partition's GEMV_MAX_ROWS), threshold, utilisation, energy, roofline,
 roofline_agree, ttft, tpot, option:<name>, capacity.
 """
 from __future__ import annotations
@@ -32,6 +33,10 @@ KNOWN = [
      "finding 3: a smaller FlightLLM a_buf makes decode faster (branch fixes)"),
     ("utilisation", _neupims, "finding 2: NeuPIMs utilisation > 1 (branch neupims)"),
     ("batch", _neupims, "findings 1, 15: NeuPIMs batch cliff / non-monotone batch (branch neupims)"),
+    ("batch@gemv_rows", _neupims, "finding 1: NeuPIMs batch 8 (vector-unit GEMV) slower than "
+                                  "9 (systolic) (branch neupims)"),
+    ("seq@gemv_rows", _neupims, "finding 1: NeuPIMs prefill of <= 8 tokens on the vector-unit "
+                                "GEMV slower than longer ones (branch neupims)"),
     ("threshold", _neupims, "findings 1, 15: NeuPIMs sub-batch threshold cliff (branch neupims)"),
     ("option:kv_bits", _neupims, "finding 4: NeuPIMs ignores --kv-bits under PIM (branch neupims)"),
     ("capacity", _neupims, "finding 15: NeuPIMs capacity counts one sub-batch (branch neupims)"),
@@ -54,9 +59,13 @@ KNOWN = [
      "and output conversions elsewhere); branch fixes makes `hwsim roofline` the program bound"),
     # OPEN: found by this suite, no branch is fixing them yet (each pinned by an xfail in
     # test_counterexamples.py; see docs/fidelity.md "Invariants")
-    ("batch", lambda p: _mobile(p) and p.fields["phase"] == "decode",
-     "OPEN: partition's fixed GEMV_MAX_ROWS = 8 moves 9-row products from the CPU GEMV to "
-     "the HMX array, 3.3x slower (mobile decode batch 9 vs 8)"),
+    ("batch@gemv_rows", lambda p: not _neupims(p),
+     "finding 1's mechanism on other targets (OPEN unless branch neupims fixes it in "
+     "partition): a fixed GEMV_MAX_ROWS = 8 moves 9-row products to the matrix unit whatever "
+     "it costs there (mobile decode batch 9 3.3x slower than 8)"),
+    ("seq@gemv_rows", lambda p: not _neupims(p),
+     "finding 1's mechanism on other targets (OPEN unless branch neupims fixes it in "
+     "partition): fixed GEMV_MAX_ROWS = 8"),
     ("resource:units.pim.multipliers_per_bank", _neupims,
      "OPEN: PIM layout sizes a GWRITE segment 32 x multipliers, spanning more DRAM rows"),
     ("option:sliding_window", lambda p: True, "finding 12: sliding_window parsed and ignored "
