@@ -30,16 +30,7 @@ def _gpu(p) -> bool:
 
 KNOWN = [
     ("resource:buffers.a_buf.size_bytes", lambda p: p.preset.startswith("flightllm"),
-     "finding 3: a smaller FlightLLM a_buf makes decode faster (branch fixes)"),
-    ("utilisation", _neupims, "finding 2: NeuPIMs utilisation > 1 (branch neupims)"),
-    ("batch", _neupims, "findings 1, 15: NeuPIMs batch cliff / non-monotone batch (branch neupims)"),
-    ("batch@gemv_rows", _neupims, "finding 1: NeuPIMs batch 8 (vector-unit GEMV) slower than "
-                                  "9 (systolic) (branch neupims)"),
-    ("seq@gemv_rows", _neupims, "finding 1: NeuPIMs prefill of <= 8 tokens on the vector-unit "
-                                "GEMV slower than longer ones (branch neupims)"),
-    ("threshold", _neupims, "findings 1, 15: NeuPIMs sub-batch threshold cliff (branch neupims)"),
-    ("option:kv_bits", _neupims, "finding 4: NeuPIMs ignores --kv-bits under PIM (branch neupims)"),
-    ("capacity", _neupims, "finding 15: NeuPIMs capacity counts one sub-batch (branch neupims)"),
+     "finding 3: a smaller FlightLLM a_buf makes decode faster (not merged yet)"),
     ("ttft", _mobile, "finding 5: mobile generate TTFT bypasses mobile prefill (branch mobile)"),
     ("option:moe", _mobile_prefill, "finding 6: mobile prefill ignores MoE (branch mobile)"),
     ("option:mla", _mobile_prefill, "finding 6: mobile prefill ignores MLA (branch mobile)"),
@@ -54,22 +45,10 @@ KNOWN = [
                                          "(findings 6/16 path, branch mobile)"),
     ("capacity", _mobile_prefill, "finding 6: mobile prefill skips the capacity check (branch "
                                   "mobile)"),
-    ("roofline_agree", lambda p: True,
-     "finding 9: simulate and roofline count different work (GPU vector peak; vector passes "
-     "and output conversions elsewhere); branch fixes makes `hwsim roofline` the program bound"),
     # OPEN: found by this suite, no branch is fixing them yet (each pinned by an xfail in
     # test_counterexamples.py; see docs/fidelity.md "Invariants")
-    ("batch@gemv_rows", lambda p: not _neupims(p),
-     "finding 1's mechanism on other targets (OPEN unless branch neupims fixes it in "
-     "partition): a fixed GEMV_MAX_ROWS = 8 moves 9-row products to the matrix unit whatever "
-     "it costs there (mobile decode batch 9 3.3x slower than 8)"),
-    ("seq@gemv_rows", lambda p: not _neupims(p),
-     "finding 1's mechanism on other targets (OPEN unless branch neupims fixes it in "
-     "partition): fixed GEMV_MAX_ROWS = 8"),
     ("resource:units.pim.multipliers_per_bank", _neupims,
      "OPEN: PIM layout sizes a GWRITE segment 32 x multipliers, spanning more DRAM rows"),
-    ("option:sliding_window", lambda p: True, "finding 12: sliding_window parsed and ignored "
-                                              "(branch fixes)"),
 ]
 
 

@@ -32,13 +32,11 @@ def test_output_stationary_is_not_the_weight_stationary_formula():
     assert os_ != ws
 
 
-@pytest.mark.xfail(strict=False, reason="finding 9: branch fixes makes `hwsim roofline` the "
-                                        "program bound simulate reports")
 def test_flightllm_simulate_and_roofline_agree_on_a_tiny_prefill():
     # Found: simulate's roofline 2.39 us exceeded `hwsim roofline`'s 1.62 us. The analytical
     # tier charged vector ops flops / (2 x lane rate) (as if each were a MAC) and left out each
-    # matrix op's output conversion on the SFU. Fixed on this branch first, then left to
-    # finding 9's fix on branch fixes (one roofline: the program bound), which supersedes it.
+    # matrix op's output conversion on the SFU. Fixed by finding 9's fix (branch fixes, merged:
+    # `hwsim roofline` is the program bound simulate reports).
     from tests.invariants.test_bounds import AGREE
     point = Point("tiny-llama", None, "flightllm-u280", (),
                   (("batch", 1), ("context", 0), ("gen", 2), ("kv_bits", 16),
@@ -59,12 +57,11 @@ TINY_OPT16 = {"ffn_dim": 64, "hidden_size": 16, "max_position_embeddings": 4096,
               "vocab_size": 128, "word_embed_proj_dim": 16}
 
 
-@pytest.mark.xfail(strict=False, reason="OPEN: compiler/passes/partition.py places by a fixed "
-                                        "GEMV_MAX_ROWS = 8, not by cost")
 def test_mobile_decode_batch_9_is_no_cliff():
     # Found by the slow profile: batch 8 takes 1.41 us (CPU GEMV), batch 9 4.67 us (HMX
     # systolic array, 2R + C cycles of fill per fold for a 9-row product), batch 16 5.28 us,
-    # more than two batches of 8 (2.82 us).
+    # more than two batches of 8 (2.82 us). Fixed with finding 1 (branch neupims, merged):
+    # partition places a matrix product on the unit its cost estimate says is faster.
     from tests.invariants import runner
     point = Point(runner.model_path(TINY_OPT16), None, "mllm-npu-sd8gen3", (),
                   (("batch", 8), ("context", 16), ("gen", 2), ("kv_bits", 4),
