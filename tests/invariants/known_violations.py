@@ -47,6 +47,11 @@ KNOWN = [
                                   "mobile)"),
     # OPEN: found by this suite, no branch is fixing them yet (each pinned by an xfail in
     # test_counterexamples.py; see docs/fidelity.md "Invariants")
+    ("batch", lambda p: _neupims(p) and p.fields["phase"] == "decode" and not
+     p.model.startswith(("llama", "mistral", "qwen", "gemma", "phi", "opt-", "gpt3",
+                         "mixtral", "deepseek-v2-lite")),
+     "OPEN, finding 1 residual (branch neupims, merged): partition's cost estimate omits the "
+     "systolic fill, so a tiny 2-row decode moves to the array and runs 3.2x slower than 1 row"),
     ("resource:units.pim.multipliers_per_bank", _neupims,
      "OPEN: PIM layout sizes a GWRITE segment 32 x multipliers, spanning more DRAM rows"),
 ]
@@ -63,9 +68,10 @@ def reason(prop: str, point) -> str | None:
 # Mechanism switches no run notices yet, (preset, dotted key) -> reason; the switch walk
 # (test_mechanism_switches.py) marks them xfail(strict=False).
 KNOWN_SWITCHES = {
-    ("mllm-npu-sd8gen3", "units.hmx.dataflow"):
-        "finding 16: mobile prefill comes from the block schedule, which never uses the HMX "
-        "systolic formula (branch mobile)",
+    ("neupims", "mechanisms.sub_batch_interleaving"):
+        "OPEN for this walk: since finding 1's fix (branch neupims) a step runs interleaved only "
+        "where that pays, which the walk's cheap runs (up to llama2-7b, batch 32) never reach "
+        "(NeuPIMs: batch >= 256); a case that big is too slow for the fast tier",
     ("mllm-npu-sd8gen3", "units.hmx.weight_preload_overlap"):
         "finding 16: mobile prefill comes from the block schedule, which never uses the HMX "
         "systolic formula (branch mobile)",
