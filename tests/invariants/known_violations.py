@@ -29,24 +29,10 @@ def _gpu(p) -> bool:
 
 
 KNOWN = [
-    ("resource:buffers.a_buf.size_bytes", lambda p: p.preset.startswith("flightllm"),
-     "finding 3: a smaller FlightLLM a_buf makes decode faster (not merged yet)"),
-    ("ttft", _mobile, "finding 5: mobile generate TTFT bypasses mobile prefill (branch mobile)"),
-    ("option:moe", _mobile_prefill, "finding 6: mobile prefill ignores MoE (branch mobile)"),
-    ("option:mla", _mobile_prefill, "finding 6: mobile prefill ignores MLA (branch mobile)"),
-    ("option:vocab", _mobile_prefill, "finding 6: mobile prefill ignores vocab (branch mobile)"),
-    # found by this suite, on the same block-schedule path as findings 6 / 16 (lead: confirm
-    # the mobile branch's rewrite covers them)
-    ("option:quant", _mobile_prefill, "mobile prefill block schedule ignores --quant "
-                                      "(findings 6/16 path, branch mobile)"),
-    ("option:kv_bits", _mobile_prefill, "mobile prefill block schedule ignores --kv-bits "
-                                        "(findings 6/16 path, branch mobile)"),
-    ("option:sparsity", _mobile_prefill, "mobile prefill block schedule ignores --sparsity "
-                                         "(findings 6/16 path, branch mobile)"),
-    ("capacity", _mobile_prefill, "finding 6: mobile prefill skips the capacity check (branch "
-                                  "mobile)"),
-    # OPEN: found by this suite, no branch is fixing them yet (each pinned by an xfail in
-    # test_counterexamples.py; see docs/fidelity.md "Invariants")
+    # Every finding of issue 18 this suite saw (1, 2, 3, 4, 5, 6, 9, 12, 14, 15, 16) is merged
+    # and its entry removed. OPEN: found by this suite, no branch is fixing them yet (see
+    # docs/fidelity.md "Invariants"; the PIM one is pinned by an xfail in
+    # test_counterexamples.py).
     ("batch", lambda p: _neupims(p) and p.fields["phase"] == "decode" and not
      p.model.startswith(("llama", "mistral", "qwen", "gemma", "phi", "opt-", "gpt3",
                          "mixtral", "deepseek-v2-lite")),
@@ -73,6 +59,6 @@ KNOWN_SWITCHES = {
         "where that pays, which the walk's cheap runs (up to llama2-7b, batch 32) never reach "
         "(NeuPIMs: batch >= 256); a case that big is too slow for the fast tier",
     ("mllm-npu-sd8gen3", "units.hmx.weight_preload_overlap"):
-        "finding 16: mobile prefill comes from the block schedule, which never uses the HMX "
-        "systolic formula (branch mobile)",
+        "OPEN: no run of the walk on mllm-npu-sd8gen3 changes with it (with findings 5, 6, 16 "
+        "merged the HMX runs prefill GEMMs; why overlap changes nothing there is not yet known)",
 }
