@@ -38,6 +38,9 @@ KNOWN = [
                          "mixtral", "deepseek-v2-lite")),
      "OPEN, finding 1 residual (branch neupims, merged): partition's cost estimate omits the "
      "systolic fill, so a tiny 2-row decode moves to the array and runs 3.2x slower than 1 row"),
+    ("seq@gemv_rows", _gpu,
+     "OPEN, finding 1 residual on GPUs: h100 prefill of 2 x 1 tokens (GEMV) 3 % slower than "
+     "2 x 35 (matrix product); partition's estimate and the GPU's GEMV time disagree"),
     ("resource:units.pim.multipliers_per_bank", _neupims,
      "OPEN: PIM layout sizes a GWRITE segment 32 x multipliers, spanning more DRAM rows"),
 ]
