@@ -85,9 +85,15 @@ class DspChains(Unit):
     def row_fraction(self, rows: int, queue: str = "MM") -> float:
         """MV mode runs the rows one after another at its full rate (1). MM mode times whole
         passes of `pack` rows (hwsim.unit_models.dsp_chain_cycles: ceil(m / pack) cycles per
-        fold): rows / (pack x ceil(rows / pack))."""
-        if queue == "MV" and self.mv_chains_per_core is not None:
-            return 1.0
+        fold): rows / (pack x ceil(rows / pack)). A unit with an MV mode has no MM mode for a
+        single row (0): FlightLLM compiles one token as MV and MM only for more
+        (artifact profile/utils/tools.py get_linear_layer_info asserts M == 1 for MV and
+        M > 1 for MM)."""
+        if self.mv_chains_per_core is not None:
+            if queue == "MV":
+                return 1.0
+            if rows == 1:
+                return 0.0
         return rows / (self.pack * -(-rows // self.pack))
 
 

@@ -108,7 +108,10 @@ def _estimate_s(op: Op, target, candidate: tuple[str, int, str], dtype: str,
     operand_bytes = op.weight_bytes_read + (op.kv.nbytes if op.kv is not None else 0)
     bandwidth = target.memories[target.main_memory].bandwidth_bytes_per_s
     queue, _, unit_name = candidate
-    compute_s = macs / target.matrix_macs_per_s(unit_name, dtype, rows, queue)
+    rate = target.matrix_macs_per_s(unit_name, dtype, rows, queue)
+    if rate <= 0:  # no such mode for this many rows
+        return float("inf"), True
+    compute_s = macs / rate
     memory_s = operand_bytes / bandwidth
     return max(compute_s, memory_s), compute_s >= memory_s
 
