@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from isa import Queue, Resources
 from targets.energy import Energy
+from targets.gpu_runtime import GpuRuntime
 from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMechanisms
 from targets.memory import Buffer, OffChipMemory
 from targets.mobile_runtime import MobileNpuRuntime
@@ -120,6 +121,7 @@ class MobileNpuTarget(Target):
 
 class GpuTarget(Target):
     family: Literal["gpu"]
+    runtime: GpuRuntime | None = None  # software-stack costs (targets/gpu_runtime.py)
 
 
 AnyTarget = Annotated[Union[FpgaDspTarget, NpuPimTarget, MobileNpuTarget, GpuTarget],

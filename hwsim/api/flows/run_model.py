@@ -6,7 +6,10 @@ from dataclasses import replace
 
 import isa
 from compiler.frontend import load_model
+from compiler.ir.builder import check_attention_window
 from compiler.ir.workload import Workload
+from compiler.passes.quantize import stored_kv_bits
+from compiler.passes.sparsify import check_sparsity
 from compiler.pipeline import resolve_workload
 from compiler.sub_batch import compile_step, interleaves
 from hwsim.api.flows import mobile_prefill
@@ -25,9 +28,13 @@ def simulate_model(model_name, workload: Workload, target) -> dict:
     tensor-parallel share, compiler.tensor_parallel.device_share)."""
     model = load_model(model_name) if isinstance(model_name, str) else model_name
     workload = resolve_workload(workload, target)
+    check_attention_window(model, workload)  # the mobile prefill path builds no graph,
+    check_sparsity(workload.sparsity, target)  # so these two checks run here too
     header = {"model": model.name, "target": target.name, "phase": workload.phase,
               "batch": workload.batch, "seq": workload.seq, "context": workload.context,
-              "quant": workload.quant, "kv_bits": workload.kv_bits}
+              "quant": workload.quant,
+              "kv_bits": stored_kv_bits(workload.quant, workload.kv_bits,  # as stored
+                                        model.checkpoint_dtype)}
     if workload.phase == "prefill":
         return {**header, **_prefill(model, workload, target)}
     if workload.phase != "generate":
