@@ -55,6 +55,11 @@ class Instruction:
             object.__setattr__(self, "_fields", dict(zip(names, self._values)))
         return dict(self._fields)
 
+    @property
+    def values(self) -> tuple:
+        """The operand field values in table order (format.operand_fields)."""
+        return self._values
+
     def __getitem__(self, name: str):
         return self._values[OPCODES[self.opcode].format.operand_index[name]]
 
