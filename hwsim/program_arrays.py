@@ -34,11 +34,10 @@ class ProgramArrays:
     queue_start: np.ndarray   # int64, len 7
     op_index: np.ndarray      # int32: which metadata op each row belongs to (-1: none)
     op_names: list
-    extents: list             # per row: isa.operand_extents(instr)
-    ext_row: np.ndarray = None    # int64 per on-chip operand: its row
-    ext_buf: np.ndarray = None    # int64: its buffer id
-    ext_bytes: np.ndarray = None  # int64: its byte extent
-    ext_write: np.ndarray = None  # bool: the row writes it (out / dst, or LD's destination)
+    ext_row: np.ndarray       # int64 per on-chip operand (isa.operand_extents): its row
+    ext_buf: np.ndarray       # int64: its buffer id
+    ext_bytes: np.ndarray     # int64: its byte extent
+    ext_write: np.ndarray     # bool: the row writes it (out / dst, or LD's destination)
 
     def __len__(self) -> int:
         return len(self.opcode)
@@ -62,9 +61,8 @@ def flatten(program: isa.Program) -> ProgramArrays:
     counts = [len(program.streams[q]) for q in Queue]
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = _op_index(program, queue_start, n)
-    extents = [isa.operand_extents(i) for i in rows]
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
-                         op_index, names, extents, *_flat_extents(extents, queue))
+                         op_index, names, *_flat_extents(rows, queue))
 
 
 def _mask(masks: dict, queues: frozenset) -> int:
@@ -92,16 +90,17 @@ def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) ->
     dtype_w[where] = column.get("dtype_wgt", dtype_in[where])
 
 
-def _flat_extents(extents: list, queue: np.ndarray):
-    """(row, buffer, bytes, writes) of every on-chip operand (DRAM operands left out)."""
-    kept = [(r, buf, size, role in _WRITTEN or (role == "sram" and queue[r] == Queue.LD))
-            for r, ext in enumerate(extents) for role, buf, _, size in ext
-            if role != "dram" and buf != DRAM_BUFFER_ID]
-    if not kept:
-        return (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.bool_),)
-    row, buf, size, write = zip(*kept)
-    return (np.array(row, np.int64), np.array(buf, np.int64), np.array(size, np.int64),
-            np.array(write, np.bool_))
+def _flat_extents(rows: list, queue: np.ndarray):
+    """(row, buffer, bytes, writes) of every on-chip operand (DRAM operands left out), four
+    integers per operand in one flat array (no per-operand Python objects kept)."""
+    is_load = (queue == Queue.LD).tolist()
+    flat = np.fromiter((v for r, instr in enumerate(rows)
+                        for role, buf, _, size in isa.operand_extents(instr)
+                        if role != "dram" and buf != DRAM_BUFFER_ID
+                        for v in (r, buf, size, role in _WRITTEN or (role == "sram" and
+                                                                    is_load[r]))),
+                       np.int64).reshape(-1, 4)
+    return flat[:, 0].copy(), flat[:, 1].copy(), flat[:, 2].copy(), flat[:, 3] != 0
 
 
 def _op_index(program, queue_start, n):

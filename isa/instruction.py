@@ -12,7 +12,9 @@ from isa.opcodes import OPCODES, Opcode, OpSpec
 class Instruction:
     """Immutable. Fields not given are zero (queues: empty). Values are range-checked."""
 
-    __slots__ = ("opcode", "_values", "_fields")
+    # no per-instruction cache of the fields dict: a program holds up to millions of
+    # instructions, and a cached dict (about 1 KB each) was most of a large program's memory
+    __slots__ = ("opcode", "_values")
 
     def __init__(self, opcode: Opcode | str, **fields) -> None:
         op = opcode if type(opcode) is Opcode else \
@@ -42,7 +44,6 @@ class Instruction:
             raise IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
         object.__setattr__(self, "opcode", op)
         object.__setattr__(self, "_values", tuple(values))
-        object.__setattr__(self, "_fields", None)
         for q in values[0] | values[1]:  # wait, release: the first two operand fields
             if q == spec.queue:
                 raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
@@ -62,10 +63,7 @@ class Instruction:
     @property
     def fields(self) -> dict:
         """Field name -> value, in table order (a fresh dict each call)."""
-        if self._fields is None:
-            names = OPCODES[self.opcode].format.operand_index
-            object.__setattr__(self, "_fields", dict(zip(names, self._values)))
-        return dict(self._fields)
+        return dict(zip(OPCODES[self.opcode].format.operand_index, self._values))
 
     @property
     def values(self) -> tuple:
