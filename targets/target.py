@@ -68,6 +68,11 @@ class Target(Group):
             return per_cycle * self.clocks[unit.clock].freq_hz if dtype == unit.dtype else 0.0
         return unit.peak_macs_per_s(dtype, self.clocks)
 
+    def matrix_macs_per_s(self, unit_name: str, dtype: str, rows: int) -> float:
+        """MAC/s a matrix product of `rows` activation rows can reach on the unit: its peak x
+        its row_fraction (a systolic array's weight folds stay `rows`-bound)."""
+        return self.peak_macs_per_s(unit_name, dtype) * self.units[unit_name].row_fraction(rows)
+
     def units_for_queue(self, queue: str) -> list[str]:
         """Names of the units serving `queue`, in YAML order: ISA `unit` field i is the i-th."""
         return [name for name, unit in self.units.items() if queue in unit.queues]

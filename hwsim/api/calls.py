@@ -131,8 +131,8 @@ def _labelled(raw: dict, target, overrides) -> dict:
 @one_error
 def roofline(model, target, *, phase="decode", batch=1, seq=128, context=128, gen=128,
              quant="auto", kv_bits=16, sparsity=None, layers=None, overrides=()) -> Roofline:
-    """Tier 1: per op, max(FLOPs / peak of its unit, bytes / main-memory bandwidth), in
-    seconds, summed over the model; arguments as for simulate()."""
+    """The roofline of the run simulate() makes (the same program bound as its
+    roofline_seconds, in seconds), with per-op rows; arguments as for simulate()."""
     from hwsim.api.flows.roofline import roofline_report
     loaded = load_target(target, overrides)
     raw = roofline_report(load_model(model), workload(

@@ -18,48 +18,164 @@ otherwise they issue in order. `prefill_engine: cpu | gpu` runs every block on t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 
+from compiler.ir.builder import build_graph
+from compiler.ir.ops import OpKind, expected_experts_touched
+from compiler.passes import quantize
+from compiler.passes.tile import matrix_dims
+from compiler.pipeline import resolve_workload
 from hwsim.api.flows.mobile_costs import ZERO, Cost, SocCosts
 from hwsim.errors import HwsimError
 from hwsim.timing.block_schedule import Block, in_order, out_of_order
 
-NORM_PASSES = {"rmsnorm": 2, "layernorm": 3}
+NORM_PASSES = {OpKind.RMSNORM: 2, OpKind.LAYERNORM: 3}
+PRE_ROLES = {"q_proj", "k_proj", "v_proj", "q_a_proj", "q_b_proj", "kv_a_proj"}  # before attn
+CPU_ROLES = {"q_absorb", "v_absorb"}       # MLA's per-head products inside the CPU attention
+DOWN_ROLES = {"down_proj", "expert_down"}  # the linear the outlier shadow corrects
+KV_CACHE_BYTES = 2                         # the authors' CPU K/V cache is fp16 (CPUKVCacheNPU)
 
 
-def _layer_work(model, rows: int, context: int) -> dict:
-    """MACs and elementwise ops of one decoder layer for `rows` query tokens over `context`."""
-    h, hd = model.hidden_size, model.head_dim
-    qd, kvd = model.num_heads * hd, model.num_kv_heads * hd
-    up = model.intermediate_size * (2 if model.gated_mlp else 1)
-    norm = NORM_PASSES.get(model.norm, 3) * rows * h
-    rope = 2 * rows * (qd + kvd) * model.rotary_fraction if model.position == "rope" else 0
-    return {
-        "linears": {"qkv": (h, qd + 2 * kvd), "o": (qd, h), "up": (h, up),
-                    "down": (model.intermediate_size, h)},
-        "norm_ops": norm,
-        "add_ops": rows * h,                     # one residual add
-        "norm1_ops": norm + rows * h,            # the residual add, then the norm
-        "norm2_ops": norm + rows * h,
-        "attn_macs": 2 * model.num_heads * rows * context * hd,   # scores + context
-        "attn_ops": 3 * model.num_heads * rows * context + rope,  # softmax passes + RoPE
-        "act_elements": rows * model.intermediate_size,
-    }
+@dataclass(frozen=True)
+class Gemm:
+    """`count` products of (m x k) @ (k x n): the experts a chunk touches, or MLA's heads."""
+    m: int
+    k: int
+    n: int
+    count: int = 1
+
+    @property
+    def macs(self) -> int:
+        return self.count * self.m * self.k * self.n
 
 
-def _npu_linear(costs: SocCosts, rows: int, shapes: list, per_group: bool) -> Cost:
+@dataclass(frozen=True)
+class LayerWork:
+    """One decoder layer for a chunk of `q_len` tokens, read off the compiler's graph IR (the
+    ops the instruction-level program compiles: MoE experts, MLA, GQA, biases of shapes)."""
+    norm_ops: int                 # the input norm
+    pre: tuple                    # Gemms before attention (Q/K/V or MLA's down/up projections)
+    pre_ops: int                  # vector ops between them (MLA's latent norms)
+    post: tuple                   # the O projection and the MLP (dense, router, experts)
+    post_ops: int                 # residual adds, post-attention norm, activation, routing
+    down: tuple                   # the MLP's down projections (outlier shadows correct these)
+    cpu_gemms: tuple              # MLA's absorbed per-head products (fp16, with attention)
+    heads: int
+    q_len: int
+    score_dim: int                # head width of Q K^T (MLA: latent + RoPE key)
+    context_dim: int              # head width of P V (MLA: latent)
+    rope_ops: int
+
+    def attn_macs(self, total: int) -> int:
+        """Q K^T and P V over `total` keys, the full chunk x context product the authors'
+        masked matmul computes, plus MLA's absorbed products."""
+        return self.heads * self.q_len * total * (self.score_dim + self.context_dim) + \
+            sum(g.macs for g in self.cpu_gemms)
+
+    def attn_ops(self, total: int) -> int:
+        return 3 * self.heads * self.q_len * total + self.rope_ops   # softmax passes + RoPE
+
+
+@dataclass(frozen=True)
+class PrefillWork:
+    layers: tuple                 # LayerWork per decoder layer
+    embed_bytes_per_token: int    # one embedding row (gathered on the CPU with layer 0's norm)
+    lm_head: Gemm                 # the prompt's last token's logits (CPU, after the last layer)
+    lm_head_bytes: int
+    final_norm_ops: int           # one row
+    weight_bytes: int             # every stored parameter at the workload's quantization
+    kv_bytes_per_token: int       # all layers, fp16
+
+
+def prefill_work(model, workload, rows: int, target) -> PrefillWork:
+    """The work of one `rows`-token chunk, from the quantized graph the compiler builds for it
+    (compiler.ir.builder + quantize): one source of shapes for both tiers."""
+    graph = quantize.run(build_graph(model, replace(workload, phase="prefill", seq=rows)),
+                         target)
+    ops = graph.ops()
+    by_layer: dict[int, list] = {}
+    for op in ops:
+        if op.layer is not None:
+            by_layer.setdefault(op.layer, []).append(op)
+    top = {op.name: op for op in ops if op.layer is None}
+    embed, head, final = top["embed"], top["lm_head"], top["final_norm"]
+    return PrefillWork(
+        layers=tuple(_layer(by_layer[i], rows) for i in sorted(by_layer)),
+        embed_bytes_per_token=embed.weight.nbytes // embed.weight.shape[0],
+        lm_head=Gemm(1, *head.weight.shape[-2:]), lm_head_bytes=head.weight.nbytes,
+        final_norm_ops=NORM_PASSES[final.kind] * final.output.elements // rows,
+        weight_bytes=sum(-(-op.weight.elements * op.weight.bits // 8) for op in ops
+                         if op.weight is not None and not op.attr("tied")),
+        kv_bytes_per_token=sum(KV_CACHE_BYTES * op.output.elements // rows for op in ops
+                               if op.kind == OpKind.KV_WRITE))
+
+
+def _gemm(op) -> Gemm:
+    m, n, k, groups = matrix_dims(op)
+    if op.attr("experts"):   # the experts a chunk's tokens touch, as the tiler counts them
+        groups = math.ceil(expected_experts_touched(op.attr("experts"), op.attr("top_k"),
+                                                    op.attr("route_tokens")) - 1e-9)
+    return Gemm(m, k, n, groups)
+
+
+def _layer(ops: list, rows: int) -> LayerWork:
+    pre, post, down, cpu = [], [], [], []
+    vec = {"norm": 0, "pre": 0, "post": 0}
+    rope = 0
+    attn = {}
+    after_o = False
+    for index, op in enumerate(ops):
+        kind, role = op.kind, op.attr("role")
+        if kind == OpKind.MATMUL:
+            after_o = after_o or role == "o_proj"
+            g = _gemm(op)
+            (cpu if role in CPU_ROLES else pre if role in PRE_ROLES else post).append(g)
+            if role in DOWN_ROLES:
+                down.append(g)
+        elif kind == OpKind.ROPE:
+            rope += 2 * op.output.shape[0] * op.attr("heads") * op.attr("rotary_dims")
+        elif kind in (OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
+            attn[kind] = op
+        elif kind not in (OpKind.KV_WRITE, OpKind.SOFTMAX):
+            where = "norm" if index == 0 else "post" if after_o else "pre"
+            vec[where] += NORM_PASSES.get(kind, 1) * op.output.elements
+    score, context = attn[OpKind.ATTN_SCORE], attn[OpKind.ATTN_CONTEXT]
+    return LayerWork(vec["norm"], tuple(pre), vec["pre"], tuple(post), vec["post"], tuple(down),
+                     tuple(cpu), score.attr("heads"), score.attr("q_len"),
+                     score.attr("head_dim"), context.attr("head_dim"), rope)
+
+
+def _npu_linear(costs: SocCosts, gemms, per_group: bool) -> Cost:
+    """One NPU graph execute plus its INT8 GEMMs (each expert / group its own kernel)."""
     cost = costs.npu_graph_call()
-    for k, n in shapes:
-        cost = cost + costs.npu_gemm(rows, k, n)
+    for g in gemms:
+        one = costs.npu_gemm(g.m, g.k, g.n)
         if per_group:
-            cost = cost + costs.npu_per_group_extra(rows, k, n)
+            one = one + costs.npu_per_group_extra(g.m, g.k, g.n)
+        for _ in range(g.count):
+            cost = cost + one
     return cost
 
 
-def _shadow(costs: SocCosts, rows: int, shapes: list, fraction: float) -> Cost:
+def _shadow(costs: SocCosts, gemms, fraction: float) -> Cost:
     """Outlier channels of each linear's input, in fp16 on the CPU (their weight rows too)."""
-    macs = sum(rows * math.ceil(fraction * k) * n for k, n in shapes)
-    weight_bytes = sum(2 * math.ceil(fraction * k) * n for k, n in shapes)
-    return costs.cpu(macs, rows * sum(n for _, n in shapes), "fp16", weight_bytes)
+    macs = sum(g.count * g.m * math.ceil(fraction * g.k) * g.n for g in gemms)
+    weight_bytes = sum(2 * g.count * math.ceil(fraction * g.k) * g.n for g in gemms)
+    return costs.cpu(macs, sum(g.count * g.m * g.n for g in gemms), "fp16", weight_bytes)
+
+
+def _cpu_attention(costs: SocCosts, w: LayerWork, total: int) -> Cost:
+    """RoPE, Q K^T, softmax and P V over `total` keys in fp16 (MLA: its absorbed products,
+    whose per-head weights stream in fp16)."""
+    weight_bytes = sum(2 * g.count * g.k * g.n for g in w.cpu_gemms)
+    return costs.cpu(w.attn_macs(total), w.attn_ops(total), "fp16", weight_bytes)
+
+
+def _lm_head(costs: SocCosts, work: PrefillWork) -> Cost:
+    """The final norm and the LM head for the prompt's last token on the CPU (the authors' code
+    runs them as a separate CPU net, qwen_npu_cpu_inter), weights at the quantization's width."""
+    return costs.cpu(0, work.final_norm_ops, "fp16") + \
+        costs.cpu(work.lm_head.macs, 0, "int8", work.lm_head_bytes)
 
 
 def shadowed(layer: int, fraction: float) -> bool:
@@ -69,14 +185,15 @@ def shadowed(layer: int, fraction: float) -> bool:
     return math.floor((layer + 1) * fraction + 1e-9) > math.floor(layer * fraction + 1e-9)
 
 
-def npu_blocks(model, layers: int, rows: int, chunks: int, mech, costs: SocCosts) -> list:
+def npu_blocks(work: PrefillWork, rows: int, chunks: int, mech, costs: SocCosts) -> tuple:
     """Per chunk and layer, as the authors' chunk-pipeline Qwen prefill places them
     (UbiquitousLearning/mllm@11a2fb2a examples/main_qwen_npu.hpp): one NPU graph holds layer
-    L-1's O projection, residual add, RMSNorm, MLP (SiLU and mul inside) and residual add, then
-    layer L's input RMSNorm and Q/K/V; the CPU runs RoPE and attention over the fp16 K/V cache.
-    A layer that keeps outlier handling ends its graph after its MLP: its down projection's
-    outliers are corrected on the CPU (the shadow needs the graph's outputs) and the next layer's
-    input norm runs there too before a new graph starts."""
+    L-1's O projection, residual add, norm, MLP (activation and mul inside) and residual add,
+    then layer L's input norm and Q/K/V; the CPU runs RoPE and attention over the fp16 K/V
+    cache. Layer 0's input norm runs on the CPU with the embedding gather. A layer that keeps
+    outlier handling ends its graph after its MLP: its down projection's outliers are
+    corrected on the CPU (the shadow needs the graph's outputs) and the next layer's input
+    norm runs there too before a new graph starts. The last chunk ends with the LM head."""
     blocks: list[Block] = []
     info: list[Cost] = []
     qkv_of: dict[tuple[int, int], int] = {}
@@ -87,83 +204,119 @@ def npu_blocks(model, layers: int, rows: int, chunks: int, mech, costs: SocCosts
         info.append(cost)
         return len(blocks) - 1
 
-    def graph(name, shapes, vector_ops, deps):
-        cost = _npu_linear(costs, rows, shapes, per_group)
+    def graph(name, gemms, vector_ops, deps):
+        cost = _npu_linear(costs, gemms, per_group)
         if vector_ops:
             cost = cost + costs.npu_vector(vector_ops, 1)
         return add(name, "npu", cost, deps)
 
+    embed = costs.cpu(0, 0, "fp16", rows * work.embed_bytes_per_token)
     for i in range(chunks):
-        w = _layer_work(model, rows, (i + 1) * rows)
-        lin = w["linears"]
-        post_shapes = [lin["o"], lin["up"], lin["down"]]
-        # residual adds, the post-attention RMSNorm, SiLU and mul inside the graph
-        post_ops = 2 * w["add_ops"] + w["norm_ops"] + 2 * w["act_elements"]
-        prev = None            # block the next layer's input waits for
-        open_post = False      # layer L-1's O + MLP not yet issued: it joins layer L's graph
-        for layer in range(layers):
+        prev, open_post = None, None   # open_post: layer L-1's O + MLP, joining L's graph
+        for layer, w in enumerate(work.layers):
             tag = f"c{i}.L{layer}"
             deps = [] if prev is None else [prev]
-            if open_post:
-                g = graph(f"{tag}.post_prev+qkv", post_shapes + [lin["qkv"]],
-                          post_ops + w["norm_ops"], deps)
+            if open_post is not None:
+                g = graph(f"{tag}.post_prev+qkv", open_post.post + w.pre,
+                          open_post.post_ops + w.norm_ops + w.pre_ops, deps)
             else:
-                n1 = add(f"{tag}.norm1", "cpu", costs.cpu(0, w["norm_ops"], "fp16"), deps)
-                g = graph(f"{tag}.qkv", [lin["qkv"]], 0, [n1])
+                norm = costs.cpu(0, w.norm_ops, "fp16")
+                n1 = add(f"{tag}.norm1", "cpu", embed + norm if layer == 0 else norm, deps)
+                g = graph(f"{tag}.qkv", w.pre, w.pre_ops, [n1])
             qkv_of[(i, layer)] = g
-            attn = add(f"{tag}.attn", "cpu", costs.cpu(w["attn_macs"], w["attn_ops"], "fp16"),
+            attn = add(f"{tag}.attn", "cpu", _cpu_attention(costs, w, (i + 1) * rows),
                        [qkv_of[(j, layer)] for j in range(i + 1)])
             shadow = mech.outlier_extraction and shadowed(layer, mech.outlier_layer_fraction)
-            if shadow or layer == layers - 1:
-                prev = graph(f"{tag}.post", post_shapes, post_ops, [attn])
+            if shadow or layer == len(work.layers) - 1:
+                prev = graph(f"{tag}.post", w.post, w.post_ops, [attn])
                 if shadow:
                     prev = add(f"{tag}.shadow", "cpu", _shadow(
-                        costs, rows, [lin["down"]], mech.outlier_channel_fraction), [prev])
-                open_post = False
+                        costs, w.down, mech.outlier_channel_fraction), [prev])
+                open_post = None
             else:
-                prev, open_post = attn, True
+                prev, open_post = attn, w
+    add("lm_head", "cpu", _lm_head(costs, work), [prev])
     return blocks, info
 
 
-def single_processor_blocks(model, layers: int, rows: int, engine: str,
+def single_processor_blocks(work: PrefillWork, rows: int, engine: str,
                             costs: SocCosts) -> tuple[list, list]:
     """Every block on the CPU (INT8 linears, llama.cpp / MNN) or the GPU (fp16, TFLite /
-    MLC-LLM); the whole prompt is one pass, blocks in order."""
+    MLC-LLM); the whole prompt is one pass, blocks in order, the LM head last."""
     blocks, info = [], []
-    for layer in range(layers):
-        w = _layer_work(model, rows, rows)
+
+    def run(macs, ops, dtype, cpu_bytes, gpu_bytes):
+        return costs.cpu(macs, ops, dtype, cpu_bytes) if engine == "cpu" else \
+            costs.gpu(macs, ops, gpu_bytes)
+
+    for layer, w in enumerate(work.layers):
         cost = ZERO
-        for k, n in w["linears"].values():
-            if engine == "cpu":
-                cost = cost + costs.cpu(rows * k * n, 0, "int8", k * n)
-            else:
-                cost = cost + costs.gpu(rows * k * n, 0, 2 * k * n)
-        other_ops = w["norm1_ops"] + w["norm2_ops"] + w["attn_ops"] + 2 * w["act_elements"]
-        cost = cost + (costs.cpu(w["attn_macs"], other_ops, "fp16") if engine == "cpu"
-                       else costs.gpu(w["attn_macs"], other_ops))
+        for g in w.pre + w.post:
+            elements = g.count * g.k * g.n
+            cost = cost + run(g.macs, 0, "int8", elements, 2 * elements)
+        other_ops = w.norm_ops + w.pre_ops + w.post_ops + w.attn_ops(rows)
+        absorb_bytes = sum(2 * g.count * g.k * g.n for g in w.cpu_gemms)
+        cost = cost + run(w.attn_macs(rows), other_ops, "fp16", absorb_bytes, absorb_bytes)
+        if layer == 0:
+            embed_bytes = rows * work.embed_bytes_per_token
+            cost = cost + run(0, 0, "fp16", embed_bytes, embed_bytes)
         blocks.append(Block(f"L{layer}", engine, cost.seconds, (layer - 1,) if layer else ()))
         info.append(cost)
+    head = _lm_head(costs, work) if engine == "cpu" else costs.gpu(
+        work.lm_head.macs, work.final_norm_ops, 2 * work.lm_head.k * work.lm_head.n)
+    blocks.append(Block("lm_head", engine, head.seconds, (len(blocks) - 1,)))
+    info.append(head)
     return blocks, info
 
 
 def simulate(model, workload, target) -> dict:
-    """Prefill of `workload.seq` tokens (batch 1) on a mobile_npu target; simulate's JSON."""
-    if workload.batch != 1:
-        raise HwsimError(f"mobile-NPU prefill models batch 1 (the paper's setting), not "
-                         f"--batch {workload.batch}")
+    """Prefill of `workload.seq` tokens (batch 1) on a mobile_npu target; simulate's JSON.
+    Refuses (HwsimError, one line) what this model does not cover and a model whose weights
+    and K/V cache do not fit the phone's memory."""
+    workload = resolve_workload(workload, target)
+    _check_workload(workload)
     mech, costs = target.mechanisms, SocCosts(target)
     layers = min(workload.layers or model.num_layers, model.num_layers)
     seq, engine = workload.seq, mech.prefill_engine
+    rows = mech.chunk_tokens if mech.chunked_prefill and engine == "npu" else seq
+    chunks = math.ceil(seq / rows)
+    work = prefill_work(model, replace(workload, layers=layers), rows, target)
+    _check_capacity(model, work, rows * chunks, workload.quant, target)
     if engine == "npu":
-        rows = mech.chunk_tokens if mech.chunked_prefill else seq
-        chunks = math.ceil(seq / rows)
-        blocks, info = npu_blocks(model, layers, rows, chunks, mech, costs)
+        blocks, info = npu_blocks(work, rows, chunks, mech, costs)
         ooo = mech.out_of_order_scheduling
     else:
-        rows, chunks, ooo = seq, 1, False
-        blocks, info = single_processor_blocks(model, layers, seq, engine, costs)
+        ooo = False
+        blocks, info = single_processor_blocks(work, seq, engine, costs)
     sched = (out_of_order if ooo else in_order)(blocks)
     return _result(blocks, info, sched, target, seq, rows, chunks, engine, ooo)
+
+
+def _check_workload(workload) -> None:
+    if workload.batch != 1:
+        raise HwsimError(f"mobile-NPU prefill models batch 1 (the paper's setting), not "
+                         f"--batch {workload.batch}")
+    if workload.quant != "w8a8":
+        raise HwsimError(f"mobile-NPU prefill runs llm.npu's INT8 graphs (--quant w8a8), not "
+                         f"--quant {workload.quant}")
+    if workload.kv_bits != 16:
+        raise HwsimError("mobile-NPU prefill keeps the K/V cache in fp16 on the CPU (the "
+                         f"authors' CPUKVCacheNPU): --kv-bits 16, not {workload.kv_bits}")
+    if workload.sparsity:
+        raise HwsimError(f"mobile-NPU prefill has no sparse kernels: --sparsity "
+                         f"{workload.sparsity} is not supported on this target")
+
+
+def _check_capacity(model, work: PrefillWork, tokens: int, quant: str, target) -> None:
+    """Weights plus the K/V cache of the (padded) prompt must fit main memory."""
+    kv = work.kv_bytes_per_token * tokens
+    need = work.weight_bytes + kv
+    capacity = target.memories[target.main_memory].capacity_bytes
+    if need > capacity:
+        raise HwsimError(
+            f"{model.name} does not fit {target.name}: prefill needs {need / 1e9:.2f} GB "
+            f"(weights {work.weight_bytes / 1e9:.2f} GB at {quant}, KV cache {kv / 1e9:.2f} GB)"
+            f" but {target.main_memory} holds {capacity / 1e9:.2f} GB")
 
 
 def _result(blocks, info, sched, target, seq, rows, chunks, engine, ooo) -> dict:
