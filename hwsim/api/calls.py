@@ -225,6 +225,14 @@ def papers(only: str | None = None) -> list[dict]:
     return run(only)
 
 
+def validate(only: str | None = None) -> dict:
+    """The published measurements on real hardware (hwsim/validation/*.yaml; all rows, or the
+    comma-separated ids in `only`), each simulated: {"rows": [measured, simulated, ratio,
+    status, ...], "summary": median |error| and worst row, overall and per target}."""
+    from hwsim.api.flows.validation import validate as run
+    return run(only)
+
+
 @one_error
 def demo() -> tuple[Result, dict, list]:
     """The demo's run: (Result, {"instructions", "compile_seconds"}, [[op kind, ops, busy
