@@ -17,6 +17,7 @@ from hwsim.roofline import program_bound
 from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
 from hwsim.timing.cross_channel import cross_channel_rows, cross_channel_service_s
+from hwsim.timing.gpu_stack import apply_stack
 from hwsim.timing.host_issue import kernel_issue_s
 from hwsim.timing.pim_blocking import memory_sides
 from hwsim.timing.pim_channels import channel_resources, channel_service_seconds, row_channels
@@ -51,11 +52,17 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     if channel is not None:
         service = channel_service_seconds(service, a, channel, units, target)
     local = channel is not None
+    not_before = kernel_issue_s(a.op_index, units, target, a.op_names)
+    kernel, gap_s = None, 0.0
+    stack = apply_stack(a, service, target)
+    if stack is not None:
+        service, kernel, stack_issue, gap_s = stack
+        not_before = stack_issue if not_before is None else np.maximum(not_before, stack_issue)
     start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
                             channel_resources(resource, channel) if local else resource,
-                            memory_sides(a.queue, units, target),
-                            kernel_issue_s(a.op_index, units, target, a.op_names),
-                            overlap=channel >= 0 if local else None)
+                            memory_sides(a.queue, units, target), not_before,
+                            overlap=channel >= 0 if local else None, kernel=kernel,
+                            kernel_gap_s=gap_s)
     seconds = float(end.max()) if len(end) else 0.0
     energy = energy_breakdown(a, target, units, seconds, dram.stats.activations, channel)
     total_j = sum(energy.values())

@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from hwsim.jit_cache import JITTED_SOURCES, cache_dir
 
 
@@ -35,3 +37,18 @@ def test_without_one_numba_uses_the_keyed_directory(tmp_path):
                           "print(numba.config.CACHE_DIR)"],
                          capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip().startswith(str(tmp_path / "hwsim" / "numba"))
+
+
+@pytest.mark.slow
+def test_after_jit_warm_the_first_simulation_compiles_nothing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)  # an empty cache, as after install
+    subprocess.run([sys.executable, "-m", "hwsim.jit_warm"], env=env, check=True,
+                   capture_output=True)
+    out = subprocess.run([sys.executable, "-c", "import hwsim\n"
+                          "from hwsim.timing import engine\n"
+                          "hwsim.simulate('tiny-llama', 'neupims', phase='prefill', seq=32)\n"
+                          "s = engine._run.stats\n"
+                          "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))"],
+                         capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["1", "0"]  # loaded from the cache, not compiled
