@@ -1,5 +1,6 @@
 """Hypothesis settings of the invariant suite: a seeded fast profile for the normal test run
-and a `slow` profile (thousands of examples) for `pytest -m slow tests/invariants`.
+and a `campaign` profile (thousands of examples), skipped unless asked for:
+`HWSIM_CAMPAIGNS=1 pytest -m campaign tests/invariants`.
 
 Both derandomize (the examples are a fixed function of the test), keep no example database
 (a run never depends on an earlier one) and have no deadline (the first run of a target pays

@@ -66,7 +66,7 @@ def test_bounds(point):
     check_bounds(point)
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @profiles.slow(1000)
 @given(point=points())
 def test_bounds_slow(point):

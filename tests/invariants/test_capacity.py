@@ -64,7 +64,7 @@ def test_refused_exactly_when_it_does_not_fit(case):
     check_capacity(*case)
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @profiles.slow(600)
 @given(case=capacity_cases())
 def test_refused_exactly_when_it_does_not_fit_slow(case):

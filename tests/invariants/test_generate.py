@@ -45,7 +45,7 @@ def test_generate_is_prefill_then_decode(point):
     check_generate(point)
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @profiles.slow(400)
 @given(point=points(phases=("generate",)))
 def test_generate_is_prefill_then_decode_slow(point):

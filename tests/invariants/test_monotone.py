@@ -131,14 +131,14 @@ def test_threshold_mechanism_never_slower(case):
     check_threshold(*case)
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @profiles.slow(900)
 @given(case=axis_cases())
 def test_monotone_no_cliff_slow(case):
     check_axis(*case)
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @profiles.slow(300)
 @given(case=threshold_cases())
 def test_threshold_mechanism_never_slower_slow(case):

@@ -96,7 +96,7 @@ def test_every_option_changes_the_result_or_is_refused(case):
     check_option(*case)
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @profiles.slow(1000)
 @given(case=option_cases())
 def test_every_option_changes_the_result_or_is_refused_slow(case):

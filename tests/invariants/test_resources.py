@@ -64,7 +64,7 @@ def test_more_resource_never_slower(case):
     check_resource(*case)
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @profiles.slow(900)
 @given(case=resource_pairs())
 def test_more_resource_never_slower_slow(case):
