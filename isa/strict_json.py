@@ -18,22 +18,26 @@ MAX_META_DEPTH = 32              # compiled metadata nests 4 deep
 MAX_INT_DIGITS = 40              # a 128-bit integer has 39 decimal digits
 
 
-def loads(text: str, what: str) -> object:
-    """Parse `text`; IsaError (one line, naming `what`) for anything outside the limits."""
-    if len(text) > MAX_META_BYTES:
-        raise IsaError(f"{what} is {len(text)} characters; the limit is {MAX_META_BYTES}")
+def loads(text: str, what: str, *, error: type[Exception] = IsaError,
+          max_chars: int = MAX_META_BYTES, max_depth: int = MAX_META_DEPTH,
+          syntax: str = "{what} is not valid JSON ({msg})") -> object:
+    """Parse `text`; `error` (one line, naming `what`) for anything outside the limits.
+    `syntax` formats a syntax error from what, msg, line and column."""
+    if len(text) > max_chars:
+        raise error(f"{what} is {len(text)} characters; the limit is {max_chars}")
     try:
         value = json.loads(text, parse_constant=_constant, parse_float=_float,
                            parse_int=_int, object_pairs_hook=_object)
     except json.JSONDecodeError as err:
-        raise IsaError(f"{what} is not valid JSON ({err.msg})") from None
+        raise error(syntax.format(what=what, msg=err.msg, line=err.lineno,
+                                  column=err.colno)) from None
     except RecursionError:
-        raise IsaError(f"{what} nests deeper than {MAX_META_DEPTH} levels") from None
+        raise error(f"{what} nests deeper than {max_depth} levels") from None
     except _Refused as err:
-        raise IsaError(f"{what}: {err}") from None
+        raise error(f"{what}: {err}") from None
     depth = _depth(value)
-    if depth > MAX_META_DEPTH:
-        raise IsaError(f"{what} nests {depth} levels deep; the limit is {MAX_META_DEPTH}")
+    if depth > max_depth:
+        raise error(f"{what} nests {depth} levels deep; the limit is {max_depth}")
     return value
 
 
