@@ -86,8 +86,8 @@ def check_number(field: str, value) -> None:
         raise ValueError(f"{field} has no plausibility range (targets/ranges.py)")
     low, high, unit = span
     if not (isinstance(value, int) or math.isfinite(value)) or not low <= value <= high:
-        raise ValueError(f"{field} = {_show(value)} is outside the plausible range "
-                         f"[{_show(low)}, {_show(high)}]{' ' + unit if unit else ''}")
+        raise ValueError(f"{field} = {show_number(value)} is outside the plausible range "
+                         f"[{show_number(low)}, {show_number(high)}]{' ' + unit if unit else ''}")
 
 
 def check_part(part) -> None:
@@ -113,7 +113,7 @@ def _check_item(field: str, label: str, value) -> None:
         raise ValueError(str(err).replace(field, label, 1)) from None
 
 
-def _show(value) -> str:
+def show_number(value) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     if value.bit_length() > 1000:

@@ -49,6 +49,8 @@ def load(text: str, label: str):
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise TargetError(f"{label}:{where}: YAML syntax error: {problem}") from None
+    except TargetError:
+        raise
     except (ValueError, RecursionError, OverflowError) as err:
         raise TargetError(f"{label}: unreadable YAML value ({str(err).splitlines()[0][:80]})") \
             from None
