@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 
 import isa
 from compiler.analysis import inspect_model
-from compiler.frontend import load_model
+from compiler.frontend import limits, load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model
 from hwsim.program_meta import workload_of
 from hwsim.simulate import simulate_program
 from targets import load_target, preset_dir, preset_names
+from targets.ranges import range_of
 from tests.fuzz import program_mutants
 from tests.fuzz.mutate import byte_mutants, numeric_perturbations, tree_mutants
 
@@ -159,7 +160,12 @@ def target_simulate(record, examples: int) -> None:
         result = record("target simulate", run, tree, shown=_changed(tree))
         if result is not None:
             _finite(record, "target simulate", result, _changed(tree))
-    _run(numeric_perturbations(_preset_trees()), examples, check)
+    _run(numeric_perturbations(_preset_trees(), bounds=_target_bounds), examples, check)
+
+
+def _target_bounds(name: str):
+    span = range_of(name)
+    return None if span is None else list(span[:2])
 
 
 def _changed(tree) -> str:
@@ -221,7 +227,14 @@ def config_compile(record, examples: int) -> None:
         if result is not None:
             _finite(record, "config compile", result, tree)
     trees = [json.loads(t) for t in _zoo_texts(TINY_MODELS)]
-    _run(st.one_of(numeric_perturbations(trees), tree_mutants(trees)), examples, check)
+    _run(st.one_of(numeric_perturbations(trees, bounds=_config_bounds), tree_mutants(trees)),
+         examples, check)
+
+
+def _config_bounds(name: str):
+    if name in limits.KEY_LIMITS:
+        return [1, limits.KEY_LIMITS[name]]
+    return list(limits.NUMBER_LIMITS[name][:2]) if name in limits.NUMBER_LIMITS else None
 
 
 def _finite(record, label, result: dict, shown) -> None:

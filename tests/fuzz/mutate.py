@@ -102,16 +102,21 @@ def scaled(draw, value):
 
 
 @st.composite
-def numeric_perturbations(draw, seeds: list[dict], max_ops: int = 3):
-    """A seed mapping with 1..max_ops of its numbers scaled by a plausible factor (the
-    'accepted inputs' campaigns: most of these still load)."""
+def numeric_perturbations(draw, seeds: list[dict], max_ops: int = 3, bounds=None):
+    """A seed mapping with 1..max_ops of its numbers scaled by a plausible factor, or (with
+    `bounds(name) -> (least, greatest) | None`) set to an end of its allowed range: the
+    'accepted inputs' campaigns, most of which still load."""
     tree = json.loads(json.dumps(draw(st.sampled_from(seeds)), default=str))
     numbers = [(p, k) for p, k in _leaves(tree)
                if isinstance(p[k], (int, float)) and not isinstance(p[k], bool)]
     for _ in range(draw(st.integers(1, max_ops))):
         parent, key = draw(st.sampled_from(numbers))
-        factor = draw(st.sampled_from([0.01, 0.1, 0.5, 0.9, 1.1, 2, 4, 10, 100, 1000]))
-        value = parent[key] * factor
+        span = bounds(key) if bounds is not None and isinstance(key, str) else None
+        if span is not None and draw(st.integers(0, 2)) == 0:
+            value = draw(st.sampled_from(span))
+        else:
+            value = parent[key] * draw(st.sampled_from([0.01, 0.1, 0.5, 0.9, 1.1, 2, 4, 10,
+                                                        100, 1000]))
         parent[key] = max(1, int(value)) if isinstance(parent[key], int) else value
     return tree
 

@@ -37,7 +37,7 @@ def _with_meta(text: bytes) -> bytes:
     (b'{"a": -Infinity}', ".hwx: META section: -Infinity is not a finite number"),
     (b'{"a": 1e400}', ".hwx: META section: number 1e400 overflows a 64-bit float"),
     (b'{"a": 1, "a": 2}', ".hwx: META section: duplicate key 'a'"),
-])
+], ids=["depth-900", "depth-5000", "digits", "nan", "infinity", "overflow", "duplicate"])
 def test_meta_outside_the_limits_is_one_isa_error(meta, message):
     with pytest.raises(IsaError) as err:
         from_bytes(_with_meta(meta))
