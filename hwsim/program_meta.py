@@ -8,6 +8,8 @@ so a damaged or hand-made program is an error message and never a traceback.
 """
 from __future__ import annotations
 
+from numbers import Integral
+
 from hwsim.errors import HwsimError
 from isa import Queue
 
@@ -81,6 +83,6 @@ def _pair(entry, where: str, least_size: int) -> None:
 
 
 def _integer(value, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, Integral) or not low <= value <= high:
         raise HwsimError(f"{where} must be an integer in [{low}, {high}], not {value!r}")
     return value
