@@ -7,7 +7,8 @@ instead of overflowing, dividing by zero or allocating gigabytes in the simulato
 
 A field's range is found by its name in FIELD_RANGES, else by the unit suffix of its name in
 SUFFIX_RANGES (longest suffix first). The ranges are generous (a decade or more beyond any
-machine built so far) and inclusive; docs/targets.md lists them, and a test checks that every
+machine built so far) and inclusive; the least values are loose where hand-checked tests use
+toy machines (1 B/s, no latency). docs/targets.md lists them, and a test checks that every
 numeric field of the schema has one and that the table and the docs agree.
 """
 from __future__ import annotations
@@ -43,7 +44,6 @@ FIELD_RANGES: dict[str, tuple[float, float, str]] = {
     "burst_bytes": (1, 4096, "B"),
     "channel_interleave_bytes": (1, 2**30, "B"),
     "tck_s": (1e-11, 1e-6, "s"),
-    "latency_s": (1e-10, 1e-3, "s"),
     "kernel_launch_s": (0, 1, "s"),
     "npu_graph_execute_overhead_s": (0, 1, "s"),
     "mean_weight_bits": (2, 8, "bits"),
@@ -51,7 +51,7 @@ FIELD_RANGES: dict[str, tuple[float, float, str]] = {
     "price_usd": (1, 1e7, "USD"),
 }
 SUFFIX_RANGES: dict[str, tuple[float, float, str]] = {
-    "_bytes_per_s": (1e6, 1e14, "B/s"),
+    "_bytes_per_s": (1, 1e14, "B/s"),
     "_flops_per_s": (1e6, 1e17, "FLOP/s"),
     "_per_cycle": (1e-4, 4096, "per cycle"),
     "_pj_per_byte": (1e-4, 1e5, "pJ/B"),
