@@ -37,6 +37,7 @@ EXAMPLE_CPU_S = 10.0
 EXAMPLE_WALL_S = 120.0
 MEMORY_HEADROOM_BYTES = 4 * 2**30
 KEPT_FAILURES = 20
+PROGRESS_EVERY = 250   # inputs between progress lines (HWSIM_FUZZ_LOG.NAME.progress)
 
 
 @dataclass
@@ -65,14 +66,19 @@ def _on_prof(signum, frame):
 
 
 class _Recorder:
-    def __init__(self, progress_path: str):
+    def __init__(self, progress_path: str, name: str):
         self.tally = Tally()
         self.progress_path = progress_path
+        log = os.environ.get("HWSIM_FUZZ_LOG")
+        self.counts_path = f"{log}.{name}.progress" if log else None
 
     def __call__(self, label: str, fn, arg, shown=None):
         """Run fn(arg) once under the limits; returns fn's result (None unless accepted)."""
         t = self.tally
         t.inputs += 1
+        if self.counts_path and t.inputs % PROGRESS_EVERY == 0:  # a long run's counts so far
+            with open(self.counts_path, "w") as handle:
+                handle.write(t.line("so far") + "\n")
         text = _short(shown if shown is not None else arg)
         with open(self.progress_path, "w") as handle:
             handle.write(json.dumps({"label": label, "input": text}))
@@ -119,7 +125,7 @@ class _Recorder:
             self.tally.failures.append((kind, label, text, detail))
 
 
-def run_campaign(body, examples: int) -> Tally:
+def run_campaign(body, examples: int, name: str = "campaign") -> Tally:
     """Run body(record, examples) in a forked child under the limits; the child's tally."""
     read_fd, write_fd = os.pipe()
     progress = tempfile.NamedTemporaryFile(prefix="hwsim-fuzz-", suffix=".json", delete=False)
@@ -131,7 +137,7 @@ def run_campaign(body, examples: int) -> Tally:
         try:
             _limit_memory()
             signal.signal(signal.SIGPROF, _on_prof)
-            record = _Recorder(progress.name)
+            record = _Recorder(progress.name, name)
             body(record, examples)
             payload = json.dumps(asdict(record.tally)).encode()
         except BaseException:  # noqa: BLE001 -- the harness itself failed: say how

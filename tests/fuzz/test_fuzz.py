@@ -21,7 +21,7 @@ SLOW = {"hwx_decoder": 100_000, "hwx_simulate": 2_000, "target_yaml": 10_000,
 
 
 def _check(name: str, examples: int) -> None:
-    tally = run_campaign(CAMPAIGNS[name], examples)
+    tally = run_campaign(CAMPAIGNS[name], examples, name)
     line = tally.line(name)
     log = os.environ.get("HWSIM_FUZZ_LOG")
     if log:
