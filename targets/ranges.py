@@ -35,7 +35,7 @@ FIELD_RANGES: dict[str, tuple[float, float, str]] = {
     "banks": (1, 65536, "banks"),
     "width_bytes": (1, 2**20, "B"),
     "burst_length": (1, 1024, "beats"),
-    "capacity_bytes": (2**20, 2**50, "B"),
+    "capacity_bytes": (1, 2**50, "B"),
     "channels": (1, 4096, "channels"),
     "connected_channels": (1, 4096, "channels"),
     "banks_per_channel": (1, 1024, "banks"),
