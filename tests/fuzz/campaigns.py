@@ -26,7 +26,7 @@ from targets.ranges import range_of
 from tests.fuzz import program_mutants
 from tests.fuzz.mutate import byte_mutants, numeric_perturbations, tree_mutants
 
-SEED = 16
+SEED = int(os.environ.get("HWSIM_FUZZ_SEED", "16"))  # another seed: another repeatable campaign
 TINY_MODELS = ("tiny-llama", "tiny-mixtral", "tiny-opt", "tiny-deepseek-v2")
 ZOO = os.path.join(os.path.dirname(__file__), "..", "..", "compiler", "zoo")
 
