@@ -14,8 +14,8 @@ import targets
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model
-from hwsim.cli.run_model import simulate_model
-from hwsim.cli.sim_cmds import roofline_report
+from hwsim.api.flows.run_model import simulate_model
+from hwsim.api.flows.roofline import roofline_report
 from hwsim.simulate import simulate_program
 
 

@@ -3,29 +3,15 @@ layernorm. Each reads its input from off-chip memory (an embedding-style gather 
 and runs through the normal passes and code generation."""
 from __future__ import annotations
 
-from compiler.errors import CompilerError
 from compiler.ir.builder import GraphBuilder
 from compiler.ir.graph import Graph
 from compiler.ir.ops import OpKind
 from compiler.ir.tensor import TensorSpec
 from compiler.ir.workload import Workload
+from compiler.kernel_shapes import SHAPES, parse_shape
 from compiler.model import ModelSpec
 
-SHAPES = {"gemm": "M,K,N", "gemv": "K,N", "attention": "BATCH,HEADS,CONTEXT,HEAD_DIM",
-          "softmax": "ROWS,COLS", "layernorm": "ROWS,COLS"}
-
-
-def parse_shape(kind: str, text: str) -> tuple[int, ...]:
-    if kind not in SHAPES:
-        raise CompilerError(f"unknown kernel {kind!r} (one of {', '.join(SHAPES)})")
-    try:
-        dims = tuple(int(x) for x in text.replace("x", ",").split(","))
-    except ValueError:
-        dims = ()
-    if len(dims) != len(SHAPES[kind].split(",")) or min(dims, default=0) < 1:
-        raise CompilerError(f"--shape for {kind} must be {SHAPES[kind]} positive integers, "
-                            f"not {text!r}")
-    return dims
+__all__ = ["SHAPES", "parse_shape", "kernel_graph"]
 
 
 def kernel_graph(kind: str, shape: tuple[int, ...], dtype: str) -> Graph:

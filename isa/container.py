@@ -143,16 +143,35 @@ def write(path, program: Program) -> None:
 
 
 def write_atomic(path, data: bytes) -> None:
-    """Write bytes so that `path` is either untouched or complete, never half-written."""
+    """Write bytes so that `path` is either untouched or complete, never half-written. The file
+    gets the mode a plain open() would give it (0666 less the umask), and an error names `path`,
+    never the temporary file beside it."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(2, "the directory does not exist", str(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(21, "is a directory", str(path))
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             handle.write(data)
         os.replace(tmp, path)
+    except OSError as err:
+        _remove(tmp)
+        raise type(err)(err.errno, err.strerror or str(err), str(path)) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove(tmp) -> None:
+    if tmp and os.path.exists(tmp):
+        os.unlink(tmp)

@@ -75,7 +75,7 @@ def vexp_expected(dram: np.ndarray, rows: int, cols: int, imm: int, shift: int) 
 
 def cross_check_gemm(shape, sim: str = "icarus", seed: int = 0, build_root=None,
                      target=None, *, compile_program) -> CheckResult:
-    """`compile_program(shape, target)` -> the compiled gemm (hwsim.cli.cosim_programs: the
+    """`compile_program(shape, target)` -> the compiled gemm (hwsim.api.flows.cosim_programs: the
     compiler is reached from the CLI / API layer, not from here)."""
     target = target or load_tiny_target()
     program = compile_program(tuple(shape), target)

@@ -2,7 +2,7 @@
 
 Reads the artifact's measured cycles from results.json (next to this file; how they were
 obtained: README.md) and runs hwsim live on the same systems and requests
-(hwsim.cli.papers.neupims.step_seconds, 1 GHz NPU clock: cycles = layer seconds x 1e9).
+(hwsim.api.papers.neupims.step_seconds, 1 GHz NPU clock: cycles = layer seconds x 1e9).
 Prints a table and the two claim ratios (NeuPIMs over NPU-only, NeuPIMs over naive NPU+PIM)
 from both simulators. Asserts nothing.
 
@@ -24,8 +24,8 @@ CLOCK_HZ = 1e9  # the artifact's NPU clock (configs/systolic_ws_128x128_dev.json
 
 def hwsim_layer_cycles(batches) -> dict[str, dict[str, float]]:
     """hwsim's cycles per decoder layer (one device's TP-4 share) for each system and batch."""
-    from hwsim.cli.papers import neupims
-    from hwsim.cli.papers.runner import Runner
+    from hwsim.api.papers import neupims
+    from hwsim.api.papers.runner import Runner
     runner = Runner()
     return {s: {str(b): neupims.step_seconds(runner, s, int(b))["layer_s"] * CLOCK_HZ
                 for b in batches} for s in SYSTEMS}
@@ -57,7 +57,7 @@ def main() -> None:
         results["hwsim"] = {"commit": commit,
                             "layer_cycles": {s: {b: round(c, 1) for b, c in v.items()}
                                              for s, v in hw.items()},
-                            "how": "hwsim.cli.papers.neupims.step_seconds(Runner(), system, batch)"
+                            "how": "hwsim.api.papers.neupims.step_seconds(Runner(), system, batch)"
                                    "['layer_s'] x 1e9 (T(2 layers) - T(1 layer), 1 GHz)"}
         RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 

@@ -1,7 +1,7 @@
 """Request traces for the artifact runs (written to the directory given, default /tmp/neupims_art/traces).
 
 All runs use the 512 requests of the artifact's request-traces/clb/share-gpt2-bs512-ms7B-tp4-clb-0.csv
-(the lengths hwsim uses: hwsim.cli.papers.neupims_requests), the first `batch` of them; only the
+(the lengths hwsim uses: hwsim.api.papers.neupims_requests), the first `batch` of them; only the
 `ch_idx` column (the channel that holds a request's KV cache) differs by system:
 - clb0-first{N}.csv: the file's own ch_idx (NeuPIMs at 512 runs the original file; NPU-only ignores it);
 - clb0-first{N}-rr.csv: ch_idx = i mod 32, round robin in file order (the naive Newton baseline,

@@ -321,6 +321,26 @@ _READERS: dict[str, Callable[[_Reader, dict], dict]] = {
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(sorted(_READERS))
 
 
+def _weight_quant(r: _Reader, qc: object) -> dict:
+    """A GPTQ / AWQ checkpoint's `quantization_config` as the compiler's weight_quant:
+    {bits, group_size (None: per output channel, GPTQ's -1), format}."""
+    if not isinstance(qc, dict):
+        raise r.fail(f"config.json 'quantization_config' must be an object, got {qc!r}")
+    method = qc.get("quant_method")
+    if method not in ("gptq", "awq"):
+        raise r.fail(f"config.json 'quantization_config.quant_method' is {method!r}; the "
+                     "compiler reads gptq and awq checkpoints")
+    bits = qc.get("bits")
+    if isinstance(bits, bool) or bits not in (2, 3, 4, 8):
+        raise r.fail(f"config.json 'quantization_config.bits' must be 2, 3, 4 or 8, got "
+                     f"{bits!r}")
+    group = qc.get("group_size", 128)
+    if group != -1 and (isinstance(group, bool) or not isinstance(group, int) or group < 1):
+        raise r.fail(f"config.json 'quantization_config.group_size' must be -1 (per channel) "
+                     f"or an integer >= 1, got {group!r}")
+    return {"bits": bits, "group_size": None if group == -1 else group, "format": method}
+
+
 def spec_from_hf_config(config: dict, name: str, source: str) -> ModelSpec:
     """Read a parsed Hugging Face config.json. `name` labels the model (and every error);
     `source` says where the config came from. Raises CompilerError (one line) on a missing or
@@ -341,6 +361,8 @@ def spec_from_hf_config(config: dict, name: str, source: str) -> ModelSpec:
         extra.setdefault("rope_scaling", config["rope_scaling"])
     if "architectures" in config:
         extra["architectures"] = config["architectures"]
+    if reader.has("quantization_config"):
+        extra["weight_quant"] = _weight_quant(reader, config["quantization_config"])
     dtype, stated = reader.dtype()
     if not stated:
         extra["checkpoint_dtype_assumed"] = True

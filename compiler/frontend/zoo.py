@@ -80,8 +80,8 @@ def _file_model(name_or_path: str) -> ModelSpec:
     if not path.is_file():
         raise _unknown(name_or_path)
     if path.suffix == ".onnx":
-        raise CompilerError(f"{path}: ONNX models have no front end yet "
-                            "(give a Hugging Face config.json)")
+        from compiler.frontend.onnx import spec_from_onnx  # the optional `onnx` extra
+        return spec_from_onnx(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

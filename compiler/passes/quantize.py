@@ -6,7 +6,9 @@ Schemes (graph.workload.quant):
   w8a8   MATMUL weights int8, symmetric per output channel; every activation int8 with one
          static per-tensor scale (calibrated once on the float path, as mllm-NPU does);
          KV cache int8 (or kv_bits when narrower).
-  w4a16  MATMUL weights int4 in groups of 128 along K (K when smaller) with fp16 group scales;
+  w4a16  MATMUL weights int4 in groups of 128 along K (K when smaller; the checkpoint's own
+         group size when the model states one, e.g. an ONNX MatMulNBits block_size) with fp16
+         group scales;
          activations stay fp16.
   w4a8   MATMUL weights int4 in groups along K with integer group scales over an int8
          per-channel grid (two-level, so the GEMM stays integer); activations int8 as in w8a8.
@@ -64,6 +66,13 @@ def kv_bits_for(graph: Graph) -> int | None:
     return 8 if act else None
 
 
+def group_size_of(graph: Graph) -> int:
+    """The 4-bit group size along K: the checkpoint's own when the model states one (an ONNX
+    MatMulNBits block_size, a GPTQ / AWQ quantization_config group_size), else GROUP_SIZE."""
+    stated = (graph.model.extra.get("weight_quant") or {}).get("group_size")
+    return stated if isinstance(stated, int) and stated > 0 else GROUP_SIZE
+
+
 def outlier_fraction(target) -> float | None:
     """The target's outlier channel fraction when it extracts outliers, else None."""
     mech = getattr(target, "mechanisms", None)
@@ -93,7 +102,8 @@ def _kv_specs(op: Op, kv_dtype: str | None) -> Op:
     return op
 
 
-def _quantize_op(op: Op, scheme: str, kv_dtype: str | None, fraction: float | None) -> Op:
+def _quantize_op(op: Op, scheme: str, kv_dtype: str | None, fraction: float | None,
+                 group_size: int = GROUP_SIZE) -> Op:
     weight_dtype, granularity, act_dtype = SCHEMES[scheme]
     changes = dict(inputs=tuple(_act(s, act_dtype) for s in op.inputs),
                    output=_act(op.output, act_dtype))
@@ -101,7 +111,7 @@ def _quantize_op(op: Op, scheme: str, kv_dtype: str | None, fraction: float | No
     if op.kind != OpKind.MATMUL:
         return new
     k = op.weight.shape[-2]
-    group = min(GROUP_SIZE, k) if granularity != "per_channel" else None
+    group = min(group_size, k) if granularity != "per_channel" else None
     new = replace(new, weight=op.weight.with_dtype(weight_dtype))
     quant = {"scheme": scheme, "weight_dtype": weight_dtype, "weight_granularity": granularity,
              "group_size": group, "act_dtype": act_dtype or op.output.dtype,
@@ -131,7 +141,8 @@ def run(graph: Graph, target=None) -> Graph:
         return graph.map_ops(lambda op: _kv_specs(_to_fp16(op), kv_dtype) if kv_dtype
                              else _to_fp16(op))
     fraction = outlier_fraction(target)
-    out = graph.map_ops(lambda op: _quantize_op(op, scheme, kv_dtype, fraction))
+    group = group_size_of(graph)
+    out = graph.map_ops(lambda op: _quantize_op(op, scheme, kv_dtype, fraction, group))
     return _mixed_widths(out, target) if scheme == "mixed" else out
 
 
@@ -140,6 +151,7 @@ def _mixed_widths(graph: Graph, target) -> Graph:
     mean_bits = mechanism_bits(target)
     if mean_bits is None:
         return graph
+    group = group_size_of(graph)
     linears = [op for op in graph.ops() if op.kind == OpKind.MATMUL and op.weight is not None]
     bits = dict(zip((op.name for op in linears),
                     layer_bits([op.weight.elements for op in linears], mean_bits)))
@@ -150,6 +162,6 @@ def _mixed_widths(graph: Graph, target) -> Graph:
         dtype = f"int{bits[op.name]}"
         k = op.weight.shape[-2]
         quant = {**op.attr("quant"), "weight_dtype": dtype,
-                 "weight_granularity": "per_group_two_level", "group_size": min(GROUP_SIZE, k)}
+                 "weight_granularity": "per_group_two_level", "group_size": min(group, k)}
         return replace(op, weight=op.weight.with_dtype(dtype)).with_attrs(quant=quant)
     return graph.map_ops(narrow)

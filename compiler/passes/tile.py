@@ -19,11 +19,19 @@ ALIGN = 16
 ACC_BITS = 32
 MAX_DIM = 65535  # 16-bit ISA tile fields
 MAX_TRANSFER_BYTES = MEM.field("row_bytes").max_value  # one LD row: the largest tile it moves
+# A GEMV's weight stream (MV queue, decode) is cut into at least this many tiles. With two
+# ping-pong slots one tile's compute is exposed wherever the in-order load queue must wait
+# for data (the new token's K/V before attention, the end of the program): the drain is
+# 1/STREAM_TILES of the op at most, and past the slot size that allows it a larger buffer
+# no longer changes the tiles (docs/compiler.md, "Tile sizes and the pipeline drain").
+STREAM_TILES = 8
+STREAM_TILE_LATENCIES = 10
 
 
 def run(graph: Graph, target) -> Graph:
     plan = plan_buffers(target, pim_placement.output_slots(target, graph.workload))
-    return graph.map_ops(lambda op: _tile(op, plan, graph))
+    memory = target.memories[target.main_memory]
+    return graph.map_ops(lambda op: _tile(op, plan, graph, memory))
 
 
 def matrix_dims(op: Op) -> tuple[int, int, int, int]:
@@ -45,11 +53,11 @@ def matrix_dims(op: Op) -> tuple[int, int, int, int]:
     return m, hd, total, op.attr("kv_heads")
 
 
-def _tile(op: Op, plan, graph: Graph) -> Op:
+def _tile(op: Op, plan, graph: Graph, memory) -> Op:
     if op.attr("fused_attention"):
         return op.with_attrs(tiles=tile_fused_attention(op, plan))
     if op.kind in (OpKind.MATMUL, OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
-        return op.with_attrs(tiles=tile_matrix(op, plan))
+        return op.with_attrs(tiles=tile_matrix(op, plan, memory))
     if op.attr("queue") == "VEC":
         row_bytes = max(t.nbytes // t.shape[0] for t in (*op.inputs, op.output))
         rows = min(op.output.shape[0], MAX_DIM, plan.slot_bytes("activation") // row_bytes,
@@ -61,12 +69,13 @@ def _tile(op: Op, plan, graph: Graph) -> Op:
     return op
 
 
-def tile_matrix(op: Op, plan) -> dict:
-    """Largest tiles that fit; `g_per` groups share one instruction (count) when they fit."""
+def tile_matrix(op: Op, plan, memory=None) -> dict:
+    """Largest tiles that fit; `g_per` groups share one instruction (count) when they fit.
+    `memory` (the target's main memory): GEMV weight streams then take _stream_cap tiles."""
     m, n, k, groups = matrix_dims(op)
     g_per = groups
     while True:
-        tiles = _fit(op, plan, m, n, k, g_per)
+        tiles = _fit(op, plan, m, n, k, g_per, memory)
         if tiles is not None or g_per == 1:
             break
         g_per = max(1, g_per // 2)
@@ -108,12 +117,12 @@ def tile_fused_attention(op: Op, plan) -> dict:
             "tk": hd}
 
 
-def _fit(op: Op, plan, m: int, n: int, k: int, g: int):
+def _fit(op: Op, plan, m: int, n: int, k: int, g: int, memory=None):
     """Among tile shapes that fit, the one with the fewest instructions (weight and activation
     loads, matrix instructions, output conversions, partial-sum passes); whole K wins ties."""
     best = None
     for tk in _k_candidates(op, plan, k, g):
-        tiles = _fit_k(op, plan, m, n, k, g, tk)
+        tiles = _fit_k(op, plan, m, n, k, g, tk, memory)
         if tiles is None:
             continue
         nt, mt, kt = (-(-n // tiles["tn"]), -(-m // tiles["tm"]), -(-k // tiles["tk"]))
@@ -136,7 +145,7 @@ def _k_candidates(op: Op, plan, k: int, g: int) -> list[int]:
     return [c for c in out if not sparsity or c % sparsity[1] == 0 or c == k]
 
 
-def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int):
+def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int, memory=None):
     pim = op.attr("opcode") == "PIM_GEMV"
     attention = op.kind != OpKind.MATMUL
     wbits = (op.kv.bits if op.kv is not None else 16) if attention else op.weight.bits
@@ -155,6 +164,8 @@ def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int):
         tk = tk_cap if _bytes(tk_cap * min(n, ALIGN) * kept, wbits) <= wslot \
             else min(tk_cap, _align(wslot * 8 // max(1, int(ALIGN * wbits * kept))))
         tn = min(n, MAX_DIM, _align(int(wslot * 8 // max(1, tk * wbits * kept))))
+        if memory is not None and op.attr("queue") == "MV" and not attention:  # GEMV stream
+            tn = balanced(n, min(tn, _stream_cap(n, tk * wbits * kept / 8, memory)))
     while True:
         tm = min(m, MAX_DIM, aslot * 8 // max(1, tk * abits), oslot * 8 // (tn * ACC_BITS))
         tm = tm // step * step if tm < m else tm
@@ -166,9 +177,30 @@ def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int):
     return {"tm": tm, "tn": tn, "tk": tk}
 
 
+def _stream_cap(n: int, column_bytes: float, memory) -> int:
+    """Widest tile of a GEMV weight stream: 1/STREAM_TILES of its columns, but never a tile
+    that moves fewer bytes than STREAM_TILE_LATENCIES memory latencies' worth of bandwidth
+    (a smaller one would pay the access latency more than the drain it saves)."""
+    floor_bytes = STREAM_TILE_LATENCIES * memory.latency_s * memory.bandwidth_bytes_per_s
+    return _align_up(max(-(-n // STREAM_TILES), math.ceil(floor_bytes / column_bytes)))
+
+
+def balanced(n: int, tn: int) -> int:
+    """The width of ceil(n / tn) near-equal tiles (a multiple of ALIGN, never above `tn`).
+    With two ping-pong slots, a short last tile loads faster than the tile before it
+    computes, so the next op's first load waits for that compute and memory idles; the
+    larger the slot, the longer the wait. Equal tiles leave no such remainder."""
+    tiles = -(-n // tn)
+    return tn if tiles == 1 else min(tn, _align_up(-(-n // tiles)))
+
+
 def _kept_fraction(op: Op) -> float:
     sparsity = op.attr("sparsity")
     return sparsity[0] / sparsity[1] if sparsity else 1.0
+
+
+def _align_up(value: int) -> int:
+    return -(-value // ALIGN) * ALIGN
 
 
 def _align(value: int) -> int:

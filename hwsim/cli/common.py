@@ -1,10 +1,10 @@
-"""Helpers the command modules share: target loading with --set, JSON output, atomic writes."""
+"""Helpers the command modules share: the --set flag, JSON output, tables, SI prefixes."""
 from __future__ import annotations
 
-import json
 import sys
 
-import targets
+from hwsim import api
+from hwsim.api.result import dumps_json
 
 
 def add_target_overrides(parser) -> None:
@@ -13,13 +13,11 @@ def add_target_overrides(parser) -> None:
                         help="override a target field (repeatable), e.g. clocks.core.freq_hz=3e8")
 
 
-def load_target(name: str, overrides) -> targets.Target:
-    return targets.load_target(name, overrides)
+def load_target(name: str, overrides):
+    return api.load_target(name, overrides)
 
 
-def dumps_json(value) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
-    return json.dumps(value, sort_keys=True, indent=2) + "\n"
+__all__ = ["add_target_overrides", "load_target", "dumps_json", "emit", "format_table", "si"]
 
 
 def emit(text: str) -> None:

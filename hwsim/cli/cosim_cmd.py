@@ -6,11 +6,10 @@ programs; exit 0 when every check passes, 1 when any
 differs, 2 when the simulator is missing (one line saying how to install it)."""
 from __future__ import annotations
 
-import contextlib
 import time
 
+from hwsim import api
 from hwsim.cli.common import dumps_json, emit, format_table
-from hwsim.errors import HwsimError
 
 
 def register(commands) -> None:
@@ -20,39 +19,13 @@ def register(commands) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--vectors", type=int, default=1000,
                    help="random input vectors per unit configuration (default 1000)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(run=run_cosim)
 
 
 def run_cosim(args) -> int:
-    # rtl_models sits above hwsim (it checks hwsim's unit models); the CLI layer is the one place
-    # that reaches up, here inside the command so importing hwsim never loads the RTL harness.
-    from rtl_models import cosim, programs, units
-    from hwsim.cli.cosim_programs import compile_gemm
-    CosimError, cross_check = cosim.CosimError, cosim.cross_check
-
-    if args.vectors < 1:
-        raise HwsimError(f"--vectors must be >= 1, not {args.vectors}")
-    try:
-        cosim.require_simulator(args.sim)
-    except CosimError as err:
-        raise HwsimError(str(err)) from err
     started = time.perf_counter()
-    results = []
-    # builds persist per user (one directory per simulator, top and parameters) and are reused
-    with contextlib.nullcontext(cosim.default_build_root()) as build_root:
-        for unit, params in units.COSIM_POINTS[args.sim]:
-            try:
-                results.append(cross_check(unit, params, sim=args.sim, seed=args.seed,
-                                           vectors=args.vectors, build_root=build_root))
-            except CosimError as err:
-                raise HwsimError(str(err).splitlines()[0]) from err
-        program_results = []
-        for _, check in programs.COSIM_PROGRAMS[args.sim]:
-            try:
-                program_results.append(check(args.sim, args.seed, build_root, compile_gemm))
-            except CosimError as err:
-                raise HwsimError(str(err).splitlines()[0]) from err
+    results, program_results = api.cosim(args.sim, seed=args.seed, vectors=args.vectors)
     passed = all(r.passed for r in results + program_results)
     if args.json:
         emit(dumps_json({"sim": args.sim, "seed": args.seed, "passed": passed,

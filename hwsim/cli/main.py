@@ -6,15 +6,14 @@ import argparse
 import sys
 
 from hwsim import __version__
-from compiler.errors import CompilerError
-from hwsim.cli import (cosim_cmd, demo, kernel_cmd, model_cmds, program_cmds, sim_cmds,
-                       sweep_cmds, target_cmds)
-from hwsim.cli.papers import command as papers_cmd
+from hwsim.api.calls import is_layer_error
+from hwsim.cli import (cosim_cmd, demo, kernel_cmd, model_cmds, papers_cmd, program_cmds,
+                       sim_cmds, sweep_cmds, target_cmds)
 from hwsim.errors import HwsimError
-from isa import IsaError
-from targets import TargetError
 
-USER_ERRORS = (HwsimError, IsaError, TargetError, CompilerError, OSError)
+# user errors: hwsim's own, a file that cannot be read or written, and the one exception class
+# of each layer below (isa, targets, compiler; recognised without importing those layers)
+USER_ERRORS = (HwsimError, OSError)
 COMMAND_MODULES = (demo, target_cmds, model_cmds, program_cmds, sim_cmds, kernel_cmd, sweep_cmds,
                    cosim_cmd, papers_cmd)
 
@@ -48,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except USER_ERRORS as err:
+        return _fail(_one_line(err))
+    except ValueError as err:
+        if not is_layer_error(err):
+            raise
         return _fail(_one_line(err))
     except KeyboardInterrupt:
         return 130

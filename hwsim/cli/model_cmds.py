@@ -1,16 +1,10 @@
 """`hwsim models`, `hwsim inspect MODEL`, `hwsim compile MODEL -t TARGET -o prog.hwx`."""
 from __future__ import annotations
 
-import isa
-from compiler.analysis import inspect_model, mla_converted
-from compiler.buffer_plan import buffer_use
-from compiler.errors import CompilerError
-from compiler.frontend import load_model, zoo_entry, zoo_names
-from compiler.ir.workload import Workload
-from compiler.length_adaptive import length_adaptive_report
-from compiler.pipeline import compile_model
-from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
-from hwsim.cli.workload_args import add_workload_args, workload_from_args
+from hwsim import api
+from hwsim.cli.listing_cache import cached_text, package_roots
+from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, si
+from hwsim.cli.workload_args import add_workload_args, workload_fields
 
 
 def register(commands) -> None:
@@ -22,12 +16,16 @@ def register(commands) -> None:
                                                   "KV cache per token")
     inspect.add_argument("model", help="a zoo name or a path to an HF config.json")
     inspect.add_argument("--json", action="store_true")
-    inspect.add_argument("--batch", type=int, default=1)
-    inspect.add_argument("--seq", type=int, default=128, help="prefill prompt length")
-    inspect.add_argument("--context", type=int, default=128, help="decode context length")
-    inspect.add_argument("--kv-bits", type=int, default=16, dest="kv_bits")
+    inspect.add_argument("--batch", type=int, default=1, help="sequences (default 1)")
+    inspect.add_argument("--seq", type=int, default=128,
+                         help="prefill prompt length (default 128)")
+    inspect.add_argument("--context", type=int, default=128,
+                         help="decode context length (default 128)")
+    inspect.add_argument("--kv-bits", type=int, default=16, dest="kv_bits",
+                         help="KV-cache width in bits (default 16)")
     inspect.add_argument("--weight-bits", type=int, default=16, dest="weight_bits",
-                         help="storage width for weight_bytes (e.g. 3 for eDKM, PAPERS.md B17)")
+                         help="storage width for weight_bytes (e.g. 3 for eDKM, PAPERS.md B17; "
+                              "default 16)")
     inspect.add_argument("--mla-rank", type=int, dest="mla_rank",
                          help="convert MHA / GQA to MLA with this latent rank (MHA2MLA, B1)")
     inspect.add_argument("--mla-rope-dims", type=int, default=64, dest="mla_rope_dims",
@@ -49,30 +47,29 @@ def register(commands) -> None:
 
 
 def run_models(args) -> int:
-    rows = []
-    for name in zoo_names():
-        spec, entry = load_model(name), zoo_entry(name)
-        rows.append({"name": name, "family": spec.family, "layers": spec.num_layers,
-                     "hidden_size": spec.hidden_size, "source": entry.get("hf_repo") or "written for hwsim (see compiler/zoo/index.yaml)",
-                     "reconstructed": bool(entry.get("reconstructed"))})
-    if args.json:
-        emit(dumps_json(rows))
-        return 0
-    emit(format_table(["model", "family", "layers", "hidden", "from"],
-                      [[r["name"], r["family"], r["layers"], r["hidden_size"], r["source"]]
-                       for r in rows]))
+    # the listing depends on the zoo, the compiler's front end and model spec, the API's
+    # listing and this file's formatting only
+    compiler, api_dir, cli = package_roots("compiler", "hwsim.api", "hwsim.cli")
+    roots = [compiler / "frontend", compiler / "zoo", compiler / "model.py",
+             api_dir / "listing.py", cli / "model_cmds.py", cli / "common.py"]
+    emit(cached_text("models-json" if args.json else "models", roots,
+                     lambda: models_text(args.json)))
     return 0
 
 
+def models_text(as_json: bool) -> str:
+    rows = api.models()
+    if as_json:
+        return dumps_json(rows)
+    return format_table(["model", "family", "layers", "hidden", "from"],
+                        [[r["name"], r["family"], r["layers"], r["hidden_size"], r["source"]]
+                         for r in rows])
+
+
 def run_inspect(args) -> int:
-    workload = Workload(phase="decode", batch=args.batch, seq=args.seq, context=args.context,
-                        kv_bits=args.kv_bits)
-    if args.weight_bits not in range(1, 33):
-        raise CompilerError(f"--weight-bits must be in 1..32, not {args.weight_bits}")
-    model = load_model(args.model)
-    if args.mla_rank is not None:
-        model = mla_converted(model, args.mla_rank, args.mla_rope_dims)
-    report = inspect_model(model, workload, args.weight_bits)
+    report = api.inspect(args.model, batch=args.batch, seq=args.seq, context=args.context,
+                         kv_bits=args.kv_bits, weight_bits=args.weight_bits,
+                         mla_rank=args.mla_rank, mla_rope_dims=args.mla_rope_dims)
     if args.json:
         emit(dumps_json(report))
         return 0
@@ -100,29 +97,20 @@ def run_inspect(args) -> int:
 
 
 def run_compile(args) -> int:
-    target = load_target(args.target, args.overrides)
-    model = load_model(args.model)
-    compiled = compile_model(model, workload_from_args(args), target)
-    program = compiled.program
+    import isa
+    program, summary = api.compile_summary(args.model, args.target, output=args.output,
+                                           length_adaptive=args.length_adaptive,
+                                           overrides=args.overrides, **workload_fields(args))
     isa.write(args.output, program)
     if args.asm:
         isa.write_atomic(args.asm, isa.disassemble(program).encode("utf-8"))
-    summary = {"model": model.name, "target": target.name, "output": args.output,
-               "instructions": program.counts_per_queue(), "instruction_bytes":
-               len(program) * isa.WORD_BYTES, "compile_seconds": round(compiled.seconds, 3),
-               "dram_bytes": compiled.graph.meta["dram_bytes"],
-               "quant": compiled.graph.workload.quant,
-               "buffers": buffer_use(target, compiled.graph.meta["resident_peak_bytes"])}
-    if args.length_adaptive:
-        summary["length_adaptive"] = _length_adaptive(model, compiled.graph.workload, target,
-                                                      args.length_adaptive)
     if args.json:
         emit(dumps_json(summary))
         return 0
     counts = ", ".join(f"{q} {n}" for q, n in summary["instructions"].items() if n)
     emit(f"{args.output}: {len(program):,} instructions ({counts}), "
          f"{si(summary['instruction_bytes'], 'B')} of code, off-chip {si(summary['dram_bytes'], 'B')}"
-         f" ({summary['quant']}); compiled in {compiled.seconds:.2f} s\n")
+         f" ({summary['quant']}); compiled in {summary['compile_seconds']:.2f} s\n")
     emit("buffers: " + ", ".join(f"{name} {si(b['used_bytes'], 'B')} of {si(b['size_bytes'], 'B')}"
                                  for name, b in summary["buffers"].items() if b["used_bytes"])
          + "\n")
@@ -134,13 +122,3 @@ def run_compile(args) -> int:
              f"length ({la['storage_reduction']:.0f}x less); compile time "
              f"{la['compile_time_reduction']:.0f}x less\n")
     return 0
-
-
-def _length_adaptive(model, workload, target, max_len: int) -> dict:
-    if max_len < 1:
-        raise CompilerError(f"--length-adaptive must be >= 1, not {max_len}")
-    bucket = getattr(getattr(target, "mechanisms", None), "decode_bucket_tokens", 16)
-    return length_adaptive_report(model, workload, target, max_len, bucket).to_json()
-
-
-__all__ = ["register", "CompilerError"]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import isa
-from hwsim.cli.common import add_target_overrides, emit, load_target
+from hwsim import api
+from hwsim.cli.common import add_target_overrides, emit
 from hwsim.errors import HwsimError
 
 
@@ -22,23 +22,10 @@ def register(commands) -> None:
     disasm.set_defaults(run=run_disasm)
 
 
-def assemble_for_target(text: str, source: str, target_name: str | None, overrides) -> isa.Program:
-    """Assemble, bind to the target (stamp or check its fingerprint) and verify against it."""
-    program = isa.assemble(text, source)
-    target = load_target(target_name or program.target_name, overrides)
-    fingerprint = target.fingerprint()
-    if program.target_fingerprint not in (isa.NO_FINGERPRINT, fingerprint):
-        raise HwsimError(f"{source}: .fingerprint does not match target {target.name} "
-                         f"({fingerprint.hex()[:16]}...); the program was built for a different "
-                         "description of the target")
-    program = isa.Program(target.name, fingerprint, program.streams, program.metadata)
-    isa.verify(program, target.isa_resources())
-    return program
-
-
 def run_asm(args) -> int:
+    import isa
     text = _read_text(args.source)
-    program = assemble_for_target(text, args.source, args.target, args.overrides)
+    program = api.assemble(text, args.source, args.target, args.overrides)
     isa.write(args.output, program)
     counts = ", ".join(f"{q} {n}" for q, n in program.counts_per_queue().items() if n)
     emit(f"{args.output}: {len(program)} instructions ({counts or 'empty'}) for "
@@ -47,6 +34,7 @@ def run_asm(args) -> int:
 
 
 def run_disasm(args) -> int:
+    import isa
     text = isa.disassemble(isa.read(args.program))
     if args.output:
         isa.write_atomic(args.output, text.encode("utf-8"))

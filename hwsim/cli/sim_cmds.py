@@ -2,20 +2,11 @@
 `hwsim roofline MODEL -t TARGET [workload] [--json] [--plot F]`."""
 from __future__ import annotations
 
-from dataclasses import replace
-
-from compiler.frontend import load_model
-from compiler.ir.builder import build_graph
-from compiler.passes import partition, quantize
-from compiler.pipeline import resolve_workload
-from hwsim import report
-from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, load_target, si
-from hwsim.cli.functional_check import functional_check
-from hwsim.cli.run_model import simulate_hwx, simulate_model
-from hwsim.cli.workload_args import add_workload_args, workload_from_args
+from hwsim import api
+from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table, si
+from hwsim.cli.sim_report import simulate_table
+from hwsim.cli.workload_args import add_workload_args, workload_fields
 from hwsim.errors import HwsimError
-from hwsim.roofline import op_bounds
-from isa import write_atomic
 
 
 def register(commands) -> None:
@@ -43,26 +34,28 @@ def register(commands) -> None:
 
 def run_simulate(args) -> int:
     """Exit 0; with --check, 1 when functional mode and the reference differ."""
-    target = load_target(args.target, args.overrides)
-    if args.model.endswith(".hwx"):
-        if args.check:
-            raise HwsimError("--check needs the model (weights come from the reference), not "
-                             "a .hwx")
-        result = simulate_hwx(args.model, target)
-    else:
-        result = simulate_model(args.model, workload_from_args(args), target)
-        if args.check:
-            result["check"] = functional_check(args.model, workload_from_args(args), target)
+    fields = workload_fields(args)
+    if args.check and args.model.endswith(".hwx"):
+        raise HwsimError("--check needs the model (weights come from the reference), not a .hwx")
+    result = api.simulate(args.model, args.target, overrides=args.overrides, **fields)
+    out = result.to_dict()
+    if args.check:
+        out["check"] = api.check(args.model, args.target, overrides=args.overrides, **fields)
+    for flag, name in (("trace", "--trace"), ("csv", "--csv")):
+        if getattr(args, flag) and result.detail is None:
+            raise HwsimError(f"{name} is not available for --phase {result.phase}")
+    from hwsim import report
+    from isa import write_atomic
     if args.trace:
-        if "_detail" not in result:
-            raise HwsimError("--trace is not available for --phase generate")
-        write_atomic(args.trace, report.chrome_trace(result).encode("utf-8"))
+        write_atomic(args.trace, report.chrome_trace(result._internal()).encode("utf-8"))
     if args.csv:
-        if "_detail" not in result:
-            raise HwsimError("--csv is not available for --phase generate")
-        write_atomic(args.csv, report.per_op_csv(result).encode("utf-8"))
-    emit(report.to_json(result) if args.json else report.table(result) + _check_line(result))
-    return 1 if "check" in result and not result["check"]["bit_exact"] else 0
+        write_atomic(args.csv, report.per_op_csv(result._internal()).encode("utf-8"))
+    if args.json:
+        emit(dumps_json(out))
+    else:
+        emit(simulate_table(result, api.explain(result, args.target, args.overrides))
+             + _check_line(out))
+    return 1 if "check" in out and not out["check"]["bit_exact"] else 0
 
 
 def _check_line(result: dict) -> str:
@@ -76,57 +69,15 @@ def _check_line(result: dict) -> str:
             f"({', '.join(sorted(c['compared']))}; {total} elements)\n")
 
 
-def roofline_report(model_name: str, workload, target) -> dict:
-    """Tier 1: per op, max(FLOPs / peak of the unit it is placed on, bytes / bandwidth).
-
-    Decoder layers are identical but for their index (MoE models: after the leading dense
-    layers), so only the layers that differ are built and the last one counts `repeat` times.
-    """
-    model = load_model(model_name)
-    layers = workload.layers or model.num_layers
-    distinct = min(layers, (model.moe.first_dense_layers if model.moe else 0) + 1)
-    graph = placed_graph(model, replace(workload, layers=distinct), target)
-    bw = target.memories[target.main_memory].bandwidth_bytes_per_s
-    ops = []
-    for op in graph.ops():
-        unit = _unit_name(op, target)
-        dtype = op.attr("compute_dtype") or op.inputs[0].dtype if op.inputs else "fp16"
-        peak = 2 * (target.peak_macs_per_s(unit, dtype) or max(
-            target.peak_macs_per_s(unit, d) for d in ("int8", "fp16", "fp32", "bf16"))) \
-            if unit else 0.0
-        nbytes = op.weight_bytes_read + (op.kv.nbytes if op.kv is not None else 0)
-        if op.kind.value == "kv_write":
-            nbytes += op.output.nbytes
-        repeat = layers - distinct + 1 if op.layer == distinct - 1 else 1
-        ops.append({"name": op.name, "kind": op.kind.value, "unit": unit, "repeat": repeat,
-                    "flops": op.flops * repeat, "bytes": nbytes * repeat,
-                    "peak_flops_per_s": peak})
-    result = op_bounds(ops, bw)
-    tokens = workload.batch * (workload.seq if workload.phase == "prefill" else 1)
-    return {"model": graph.model.name, "target": target.name, "phase": graph.workload.phase,
-            "batch": workload.batch, "quant": graph.workload.quant, **result,
-            "tokens_per_s": tokens / result["roofline_s"] if result["roofline_s"] else 0.0}
-
-
-def placed_graph(model, workload, target):
-    """The graph with dtypes and unit placement: all the roofline needs (no tiling, no code)."""
-    graph = build_graph(model, resolve_workload(workload, target))
-    return partition.run(quantize.run(graph, target), target)
-
-
-def _unit_name(op, target):
-    queue = op.attr("queue")
-    if queue in (None, "LD", "ST"):
-        return None
-    return target.units_for_queue(queue)[op.attr("unit")]
-
-
 def run_roofline(args) -> int:
-    target = load_target(args.target, args.overrides)
-    result = roofline_report(args.model, workload_from_args(args), target)
+    record = api.roofline(args.model, args.target, overrides=args.overrides,
+                          **workload_fields(args))
+    result = record.to_dict()
     if args.plot:
         from hwsim.plot import roofline_png
-        write_atomic(args.plot, roofline_png(result, target))
+        from isa import write_atomic
+        write_atomic(args.plot, roofline_png(result, api.load_target(args.target,
+                                                                     args.overrides)))
     if args.json:
         emit(dumps_json(result))
         return 0

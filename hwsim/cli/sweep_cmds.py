@@ -3,11 +3,8 @@
 """
 from __future__ import annotations
 
-from compiler.frontend import load_model
+from hwsim import api
 from hwsim.cli.common import dumps_json, emit, format_table
-from hwsim.sweep import pareto, run_sweep
-from hwsim.sweep.pareto import front_png
-from isa import write_atomic
 
 
 def register(commands) -> None:
@@ -40,8 +37,8 @@ def register(commands) -> None:
 
 
 def run_sweep_cmd(args) -> int:
-    s = run_sweep(args.spec, args.output, check_model=load_model, workers=args.workers,
-                  dask=args.dask, resume=args.resume)
+    s = api.sweep(args.spec, args.output, workers=args.workers, dask=args.dask,
+                  resume=args.resume)
     notes = [f"{s.skipped:,} already done"] if s.skipped else []
     notes += [f"{s.dropped} torn line(s) dropped"] if s.dropped else []
     emit(f"{s.points:,} points: ran {s.ran:,} ({s.errors:,} errors)"
@@ -51,9 +48,11 @@ def run_sweep_cmd(args) -> int:
 
 
 def run_pareto_cmd(args) -> int:
-    result = pareto(args.results, args.x, args.y, args.minimize, args.maximize)
+    from isa import write_atomic
+    result = api.pareto(args.results, args.x, args.y, minimize=args.minimize,
+                        maximize=args.maximize)
     if args.plot:
-        write_atomic(args.plot, front_png(result))
+        write_atomic(args.plot, api.pareto_png(result))
     x, y = result["x"], result["y"]
     if args.json:
         emit(dumps_json({k: v for k, v in result.items() if k not in ("xs", "ys")}))

@@ -1,4 +1,4 @@
-"""Run points in a worker process: the roofline or the cycle tier through the CLI/API layer
+"""Run points in a worker process: the roofline or the cycle tier through the API layer
 (`roofline_report`, `simulate_model`). A point that fails becomes a result with `error` set,
 never an exception out of here.
 
@@ -12,9 +12,9 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 import targets
-from hwsim.cli.run_model import simulate_model
-from hwsim.cli.sim_cmds import roofline_report
-from hwsim.cli.workload_args import workload_from_args
+from hwsim.api.flows.run_model import simulate_model
+from hwsim.api.flows.roofline import roofline_report
+from hwsim.api.flows.workload import workload_from_args
 from hwsim.report import public
 
 ENERGY_PARTS = ("compute", "sram", "dram", "pim", "static")

@@ -29,12 +29,19 @@ def read_results(path: str) -> tuple[list[str], list[dict]]:
         except OSError as err:
             raise HwsimError(f"{path}: not a readable Parquet file: {err}") from None
         return table.column_names, table.to_pylist()
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        columns = next(reader, None)
-        if not columns:
-            raise HwsimError(f"{path}: empty results file (no header)")
-        rows = [dict(zip(columns, map(parse_cell, r))) for r in reader if len(r) == len(columns)]
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            columns = next(reader, None)
+            if not columns:
+                raise HwsimError(f"{path}: empty results file (no header)")
+            rows = [dict(zip(columns, map(parse_cell, r))) for r in reader
+                    if len(r) == len(columns)]
+    except UnicodeDecodeError as err:
+        raise HwsimError(f"{path}: not a UTF-8 text file (byte {err.start}); a sweep output is "
+                         "CSV or .parquet") from None
+    except csv.Error as err:
+        raise HwsimError(f"{path}: not a CSV file: {err}") from None
     return columns, rows
 
 
@@ -81,6 +88,8 @@ def pareto(path: str, x: str, y: str, minimize=(), maximize=()) -> dict:
         if name not in columns:
             raise HwsimError(f"{path}: no column {name!r} (columns: {', '.join(columns)})")
     chosen = goals(x, y, minimize, maximize)
+    for name in (x, y):
+        _require_numbers(path, name, [r for r in rows if not r.get("error")])
     valid = [r for r in rows if not r.get("error") and _number(r.get(x)) and _number(r.get(y))]
     xs, ys = [float(r[x]) for r in valid], [float(r[y]) for r in valid]
     on_front = front_indices(xs, ys, chosen[x], chosen[y])
@@ -96,6 +105,14 @@ def varying_inputs(columns: list[str], rows: list[dict]) -> list[str]:
     fields = [c for c in columns if c not in INPUT_COLUMNS and c not in RESULT_COLUMNS]
     inputs = fields + [c for c in INPUT_COLUMNS if c in columns and c not in ("point", "key")]
     return [c for c in inputs if len({repr(r.get(c)) for r in rows}) > 1]
+
+
+def _require_numbers(path: str, name: str, rows: list[dict]) -> None:
+    """A column with values but not one number cannot be ranked: say so, not an empty front."""
+    values = [r.get(name) for r in rows if r.get(name) not in (None, "")]
+    if values and not any(_number(v) for v in values):
+        raise HwsimError(f"{path}: column {name!r} holds no numbers (e.g. {values[0]!r}); "
+                         "--x and --y need numeric columns")
 
 
 def _number(value) -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-import hwsim.cli.functional_check as fc
+import hwsim.api.flows.functional_check as fc
 import hwsim.functional.matrix as mx
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload

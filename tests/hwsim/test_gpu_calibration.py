@@ -12,7 +12,7 @@ import pytest
 
 import targets
 from compiler.ir.workload import Workload
-from hwsim.cli.run_model import simulate_model
+from hwsim.api.flows.run_model import simulate_model
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "gpu" / "h100_measured.json"
 

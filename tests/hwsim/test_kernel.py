@@ -5,7 +5,7 @@ import pytest
 
 import targets
 from compiler.errors import CompilerError
-from hwsim.cli.kernel_cmd import kernel_result
+from hwsim.api.flows.kernel import kernel_result
 
 # llm.npu (ASPLOS'25) Table: measured INT8 GEMM latency on the Redmi K70 Pro's NPU, ms
 # (SETUPS.md section 3, calibration data).

@@ -116,7 +116,7 @@ def test_in_flight_seconds_is_the_union_of_intervals():
 
 def test_no_utilization_exceeds_one_when_loads_and_stores_overlap():
     from compiler.ir.workload import Workload
-    from hwsim.cli.run_model import simulate_model
+    from hwsim.api.flows.run_model import simulate_model
     r = simulate_model("llama2-7b", Workload(phase="prefill", seq=512, layers=1),
                        targets.load_target("h100"))
     assert r["utilization"]["memory"] <= 1.0

@@ -1,7 +1,7 @@
 """PAPERS.md's tolerance rules and the ablation rule, on hand-picked values at their edges."""
 import pytest
 
-from hwsim.cli.papers.claim import (ABSOLUTE, AT_LEAST, GAIN, RANGE, RATIO, Claim, Measurement,
+from hwsim.api.papers.claim import (ABSOLUTE, AT_LEAST, GAIN, RANGE, RATIO, Claim, Measurement,
                                     ablation_removes_half, within)
 
 

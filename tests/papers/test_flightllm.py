@@ -10,8 +10,8 @@ from compiler.ir.ops import OpKind
 from compiler.ir.workload import Workload
 from compiler.mixed_precision import layer_bits
 from compiler.pipeline import lower
-from hwsim.cli.papers import flightllm
-from hwsim.cli.papers.runner import Runner
+from hwsim.api.papers import flightllm
+from hwsim.api.papers.runner import Runner
 from hwsim.memory import DramModel
 
 U280 = "flightllm-u280"

@@ -8,9 +8,9 @@ from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model
 from compiler.sub_batch import compile_step
 from compiler.tensor_parallel import device_share
-from hwsim.cli.papers import neupims
-from hwsim.cli.papers.claim import ablation_removes_half, within
-from hwsim.cli.papers.runner import Runner
+from hwsim.api.papers import neupims
+from hwsim.api.papers.claim import ablation_removes_half, within
+from hwsim.api.papers.runner import Runner
 from hwsim.memory import DramModel
 from hwsim.simulate import simulate_program
 from hwsim.timing import engine

@@ -7,7 +7,7 @@ import pytest
 from hwsim.memory import kernel as dram_kernel
 from hwsim import unit_models
 from rtl_models import programs
-from hwsim.cli.cosim_programs import compile_gemm
+from hwsim.api.flows.cosim_programs import compile_gemm
 from tests.rtl.conftest import assert_passed, require
 
 pytestmark = pytest.mark.rtl

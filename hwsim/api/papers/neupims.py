@@ -3,7 +3,7 @@
 Setup (SETUPS.md section 2; NeuPIMs ASPLOS'24 section 7; casys-kaist/NeuPIMs configs): GPT3-7B,
 batched decode at batch 256 and 512 (the sizes where the artifact interleaves sub-batches:
 targets/presets/neupims.yaml mechanisms.sub_batch_min_batch). Requests: the artifact's own
-ShareGPT trace for this model (hwsim.cli.papers.neupims_requests: the 512 `seq_len` of
+ShareGPT trace for this model (hwsim.api.papers.neupims_requests: the 512 `seq_len` of
 request-traces/clb/share-gpt2-bs512-ms7B-tp4-clb-0.csv, the first 256 for batch 256, as the
 artifact's scheduler takes the head of its queue), one cached length per request, the same list
 on every system; each request's KV cache lies in one PIM channel (compiler.pim_placement). Each
@@ -33,8 +33,8 @@ import math
 
 from compiler.frontend import load_model
 from compiler.tensor_parallel import device_share
-from hwsim.cli.papers.claim import GAIN, RATIO, Claim, Measurement
-from hwsim.cli.papers.neupims_requests import contexts
+from hwsim.api.papers.claim import GAIN, RATIO, Claim, Measurement
+from hwsim.api.papers.neupims_requests import contexts
 
 PAPER = "NeuPIMs (ASPLOS'24)"
 MODEL, MODEL_LAYERS, TP = "gpt3-7b", 32, 4    # n_tp 4: configs/model_configs/gpt3-7B.json
@@ -81,7 +81,7 @@ def _ratio(runner, system: str, baseline: str, ablated_system: str) -> Measureme
     ablated = _geomean(tps[b][ablated_system] / tps[b][baseline] for b in BATCHES)
     details = {"setup": {"model": MODEL, "tensor_parallel": TP, "layers": MODEL_LAYERS,
                          "batches": list(BATCHES),
-                         "contexts": "hwsim.cli.papers.neupims_requests (artifact trace "
+                         "contexts": "hwsim.api.papers.neupims_requests (artifact trace "
                                      "share-gpt2-bs512-ms7B-tp4-clb-0, first `batch`)",
                          "mean_context": {str(b): sum(contexts(b)) / b for b in BATCHES},
                          "phase": "decode"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from statistics import mean
 
-from hwsim.cli.papers.claim import ABSOLUTE, AT_LEAST, RATIO, Claim, Measurement
+from hwsim.api.papers.claim import ABSOLUTE, AT_LEAST, RATIO, Claim, Measurement
 
 PAPER = "Empowering 1000 tokens/second on-device LLM prefilling with mllm-NPU [001:363, 004:463]"
 TARGET = "mllm-npu-sd8gen3"

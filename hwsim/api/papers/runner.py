@@ -3,7 +3,7 @@ each (model, target, overrides, workload) result so comparisons sharing a baseli
 from __future__ import annotations
 
 from compiler.ir.workload import Workload
-from hwsim.cli.run_model import simulate_model
+from hwsim.api.flows.run_model import simulate_model
 from targets import load_target
 
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 import isa
 from compiler.frontend import load_model
 from compiler.ir.workload import Workload
-from compiler.pipeline import compile_model, resolve_workload
+from compiler.pipeline import resolve_workload
 from compiler.sub_batch import compile_step
-from hwsim.cli import mobile_prefill
+from hwsim.api.flows import mobile_prefill
 from hwsim.errors import HwsimError
 from hwsim.program_meta import workload_of
 from hwsim.simulate import simulate_program
@@ -29,21 +29,31 @@ def simulate_model(model_name, workload: Workload, target) -> dict:
     header = {"model": model.name, "target": target.name, "phase": workload.phase,
               "batch": workload.batch, "seq": workload.seq, "context": workload.context,
               "quant": workload.quant, "kv_bits": workload.kv_bits}
-    if workload.phase == "prefill" and target.family == "mobile_npu":
-        return {**header, **mobile_prefill.simulate(model, workload, target)}  # llm.npu blocks
+    if workload.phase == "prefill":
+        return {**header, **_prefill(model, workload, target)}
     if workload.phase != "generate":
         program = compile_step(model, workload, target).program
         return {**header, **simulate_program(program, target, step_tokens(workload))}
     return {**header, **_generate(model, workload, target)}
 
 
+def _prefill(model, workload: Workload, target) -> dict:
+    """The prefill of `workload.seq` tokens: the one model `--phase prefill` and generate's
+    TTFT share. A mobile NPU runs it as llm.npu's subgraph schedule (mobile_prefill, whose NPU
+    GEMMs are this compiler's kernels), every other family as one compiled program."""
+    workload = replace(workload, phase="prefill")
+    if target.family == "mobile_npu":
+        return mobile_prefill.simulate(model, workload, target)
+    return simulate_program(compile_step(model, workload, target).program, target,
+                            step_tokens(workload))
+
+
 def _generate(model, workload: Workload, target) -> dict:
-    """TTFT = the prefill of `seq` tokens; TPOT = mean decode step over contexts seq .. seq +
-    gen - 1, from TPOT_SAMPLES evenly spaced decode simulations (decode time is affine in the
-    context: the weights are fixed, attention grows linearly), trapezoid-averaged."""
-    prefill = simulate_program(compile_model(model, replace(workload, phase="prefill"),
-                                             target).program, target,
-                               workload.batch * workload.seq)
+    """TTFT = the prefill of `seq` tokens (_prefill, as `--phase prefill` reports it); TPOT =
+    mean decode step over contexts seq .. seq + gen - 1, from TPOT_SAMPLES evenly spaced decode
+    simulations (decode time is affine in the context: the weights are fixed, attention grows
+    linearly), trapezoid-averaged, so it lies between the first and last sampled steps."""
+    prefill = _prefill(model, workload, target)
     points = sorted({workload.seq + round(i * (workload.gen - 1) / max(1, TPOT_SAMPLES - 1))
                      for i in range(TPOT_SAMPLES)})
     steps = [simulate_program(compile_step(model, replace(workload, phase="decode",
@@ -51,22 +61,30 @@ def _generate(model, workload: Workload, target) -> dict:
                               target, workload.batch) for c in points]
     weights = _trapezoid_weights(points)
     tpot = sum(w * s["seconds"] for w, s in zip(weights, steps))
-    per_step = {k: sum(w * s["energy_breakdown_j"][k] for w, s in zip(weights, steps))
-                for k in prefill["energy_breakdown_j"]}
     tokens = workload.batch * workload.gen
     seconds = prefill["seconds"] + workload.gen * tpot
-    breakdown = {k: prefill["energy_breakdown_j"][k] + workload.gen * v
-                 for k, v in per_step.items()}
-    energy = sum(breakdown.values())
+    breakdown = _energy(prefill["energy_breakdown_j"], steps, weights, workload.gen)
+    energy = sum(breakdown.values()) if breakdown is not None else None
     last = steps[-1]
     return {**last, "seconds": seconds, "cycles": int(round(seconds / last["seconds"] *
                                                               last["cycles"])),
             "tokens": tokens, "tokens_per_s": tokens / seconds, "energy_j": energy,
-            "joules_per_token": energy / tokens, "tokens_per_joule": tokens / energy,
+            "joules_per_token": energy / tokens if energy else None,
+            "tokens_per_joule": tokens / energy if energy else None,
             "energy_breakdown_j": breakdown, "ttft_s": prefill["seconds"], "tpot_s": tpot,
             "roofline_seconds": prefill["roofline_seconds"] + workload.gen * min(
                 s["roofline_seconds"] for s in steps),
             "decode_contexts": points}
+
+
+def _energy(prefill_j, steps, weights, gen: int):
+    """The prefill's breakdown plus `gen` trapezoid-averaged decode steps', per component;
+    None when the prefill's energy is not modelled (a mobile GPU prefill engine)."""
+    if prefill_j is None:
+        return None
+    keys = sorted(set(prefill_j).union(*(s["energy_breakdown_j"] for s in steps)))
+    return {k: prefill_j.get(k, 0.0) + gen * sum(
+        w * s["energy_breakdown_j"].get(k, 0.0) for w, s in zip(weights, steps)) for k in keys}
 
 
 def _trapezoid_weights(points: list[int]) -> list[float]:

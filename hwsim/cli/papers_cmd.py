@@ -7,18 +7,8 @@ from __future__ import annotations
 import sys
 import time
 
+from hwsim import api
 from hwsim.cli.common import dumps_json, emit, format_table
-from hwsim.cli.papers import flightllm, mllm_npu, neupims
-from hwsim.cli.papers.claim import ablation_removes_half, tolerance_text, within
-from hwsim.cli.papers.runner import Runner
-from hwsim.errors import HwsimError
-
-MODULES = (flightllm, neupims, mllm_npu)
-
-
-def all_claims() -> list:
-    claims = [c for module in MODULES for c in module.CLAIMS]
-    return sorted(claims, key=lambda c: int(c.id[1:]))
 
 
 def register(commands) -> None:
@@ -29,38 +19,9 @@ def register(commands) -> None:
     p.set_defaults(run=run_papers)
 
 
-def select(only: str | None) -> list:
-    claims = all_claims()
-    if not only:
-        return claims
-    known = {c.id: c for c in claims}
-    wanted = [x.strip().upper() for x in only.split(",") if x.strip()]
-    unknown = [x for x in wanted if x not in known]
-    if unknown:
-        raise HwsimError(f"unknown claim id(s) {', '.join(unknown)} (known: "
-                         f"{', '.join(known) or 'none yet'})")
-    return [known[x] for x in wanted]
-
-
-def evaluate(claim, runner: Runner) -> dict:
-    m = claim.measure(runner)
-    ok = within(claim, m)
-    ablation = ablation_removes_half(m)
-    return {"id": claim.id, "paper": claim.paper, "quote": claim.quote,
-            "paper_value": claim.paper_value, "paper_range": claim.paper_range,
-            "unit": claim.unit, "simulated": m.value, "simulated_range": m.value_range,
-            "tolerance": tolerance_text(claim), "within_tolerance": ok,
-            "status": "reproduced" if ok else "not reproduced",
-            "mechanism_off": claim.mechanism, "ablated": m.ablated,
-            "ablation_removes_half_gain": ablation,
-            "reason": "" if ok else claim.reason_if_missed, "details": m.details}
-
-
 def run_papers(args) -> int:
-    claims = select(args.only)
     start = time.perf_counter()
-    runner = Runner()
-    rows = [evaluate(c, runner) for c in claims]
+    rows = api.papers(args.only)
     wall_s = time.perf_counter() - start
     if args.json:
         emit(dumps_json({"claims": rows}))

@@ -17,7 +17,7 @@ projections are not an N:M pattern the chains support), so switching it off chan
 """
 from __future__ import annotations
 
-from hwsim.cli.papers.claim import ABSOLUTE, GAIN, Claim, Measurement
+from hwsim.api.papers.claim import ABSOLUTE, GAIN, Claim, Measurement
 from targets import load_target
 
 PAPER = "FlightLLM (FPGA'24)"

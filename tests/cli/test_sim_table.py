@@ -1,0 +1,23 @@
+"""The simulate / demo table explains itself: precisions and context in the header, the clock
+behind `cycles`, DRAM achieved against peak, average watts, and a time split that adds up."""
+import re
+
+
+def test_simulate_table_states_what_it_measured(hwsim):
+    out = hwsim("simulate", "tiny-llama", "-t", "a100", "--context", "64", "--kv-bits", "8")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert text.splitlines()[0] == ("tiny-llama on a100: decode, batch 1, context 64, fp16, "
+                                    "KV 8-bit")
+    ms = float(re.search(r"time\s+([\d.]+) ms", text).group(1))
+    cycles = int(re.search(r"\(([\d,]+) cycles of sm at 1.41 GHz\)", text).group(1)
+                 .replace(",", ""))
+    assert abs(cycles / 1.41e9 * 1e3 - ms) <= 0.0005 + 1e-3 * ms      # the named clock
+    assert re.search(r"DRAM\s+[\d.]+ [kMGT]?B/s achieved of 1.55 TB/s peak", text)
+    assert re.search(r"average [\d.]+ W", text)
+    split = re.search(r"where the time goes \(adds up to ([\d.]+) ms\): (.*)", text)
+    assert float(split.group(1)) == ms
+    parts = [float(x) for x in re.findall(r" ([\d.]+) ms \(", split.group(2))]
+    assert abs(sum(parts) - ms) <= 0.0005 * len(parts)
+    busy = re.search(r"busy per unit \(overlapping, fractions of the step\): (.*)", text)
+    assert {p.split()[0] for p in busy.group(1).split(", ")} <= {"sm", "memory"}
