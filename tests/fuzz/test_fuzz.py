@@ -14,8 +14,8 @@ import pytest
 from tests.fuzz.campaigns import CAMPAIGNS
 from tests.fuzz.harness import run_campaign
 
-FAST = {"hwx_decoder": 1500, "hwx_simulate": 150, "target_yaml": 300, "target_simulate": 60,
-        "config_json": 400, "config_compile": 60}
+FAST = {"hwx_decoder": 1200, "hwx_simulate": 150, "target_yaml": 200, "target_simulate": 50,
+        "config_json": 400, "config_compile": 50}
 SLOW = {"hwx_decoder": 100_000, "hwx_simulate": 2_000, "target_yaml": 10_000,
         "target_simulate": 1_500, "config_json": 10_000, "config_compile": 2_500}
 
