@@ -64,5 +64,14 @@ class ModelSpec:
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
+    def attention_window(self) -> int | None:
+        """Sliding-window span in positions (Mistral's `sliding_window`; Qwen2's only when
+        `use_sliding_window`), or None for full causal attention."""
+        window = self.extra.get("sliding_window")
+        if window is None or not self.extra.get("use_sliding_window", True):
+            return None
+        return int(window)
+
+    @property
     def kv_heads_ratio(self) -> int:
         return self.num_heads // self.num_kv_heads

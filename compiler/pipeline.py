@@ -7,8 +7,9 @@
     partition  queue, unit and opcode per op by hardware affinity
     fuse_attention  QK^T, softmax, PV as one tiled kernel where the unit runs it so
     tile       double-buffered tiles that fit the target's buffers
-    allocate   off-chip layout; which activations stay on chip; refuse what does not fit
     schedule   the order ops are emitted in (ASAP levels, program order within a level)
+    allocate   off-chip layout; which activations stay on chip (liveness in schedule order,
+               the order code generation emits); refuse what does not fit
     codegen    instructions with dependency tokens -> isa.Program, checked by isa.verify
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from compiler.passes import (allocate, fuse, fuse_attention, partition, quantize
                              sparsify, tile)
 from compiler.quant_defaults import DEFAULT_QUANT
 
-PASSES = (quantize, sparsify, fuse, partition, fuse_attention, tile, allocate, schedule)
+PASSES = (quantize, sparsify, fuse, partition, fuse_attention, tile, schedule, allocate)
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,11 @@ SRAM_FIELDS = (("buf", "sram_addr"), ("act_buf", "act_addr"), ("wgt_buf", "wgt_a
 ALIGN_BYTES = 64
 
 
-def compile_step(model: ModelSpec, workload: Workload, target):
-    """compiler.pipeline.compile_model, or the interleaved program where `interleaves`; with
-    channel-local KV caches (compiler.pim_placement) the program says where each request lies."""
+def compile_step(model: ModelSpec, workload: Workload, target, interleave: bool = True):
+    """compiler.pipeline.compile_model, or the interleaved program where `interleaves` (and
+    `interleave`: False compiles the whole batch as one even there, for a caller that weighs
+    the two); with channel-local KV caches (compiler.pim_placement) the program says where each
+    request lies."""
     from compiler.pipeline import compile_model
     placed = pim_placement.applies(target, workload)
     lengths = list(workload.contexts or (workload.context,) * workload.batch)
@@ -51,7 +53,7 @@ def compile_step(model: ModelSpec, workload: Workload, target):
         channels = target.memories[pim.memory].channels
         mech = target.mechanisms
         channel_of = pim_placement.channels_of(lengths, channels, mech.channel_load_balancing)
-    if interleaves(target, workload) and workload.phase == "decode":
+    if interleave and interleaves(target, workload) and workload.phase == "decode":
         groups = [pim_placement.interleaved(g, channel_of, channels) for g in
                   pim_placement.split_by_channel(channel_of, channels)] if placed else \
             (list(range(workload.batch // 2)), list(range(workload.batch // 2, workload.batch)))
@@ -91,6 +93,8 @@ def compile_interleaved(model: ModelSpec, workload: Workload, target, compile_mo
     once per sub-batch; `groups`: the request indices of each sub-batch (default: the first
     half and the rest). Returns (the first sub-batch's Compiled with the merged program, both
     sub-batches' Compiled, the second's KV relocation in bytes)."""
+    from compiler.pipeline import lower
+    lower(model, workload, target)  # the whole batch's KV cache must fit, not one sub-batch's
     half, offsets = _half_buffers(target)
     if groups is None:
         groups = (list(range(workload.batch // 2)), list(range(workload.batch // 2,

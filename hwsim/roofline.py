@@ -1,18 +1,20 @@
 """Roofline bounds: per op and per program, max(work / peak, bytes / bandwidth).
 
-Two uses. The analytical tier (`op_bounds`) takes the compiler's op FLOPs and bytes with the
-peaks of the units the ops are placed on: milliseconds for a whole model, no instructions.
-The program bound (`program_bound`) counts the same work units the simulator charges (MACs at
-the unit's peak MAC rate, vector element-passes at the lanes' rate, DRAM bytes at the memory's
-bandwidth), so `roofline_seconds <= simulated seconds` holds by construction of the service
-formulas, per op and for the program; a test checks it.
+One roofline: the program bound (`program_bound`) counts the same work units the simulator
+charges (MACs at the unit's peak MAC rate, vector element-passes at the lanes' rate, on a GPU
+at the fp32 CUDA-core peak, never the tensor-core peak; DRAM bytes at the memory's bandwidth),
+so `roofline_seconds <= simulated seconds` holds by construction of the service formulas, per
+op and for the program; a test checks it. `hwsim roofline` and `simulate`'s roofline_seconds
+both come from it (`program_roofline` adds the per-op rows the roofline table and plot show),
+so the two commands print the same bound for the same run. `op_bound` / `op_bounds` are the
+single-op formula, kept for callers that have only FLOPs and bytes.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from hwsim.program_arrays import ProgramArrays
-from hwsim.service import LABELS, macs, unit_index, vector_ops
+from hwsim.program_arrays import ProgramArrays, flatten
+from hwsim.service import LABELS, macs, unit_index, unit_of_rows, vector_ops
 from isa import Queue
 
 
@@ -84,13 +86,44 @@ def program_bound(a: ProgramArrays, target, units: list) -> dict:
     per_resource = {name: float(t) for name, t in zip(names, totals)}
     bound = max(per_resource, key=per_resource.get)
     n_ops = len(a.op_names)
-    per_op = {}
+    per_op, per_op_resource = {}, {}
     if n_ops:
         sel = a.op_index >= 0
         key = a.op_index[sel].astype(np.int64) * len(names) + resource[sel]
         grid = np.bincount(key, weights=seconds[sel], minlength=n_ops * len(names))
-        grid = grid.reshape(n_ops, len(names)).max(axis=1)
-        per_op = {name: float(v) for name, v in zip(a.op_names, grid)}
+        grid = grid.reshape(n_ops, len(names))
+        per_op = {name: float(v) for name, v in zip(a.op_names, grid.max(axis=1))}
+        per_op_resource = {name: names[int(j)] for name, j in
+                           zip(a.op_names, grid.argmax(axis=1))}
     return {"roofline_s": per_resource[bound], "bound": bound, "per_resource_s": per_resource,
-            "per_op_s": per_op, "resource_names": names, "row_resource": resource,
-            "row_seconds": seconds}
+            "per_op_s": per_op, "per_op_resource": per_op_resource, "resource_names": names,
+            "row_resource": resource, "row_seconds": seconds}
+
+
+def program_roofline(program, target) -> dict:
+    """`program_bound` of `program` on `target` with one row per op: {name, unit (the compute
+    unit it runs on, None for pure transfers), flops (2 per MAC + 1 per vector element-pass),
+    bytes (off-chip bytes its LD / ST move), peak_flops_per_s (of its fastest compute row),
+    roofline_s (its largest per-resource time), bound ("memory" or "compute")}; plus
+    roofline_s, bound (the limiting resource: "memory" or a unit name) and per_resource_s."""
+    a = flatten(program)
+    units = unit_of_rows(a, target)
+    bound = program_bound(a, target, units)
+    rates = rate_per_row(a, target, units)
+    mats = macs(a)
+    flops = 2 * mats + vector_ops(a)
+    peak = np.where(mats > 0, 2 * rates, rates)
+    moved = np.where(np.isin(a.queue, [int(Queue.LD), int(Queue.ST)]),
+                     a.fields["rows"] * a.fields["row_bytes"], 0)
+    rows = []
+    for i, name in enumerate(a.op_names):
+        sel = np.flatnonzero(a.op_index == i)
+        compute = [r for r in sel if units[r] is not None]
+        rows.append({"name": name, "unit": units[compute[0]] if compute else None,
+                     "flops": float(flops[sel].sum()), "bytes": float(moved[sel].sum()),
+                     "peak_flops_per_s": float(peak[compute].max()) if compute else 0.0,
+                     "roofline_s": bound["per_op_s"][name],
+                     "bound": "memory" if bound["per_op_resource"][name] == "memory"
+                     else "compute"})
+    return {"ops": rows, "roofline_s": bound["roofline_s"], "bound": bound["bound"],
+            "per_resource_s": bound["per_resource_s"]}

@@ -18,9 +18,11 @@ from hwsim.roofline import program_bound
 from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
 from hwsim.timing.cross_channel import cross_channel_rows, cross_channel_service_s
+from hwsim.timing.gpu_stack import apply_stack
 from hwsim.timing.host_issue import kernel_issue_s
 from hwsim.timing.pim_blocking import memory_sides
 from hwsim.timing.pim_channels import channel_resources, channel_service_seconds, row_channels
+from hwsim.utilization import busy_fractions, in_flight_seconds
 from isa import Queue
 
 
@@ -61,22 +63,24 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     if channel is not None:
         service = channel_service_seconds(service, a, channel, units, target)
     local = channel is not None
+    not_before = kernel_issue_s(a.op_index, units, target, a.op_names)
+    kernel, gap_s = None, 0.0
+    stack = apply_stack(a, service, target)
+    if stack is not None:
+        service, kernel, stack_issue, gap_s = stack
+        not_before = stack_issue if not_before is None else np.maximum(not_before, stack_issue)
     start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
                             channel_resources(resource, channel) if local else resource,
-                            memory_sides(a.queue, units, target),
-                            kernel_issue_s(a.op_index, units, target, a.op_names),
-                            overlap=channel >= 0 if local else None)
+                            memory_sides(a.queue, units, target), not_before,
+                            overlap=channel >= 0 if local else None, kernel=kernel,
+                            kernel_gap_s=gap_s)
     seconds = float(end.max()) if len(end) else 0.0
-    busy = end - start
     energy = energy_breakdown(a, target, units, seconds, dram.stats.activations, channel)
     total_j = sum(energy.values())
     bound = program_bound(a, target, units)
     reads, writes = buffer_bytes(a, len(target.buffers))
     read_b, write_b = dram_bytes(a)
-    used = resource >= 0
-    busy_per_unit = np.bincount(resource[used], weights=busy[used], minlength=len(names))
-    utilization = {name: float(b / seconds) if seconds else 0.0
-                   for name, b in zip(names, busy_per_unit)}
+    utilization = busy_fractions(names, resource, channel, start, end, seconds, target)
     # LD and ST overlap in time: the memory is busy while any transfer is in flight
     utilization["memory"] = in_flight_seconds(start[is_mem], end[is_mem]) / seconds \
         if seconds else 0.0
@@ -103,14 +107,3 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
                     "roofline": bound},
     }
 
-
-def in_flight_seconds(start: np.ndarray, end: np.ndarray) -> float:
-    """Length of the union of the intervals [start_i, end_i): each interval adds the part of
-    it past the furthest end of the intervals that started before it."""
-    if start.size == 0:
-        return 0.0
-    order = np.argsort(start, kind="stable")
-    s, e = start[order], end[order]
-    reach = np.maximum.accumulate(e)
-    before = np.concatenate([[s[0]], reach[:-1]])
-    return float(np.sum(np.maximum(0.0, reach - np.maximum(s, before))))

@@ -60,6 +60,7 @@ SUFFIX_RANGES: dict[str, tuple[float, float, str]] = {
     "_cycles": (0, 1e6, "cycles"),
     "_pj": (0, 1e6, "pJ"),
     "_hz": (1e6, 1e10, "Hz"),
+    "_bytes": (0, 2**50, "B"),
     "_w": (0, 1e5, "W"),
     "_s": (0, 10, "s"),
 }
@@ -98,7 +99,7 @@ def check_part(part) -> None:
             for key, item in value.items():
                 if isinstance(item, (int, float)):
                     _check_item(name, f"{name}.{key}", item)
-        elif isinstance(value, tuple):
+        elif isinstance(value, (tuple, list)):
             for index, item in enumerate(value):
                 if isinstance(item, (int, float)):
                     _check_item(name, f"{name}[{index}]", item)

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from isa import Queue, Resources
 from targets.energy import Energy
+from targets.gpu_runtime import GpuRuntime
 from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMechanisms
 from targets.memory import Buffer, OffChipMemory
 from targets.mobile_runtime import MobileNpuRuntime
@@ -68,6 +69,11 @@ class Target(Group):
             return per_cycle * self.clocks[unit.clock].freq_hz if dtype == unit.dtype else 0.0
         return unit.peak_macs_per_s(dtype, self.clocks)
 
+    def matrix_macs_per_s(self, unit_name: str, dtype: str, rows: int) -> float:
+        """MAC/s a matrix product of `rows` activation rows can reach on the unit: its peak x
+        its row_fraction (a systolic array's weight folds stay `rows`-bound)."""
+        return self.peak_macs_per_s(unit_name, dtype) * self.units[unit_name].row_fraction(rows)
+
     def units_for_queue(self, queue: str) -> list[str]:
         """Names of the units serving `queue`, in YAML order: ISA `unit` field i is the i-th."""
         return [name for name, unit in self.units.items() if queue in unit.queues]
@@ -109,6 +115,7 @@ class MobileNpuTarget(Target):
 
 class GpuTarget(Target):
     family: Literal["gpu"]
+    runtime: GpuRuntime | None = None  # software-stack costs (targets/gpu_runtime.py)
 
 
 AnyTarget = Annotated[Union[FpgaDspTarget, NpuPimTarget, MobileNpuTarget, GpuTarget],

@@ -20,6 +20,11 @@ class Unit(Part):
     def peak_macs_per_s(self, dtype: str, clocks: dict) -> float:
         return self.peak_macs_per_cycle(dtype) * clocks[self.clock].freq_hz
 
+    def row_fraction(self, rows: int) -> float:
+        """Fraction of the peak a matrix product of `rows` activation rows can reach: 1 for a
+        unit whose every MAC takes its own operands (lanes, cores, DSP chains, GPUs)."""
+        return 1.0
+
 
 class SystolicArray(Unit):
     """`count` arrays of rows x cols processing elements."""
@@ -36,6 +41,13 @@ class SystolicArray(Unit):
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         return self.count * self.rows * self.cols * self.macs_per_pe_per_cycle.get(dtype, 0.0)
+
+    def row_fraction(self, rows: int) -> float:
+        """A fold holds rows x cols weights for at least `self.rows` cycles (its preload writes
+        one weight row per cycle) and streams `rows` activation rows through them, so at most
+        min(rows, self.rows) / self.rows of the peak (output-stationary alike: `rows` outputs
+        occupy that share of the PE rows)."""
+        return min(rows, self.rows) / self.rows
 
 
 class DspChains(Unit):

@@ -96,4 +96,22 @@ class GraphBuilder:
 
 def build_graph(model: ModelSpec, workload: Workload) -> Graph:
     """The graph of one forward pass of `workload.phase` (generate: its decode step)."""
+    check_attention_window(model, workload)
     return GraphBuilder(model, workload).build()
+
+
+def check_attention_window(model: ModelSpec, workload: Workload) -> None:
+    """Refuse a run whose attention would reach past the model's sliding window: every graph
+    here attends causally over the whole cache, which equals sliding-window attention exactly
+    while the positions a query sees (cached + new; generate: seq + gen) fit in the window."""
+    window = model.attention_window
+    if workload.phase == "generate":
+        span, what = workload.seq + workload.gen, f"--seq {workload.seq} + --gen {workload.gen}"
+    else:
+        span = workload.step_context + workload.step_tokens
+        what = f"--seq {workload.seq}" if workload.phase == "prefill" else \
+            f"--context {workload.context} + 1"
+    if window is not None and span > window:
+        raise CompilerError(f"{model.name}: sliding_window {window} is shorter than the {span} "
+                            f"positions this run attends over ({what}); sliding-window "
+                            f"attention is not modelled: keep them <= {window}")

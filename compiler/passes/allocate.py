@@ -5,7 +5,9 @@ Off-chip: weights in program order, then per layer a K and a V cache region (one
 for MLA), head-major [batch][kv_head][position][head_dim], then spilled activations and logits.
 A model that does not fit the target's main memory is refused with one line.
 On chip: first-fit over the resident region with liveness (a tensor is freed after its last
-reader). Outputs that do not fit, results nobody reads on chip (the logits), and every
+reader), walked in schedule order (passes/schedule.py), the order code generation emits ops in:
+liveness in any other order lets a tensor emitted early (a parallel block's MLP input, emitted
+beside Q/K/V) land on bytes a later-emitted reader still needs. Outputs that do not fit, results nobody reads on chip (the logits), and every
 activation when an FPGA target has always_on_chip_decode off, go to off-chip memory.
 On a main memory with `cross_channel_efficiency_fraction` (FlightLLM's HBM switch), the
 off-chip ranges of spilled activations read only by GEMV (MV-queue) ops are listed in the
@@ -18,6 +20,7 @@ from compiler.buffer_plan import plan_buffers
 from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
 from compiler.ir.ops import OpKind
+from compiler.passes.schedule import scheduled
 
 PAGE_BYTES = 4096
 
@@ -97,7 +100,7 @@ def _place_activations(graph: Graph, target, attrs, dram) -> None:
     region = plan.resident
     mech = getattr(target, "mechanisms", None)
     on_chip = getattr(mech, "always_on_chip_decode", True)
-    ops = graph.ops()
+    ops = scheduled(graph)
     index = {op.name: i for i, op in enumerate(ops)}
     last_use = {op.name: max((index[s] for s in graph.nx.successors(op.name)), default=index[op.name])
                 for op in ops}

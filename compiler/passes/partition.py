@@ -1,9 +1,13 @@
 """Partition: give every op a queue, a unit and an opcode by hardware affinity.
 
-Matrix products with few rows (decode GEMVs) go to the GEMV queue (MV), larger ones to the
-matrix unit (MM); decode attention goes to PIM banks when the target has them and the
-`pim_attention` mechanism is on; elementwise work to VEC; the embedding gather to LD and the
-KV-cache append to ST. Within a queue the first unit that computes the op's dtype runs it.
+Matrix products with few rows (decode GEMVs) prefer the GEMV queue (MV), larger ones the
+matrix unit (MM); where the two queues' units differ, the one with the shorter roofline
+estimate for the product's row count runs it (a systolic array is held back by few rows, a
+vector unit by many), the preference breaking ties. Decode attention goes to PIM banks when
+the target has them and the `pim_attention` mechanism is on (a KV cache stored at another
+width than the PIM multipliers take is refused); elementwise work to VEC; the embedding
+gather to LD and the KV-cache append to ST. Within a queue the first unit that computes the
+op's dtype runs it.
 """
 from __future__ import annotations
 
@@ -50,15 +54,15 @@ def _place_matrix(op: Op, target, dtype: str) -> Op:
         else op.attr("rows")
     if attention and op.attr("q_len") == 1 and _pim_on(target):
         pim = [n for n in target.units_for_queue("MV") if target.units[n].kind == "pim"]
+        _check_pim_operands(op, target, pim[0])
         return op.with_attrs(queue="MV", unit=target.units_for_queue("MV").index(pim[0]),
                              opcode="PIM_GEMV", compute_dtype=target.units[pim[0]].dtype)
     order = ("MV", "MM") if rows <= GEMV_MAX_ROWS else ("MM", "MV")
-    for queue in order:
-        for index, name in enumerate(target.units_for_queue(queue)):
-            unit = target.units[name]
-            if unit.kind != "pim" and target.peak_macs_per_s(name, dtype) > 0:
-                return op.with_attrs(queue=queue, unit=index, compute_dtype=dtype,
-                                     opcode="GEMV" if queue == "MV" else "MATMUL")
+    firsts = [c for c in (_first_unit(target, queue, dtype) for queue in order) if c]
+    if firsts:  # the faster queue's unit runs the product; the order breaks ties
+        queue, index, _ = min(firsts, key=lambda c: _estimate_s(op, target, c[2], dtype, rows))
+        return op.with_attrs(queue=queue, unit=index, compute_dtype=dtype,
+                             opcode="GEMV" if queue == "MV" else "MATMUL")
     matrix_units = set(target.units_for_queue("MM")) | set(target.units_for_queue("MV"))
     supported = sorted({d for name in matrix_units if target.units[name].kind != "pim"
                         for d in ("int8", "fp16", "bf16", "fp32")
@@ -66,6 +70,43 @@ def _place_matrix(op: Op, target, dtype: str) -> Op:
     raise CompilerError(f"target {target.name} has no unit computing {dtype} matrix products "
                         f"({op.name}); its matrix units compute {', '.join(supported)}: pick a "
                         "--quant that runs on them (fp16 for fp16, w8a8 or w4a8 for int8)")
+
+
+def _check_pim_operands(op: Op, target, name: str) -> None:
+    """PIM attention multiplies the KV cache where it lies, at the width it is stored: a cache
+    narrower or wider than the PIM unit's multipliers take is refused, not silently timed as
+    theirs."""
+    kv_dtype, pim_dtype = op.kv.dtype if op.kv is not None else None, target.units[name].dtype
+    if kv_dtype is None or kv_dtype == pim_dtype:
+        return
+    raise CompilerError(f"{op.name}: the KV cache is stored as {kv_dtype} (--kv-bits, --quant), "
+                        f"but PIM unit {name} multiplies {pim_dtype} operands read from its "
+                        f"banks (units.{name}.dtype = {pim_dtype}): store the cache as "
+                        f"{pim_dtype} (--kv-bits 16 under --quant fp16) or --set "
+                        "mechanisms.pim_attention=false")
+
+
+def _first_unit(target, queue: str, dtype: str) -> tuple[str, int, str] | None:
+    """(queue, index, name) of the queue's first non-PIM unit computing `dtype`, or None."""
+    for index, name in enumerate(target.units_for_queue(queue)):
+        if target.units[name].kind != "pim" and target.peak_macs_per_s(name, dtype) > 0:
+            return queue, index, name
+    return None
+
+
+def _estimate_s(op: Op, target, unit_name: str, dtype: str, rows: int) -> tuple[float, bool]:
+    """(roofline seconds, compute-saturated) of a matrix product on a unit. Seconds: the larger
+    of its MACs at the rate `rows` activation rows reach there (Target.matrix_macs_per_s) and
+    its weight or KV bytes at the main memory's bandwidth. Where both units wait on memory, one
+    whose MACs alone already take that long has no slack for the rest of its queue's work, so
+    the tie goes to a unit with slack. A threshold on rows alone (GEMV_MAX_ROWS) sent an 8-row
+    product to a vector unit 8x slower than the systolic array beside it."""
+    macs = op.flops / 2
+    operand_bytes = op.weight_bytes_read + (op.kv.nbytes if op.kv is not None else 0)
+    bandwidth = target.memories[target.main_memory].bandwidth_bytes_per_s
+    compute_s = macs / target.matrix_macs_per_s(unit_name, dtype, rows)
+    memory_s = operand_bytes / bandwidth
+    return max(compute_s, memory_s), compute_s >= memory_s
 
 
 def _pim_on(target) -> bool:

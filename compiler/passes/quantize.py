@@ -59,11 +59,25 @@ def scheme_of(graph: Graph) -> str:
 def kv_bits_for(graph: Graph) -> int | None:
     """Integer bits of the KV cache, or None for a float cache: kv_bits when below 16, else 8
     under an int8-activation scheme (the K/V come out of int8 GEMMs)."""
-    bits = graph.workload.kv_bits
-    act = (SCHEMES.get(graph.workload.quant) or (None, None, None))[2]
-    if bits < 16:
-        return min(bits, 8) if act else bits
+    return integer_kv_bits(graph.workload.quant, graph.workload.kv_bits)
+
+
+def integer_kv_bits(quant: str, kv_bits: int) -> int | None:
+    """kv_bits_for on a (scheme, requested --kv-bits) pair, before any graph exists."""
+    act = (SCHEMES.get(quant) or (None, None, None))[2]
+    if kv_bits < 16:
+        return min(kv_bits, 8) if act else kv_bits
     return 8 if act else None
+
+
+def stored_kv_bits(quant: str, kv_bits: int, checkpoint_dtype: str = "fp16") -> int:
+    """Bits per KV cache element as stored: the integer width; else fp16 under the fp16
+    scheme, the checkpoint's float width under the float-activation schemes (w4a16 keeps an
+    fp32 checkpoint's activations fp32). Reports print this, not the requested --kv-bits."""
+    bits = integer_kv_bits(quant, kv_bits)
+    if bits:
+        return bits
+    return 32 if quant != "fp16" and checkpoint_dtype == "fp32" else 16
 
 
 def group_size_of(graph: Graph) -> int:

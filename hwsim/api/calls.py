@@ -128,8 +128,8 @@ def _labelled(raw: dict, target, overrides) -> dict:
 @one_error
 def roofline(model, target, *, phase="decode", batch=1, seq=128, context=128, gen=128,
              quant="auto", kv_bits=16, sparsity=None, layers=None, overrides=()) -> Roofline:
-    """Tier 1: per op, max(FLOPs / peak of its unit, bytes / main-memory bandwidth), in
-    seconds, summed over the model; arguments as for simulate()."""
+    """The roofline of the run simulate() makes (the same program bound as its
+    roofline_seconds, in seconds), with per-op rows; arguments as for simulate()."""
     from hwsim.api.flows.roofline import roofline_report
     loaded = load_target(target, overrides)
     raw = roofline_report(load_model(model), workload(
@@ -219,6 +219,14 @@ def papers(only: str | None = None) -> list[dict]:
     "C1,C5"), each measured by live simulations: paper value, simulated value, tolerance,
     status and the ablation with the credited mechanism off."""
     from hwsim.api.papers.evaluate import papers as run
+    return run(only)
+
+
+def validate(only: str | None = None) -> dict:
+    """The published measurements on real hardware (hwsim/validation/*.yaml; all rows, or the
+    comma-separated ids in `only`), each simulated: {"rows": [measured, simulated, ratio,
+    status, ...], "summary": median |error| and worst row, overall and per target}."""
+    from hwsim.api.flows.validation import validate as run
     return run(only)
 
 

@@ -108,8 +108,9 @@ class Result:
 
 @dataclass(frozen=True)
 class Roofline:
-    """Tier 1: per op, max(FLOPs / peak of its unit, bytes / main-memory bandwidth), summed.
-    `roofline_s` in seconds; `ops` one mapping per op (flops, bytes, roofline_s, bound)."""
+    """The program bound `simulate` reports as roofline_seconds (hwsim.roofline): per resource
+    the sum of work / peak, the busiest resource's. `roofline_s` in seconds; `ops` one mapping
+    per op (unit, flops, bytes, peak_flops_per_s, roofline_s, bound)."""
 
     model: str
     target: str

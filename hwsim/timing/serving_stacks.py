@@ -27,7 +27,12 @@ VLLM_01 = {
     "mlp_gate": "gate_up_proj", "mlp_up": "gate_up_proj",
 }
 
-STACKS = {"none": {}, "vllm-0.1": VLLM_01}
+# torch.compile (inductor) over a decoder with vLLM-style fused QKV / gate-up weights: the same
+# GEMM and attention kernels, and inductor fuses the elementwise chain between the attention
+# output projection and the MLP (residual add + RMSNorm) into one kernel (fused add-norm)
+INDUCTOR = {**VLLM_01, "residual": "add_norm", "mlp_norm": "add_norm"}
+
+STACKS = {"none": {}, "vllm-0.1": VLLM_01, "inductor": INDUCTOR}
 
 
 def kernel_keys(op_names: list, stack: str) -> list:

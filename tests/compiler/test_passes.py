@@ -7,7 +7,7 @@ from compiler.frontend import load_model
 from compiler.ir.builder import build_graph
 from compiler.ir.ops import OpKind
 from compiler.ir.workload import Workload
-from compiler.passes import allocate, fuse, partition, quantize, tile
+from compiler.passes import fuse, partition, quantize, tile
 from compiler.pipeline import lower, resolve_workload
 
 
@@ -76,7 +76,8 @@ def test_allocate_lays_weights_out_in_order_and_checks_capacity():
     embed, norms = 32000 * 4096, 65 * 4096
     expected = (6738415616 - embed - norms) / 2 + (embed + norms) * 2
     assert g.meta["weight_bytes"] == pytest.approx(expected, rel=1e-3)
-    assert g.meta["kv_bytes"] == pytest.approx(32 * 2 * 129 * 4096 * 1, rel=0.01)
+    # exact: one token short (128 positions) is 0.78 % less; each region is whole 4 KiB pages
+    assert g.meta["kv_bytes"] == 32 * 2 * 129 * 4096 * 1
     q, k = g.op("L0.q_proj"), g.op("L0.k_proj")
     assert k.attr("weight_addr") >= q.attr("weight_addr") + 4096 * 4096 // 2
     with pytest.raises(CompilerError, match=r"^llama2-7b does not fit flightllm-u280: it needs "
@@ -103,14 +104,13 @@ def test_tile_annotates_every_matrix_and_vector_op():
         if op.kind in (OpKind.MATMUL, OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT) or \
                 op.attr("queue") == "VEC":
             assert op.attr("tiles"), op.name
-    assert allocate  # imported for the pipeline order check below
 
 
 def test_pipeline_lists_the_passes_in_order():
     from compiler.pipeline import PASSES
     assert [p.__name__.rsplit(".", 1)[1] for p in PASSES] == \
-        ["quantize", "sparsify", "fuse", "partition", "fuse_attention", "tile", "allocate",
-             "schedule"]
+        ["quantize", "sparsify", "fuse", "partition", "fuse_attention", "tile", "schedule",
+         "allocate"]
 
 
 def test_schedule_is_a_topological_order_by_level():

@@ -98,3 +98,56 @@ def test_reference_uses_the_pruned_weights():
                                   WeightStore(dense).weight("lm_head"))
     ids = np.array([[1, 2, 3]])
     assert not np.allclose(run_float(dense, ids)["lm_head"], run_float(sparse, ids)["lm_head"])
+
+
+U280_NM = "flightllm-u280 runs N:M sparsity as 2:16, 4:16, 8:16 (or an equal pattern with M " \
+          "dividing 16, e.g. 2:4)"
+
+
+@pytest.mark.parametrize("text", ["1:3", "3:4", "1:16", "5:8", "3:32"])
+def test_patterns_the_dsp_chains_cannot_run_are_refused_in_one_line(text):
+    """U280 chains group 16 weights along K and keep 2, 4, 8 (or 16) of them (preset
+    sparse_m / sparse_n_values): 1:3 (3 does not divide 16), 3:4 (= 12:16), 1:16, 5:8 (= 10:16)
+    and 3:32 (32 does not divide 16) have no such form. 1:3 used to reach the ISA verifier
+    as an internal error (issue 18, finding 14); 3:4 used to be accepted."""
+    from targets import load_target
+    g = build_graph(TINY_LLAMA, Workload(sparsity=text))
+    with pytest.raises(CompilerError) as err:
+        sparsify.run(g, load_target("flightllm-u280"))
+    assert str(err.value) == f"--sparsity {text}: {U280_NM}"
+
+
+@pytest.mark.parametrize("text, n, m", [("2:4", 2, 4), ("1:8", 1, 8), ("1:2", 1, 2),
+                                        ("4:16", 4, 16), ("1:4", 1, 4)])
+def test_patterns_equal_to_a_chain_mode_are_accepted(text, n, m):
+    from targets import load_target
+    g = sparsify.run(build_graph(TINY_LLAMA, Workload(sparsity=text)),
+                     load_target("flightllm-u280"))
+    assert g.op("L0.q_proj").attr("sparsity") == (n, m)
+
+
+@pytest.mark.parametrize("target", ["a100", "neupims", "mllm-npu-sd8gen3"])
+def test_nm_on_a_target_without_sparse_units_is_refused(target):
+    from targets import load_target
+    g = build_graph(TINY_LLAMA, Workload(sparsity="2:4"))
+    with pytest.raises(CompilerError) as err:
+        sparsify.run(g, load_target(target))
+    assert str(err.value) == (f"--sparsity 2:4: {target} has no unit that skips pruned weights "
+                              f"(N:M runs on DSP chains with sparse_modes nm)")
+
+
+def test_the_mobile_block_schedule_prefill_refuses_nm_too(hwsim):
+    """mllm-NPU's prefill is timed by its block schedule, which compiles no graph: N:M used to
+    be accepted there and ignored."""
+    out = hwsim("simulate", "tiny-llama", "-t", "mllm-npu-sd8gen3", "--phase", "prefill",
+                "--seq", "32", "--sparsity", "2:4")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == ("hwsim: error: --sparsity 2:4: mllm-npu-sd8gen3 has no unit that skips "
+                          "pruned weights (N:M runs on DSP chains with sparse_modes nm)\n")
+
+
+@pytest.mark.parametrize("text", ["1:3", "3:4"])
+def test_cli_refuses_unsupported_sparsity_with_exit_2(hwsim, text):
+    out = hwsim("simulate", "tiny-llama", "-t", "flightllm-u280", "--sparsity", text)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == f"hwsim: error: --sparsity {text}: {U280_NM}\n"

@@ -117,3 +117,18 @@ def test_dropping_w4a8_group_scales_is_caught(monkeypatch):
     monkeypatch.setattr(mx, "weight_tile", lambda mem, f, note, i, const: real(
         mem, f, note, i, None if const is None else {**const, "group_scale": None}))
     assert mismatches(check("tiny-llama", load_target("flightllm-u280"), "decode", "w4a8")) > 0
+
+
+@pytest.mark.parametrize("phase", ["decode", "prefill"])
+def test_parallel_blocks_are_bit_exact(monkeypatch, phase):
+    """phi-2's block shape (attention and MLP read one LayerNorm; partial RoPE; biases) at
+    tiny-llama's sizes. Before allocate walked the emitted (schedule) order, the MLP input,
+    emitted beside Q/K/V, landed on V's bytes before the cache store read them (issue 18, 7)."""
+    phi_like = replace(load_model("tiny-llama"), family="phi", parallel_block=True,
+                       norm="layernorm", gated_mlp=False, activation="gelu_tanh",
+                       rotary_fraction=0.5, qkv_bias=True, out_bias=True, num_kv_heads=4)
+    monkeypatch.setattr(fc, "load_model", lambda n: phi_like)
+    result = check("tiny-llama", load_target("flightllm-u280"), phase, "w8a8")
+    assert result["bit_exact"], result["compared"]
+    assert result["compared"]["L1.kv_write"]["elements"] == \
+        2 * (5 if phase == "prefill" else 1) * 2 * 4 * 16

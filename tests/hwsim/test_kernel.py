@@ -37,12 +37,40 @@ def test_gemm_bytes_and_macs_by_hand():
     assert r["bytes"]["dram_write"] == 64 * 2048
 
 
-@pytest.mark.parametrize("kind, shape, target", [
-    ("gemv", "4096,4096", "flightllm-u280"), ("attention", "4,8,256,64", "neupims"),
-    ("softmax", "64,1024", "a100"), ("layernorm", "16,4096", "v100s")])
-def test_each_kernel_runs(kind, shape, target):
-    r = kernel_result(kind, shape, targets.load_target(target), "fp16" if target != "flightllm-u280" else "int8")
-    assert r["seconds"] > 0 and r["roofline_seconds"] <= r["seconds"]
+# kind, shape, target, dtype -> (FLOPs, off-chip bytes read, written), worked out by hand:
+# gemv 4096 x 4096 int8: 2 x 4096^2 FLOPs; the 16 MiB weights + 4 KiB input in, 4 KiB out.
+# softmax 64 x 1024 fp16: 128 KiB in and out. layernorm 16 x 4096 fp16: 128 KiB in + gamma and
+# beta (2 x 4096 x 2 B), 128 KiB out.
+HAND = {("gemv", "4096,4096", "flightllm-u280", "int8"): (2 * 4096 * 4096, 4096 ** 2 + 4096, 4096),
+        ("softmax", "64,1024", "a100", "fp16"): (None, 64 * 1024 * 2, 64 * 1024 * 2),
+        ("layernorm", "16,4096", "v100s", "fp16"): (None, 16 * 4096 * 2 + 2 * 4096 * 2,
+                                                    16 * 4096 * 2)}
+
+
+@pytest.mark.parametrize("kind, shape, target, dtype", sorted(HAND))
+def test_kernel_traffic_and_roofline_by_hand(kind, shape, target, dtype):
+    t = targets.load_target(target)
+    r = kernel_result(kind, shape, t, dtype)
+    flops, read_b, write_b = HAND[(kind, shape, target, dtype)]
+    if flops is not None:
+        assert r["flops"] == flops
+    assert (r["bytes"]["dram_read"], r["bytes"]["dram_write"]) == (read_b, write_b)
+    # all three stream their data once: memory-bound at the datasheet bandwidth
+    bandwidth = t.memories[t.main_memory].bandwidth_bytes_per_s
+    assert r["bound"] == "memory"
+    assert r["roofline_seconds"] == pytest.approx((read_b + write_b) / bandwidth, rel=1e-12)
+    # latency, bank conflicts and refresh cost something, but not more than the transfer
+    # itself again and again: within 3x of the bound
+    assert r["roofline_seconds"] < r["seconds"] < 3 * r["roofline_seconds"]
+
+
+def test_attention_kernel_flops_by_hand():
+    # 4 sequences x 8 heads, 256 keys of 64 dims: QK^T and PV, 2 x 2 x 256 x 64 FLOPs per head
+    # per query, plus the softmax's few ops per score (< 5 % more)
+    r = kernel_result("attention", "4,8,256,64", targets.load_target("neupims"), "fp16")
+    matmuls = 4 * 8 * 2 * 2 * 256 * 64
+    assert matmuls <= r["flops"] <= 1.05 * matmuls
+    assert r["roofline_seconds"] <= r["seconds"]
 
 
 def test_bad_kernel_shapes(hwsim):

@@ -20,7 +20,7 @@ def test_a_copy_of_a_preset_loads_from_a_path(tmp_path):
 
 
 def test_unknown_target_name_lists_the_presets():
-    with pytest.raises(TargetError, match=r"^unknown target 'b200' \(built-in: a100, flightllm-u280"):
+    with pytest.raises(TargetError, match=r"^unknown target 'b200' \(built-in: a100, a100-80gb, flightllm-u280"):
         targets.load_target("b200")
 
 

@@ -6,9 +6,12 @@ from dataclasses import replace
 
 import isa
 from compiler.frontend import load_model
+from compiler.ir.builder import check_attention_window
 from compiler.ir.workload import Workload
+from compiler.passes.quantize import stored_kv_bits
+from compiler.passes.sparsify import check_sparsity
 from compiler.pipeline import resolve_workload
-from compiler.sub_batch import compile_step
+from compiler.sub_batch import compile_step, interleaves
 from hwsim.api.flows import mobile_prefill
 from hwsim.errors import HwsimError
 from hwsim.program_meta import workload_of
@@ -26,14 +29,17 @@ def simulate_model(model_name, workload: Workload, target) -> dict:
     tensor-parallel share, compiler.tensor_parallel.device_share)."""
     model = load_model(model_name) if isinstance(model_name, str) else model_name
     workload = resolve_workload(workload, target)
+    check_attention_window(model, workload)  # the mobile prefill path builds no graph,
+    check_sparsity(workload.sparsity, target)  # so these two checks run here too
     header = {"model": model.name, "target": target.name, "phase": workload.phase,
               "batch": workload.batch, "seq": workload.seq, "context": workload.context,
-              "quant": workload.quant, "kv_bits": workload.kv_bits}
+              "quant": workload.quant,
+              "kv_bits": stored_kv_bits(workload.quant, workload.kv_bits,  # as stored
+                                        model.checkpoint_dtype)}
     if workload.phase == "prefill":
         return {**header, **_prefill(model, workload, target)}
     if workload.phase != "generate":
-        program = compile_step(model, workload, target).program
-        return {**header, **simulate_program(program, target, step_tokens(workload))}
+        return {**header, **simulate_step(model, workload, target)}
     return {**header, **_generate(model, workload, target)}
 
 
@@ -48,6 +54,38 @@ def _prefill(model, workload: Workload, target) -> dict:
                             step_tokens(workload))
 
 
+def simulate_step(model, workload: Workload, target) -> dict:
+    """One compiled step (compiler.sub_batch.compile_step), simulated. Sub-batch interleaving
+    overlaps one half batch's PIM attention with the other's NPU GEMMs but streams the weights
+    once per half: where it applies, the step runs interleaved only when that makes the whole
+    model's step faster (`interleaving_pays`); a --layers slice runs as the whole model would."""
+    interleave = not (interleaves(target, workload) and workload.phase == "decode") or \
+        interleaving_pays(model, workload, target)
+    program = compile_step(model, workload, target, interleave=interleave).program
+    return simulate_program(program, target, step_tokens(workload))
+
+
+_PAYS: dict = {}
+
+
+def interleaving_pays(model, workload: Workload, target) -> bool:
+    """Whether the whole model's decode step (all num_layers layers) is faster interleaved,
+    each way extrapolated from one- and two-layer slices, T(1) + (layers - 1) x (T(2) - T(1))
+    (the layers are identical; the first carries the pipeline's fill). Cached per model,
+    workload (any --layers) and target."""
+    key = (repr(model), replace(workload, layers=None), target.fingerprint())
+    if key not in _PAYS:
+        slices = (1, 2) if model.num_layers > 1 else (1,)
+
+        def whole_model_s(interleave: bool) -> float:
+            t = [simulate_program(compile_step(model, replace(workload, layers=n), target,
+                                               interleave=interleave).program, target,
+                                  step_tokens(workload))["seconds"] for n in slices]
+            return t[0] + (model.num_layers - 1) * (t[-1] - t[0])
+        _PAYS[key] = whole_model_s(True) < whole_model_s(False)
+    return _PAYS[key]
+
+
 def _generate(model, workload: Workload, target) -> dict:
     """TTFT = the prefill of `seq` tokens (_prefill, as `--phase prefill` reports it); TPOT =
     mean decode step over contexts seq .. seq + gen - 1, from TPOT_SAMPLES evenly spaced decode
@@ -56,9 +94,8 @@ def _generate(model, workload: Workload, target) -> dict:
     prefill = _prefill(model, workload, target)
     points = sorted({workload.seq + round(i * (workload.gen - 1) / max(1, TPOT_SAMPLES - 1))
                      for i in range(TPOT_SAMPLES)})
-    steps = [simulate_program(compile_step(model, replace(workload, phase="decode",
-                                                           context=c), target).program,
-                              target, workload.batch) for c in points]
+    steps = [simulate_step(model, replace(workload, phase="decode", context=c), target)
+             for c in points]
     weights = _trapezoid_weights(points)
     tpot = sum(w * s["seconds"] for w, s in zip(weights, steps))
     tokens = workload.batch * workload.gen

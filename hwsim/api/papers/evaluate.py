@@ -36,10 +36,11 @@ def evaluate(claim, runner: Runner) -> dict:
             "paper_value": claim.paper_value, "paper_range": claim.paper_range,
             "unit": claim.unit, "simulated": m.value, "simulated_range": m.value_range,
             "tolerance": tolerance_text(claim), "within_tolerance": ok,
-            "status": "reproduced" if ok else "not reproduced",
+            "status": "reproduced" if ok and ablation is not False else "not reproduced",
             "mechanism_off": claim.mechanism, "ablated": m.ablated,
             "ablation_removes_half_gain": ablation,
-            "reason": "" if ok else claim.reason_if_missed, "details": m.details}
+            "reason": "" if ok and ablation is not False else claim.reason_if_missed,
+            "details": m.details}
 
 
 def papers(only: str | None = None) -> list[dict]:

@@ -1,0 +1,70 @@
+"""A GPU's software stack as named, sourced costs (`runtime:` of a gpu target).
+
+`stack` picks how a step is launched (`--set runtime.stack=cuda_graph`): `none` keeps the plain
+roofline-device timing (no per-kernel cost, one bandwidth for every transfer); `eager` (one host
+launch per kernel from Python), `cuda_graph` (the step replayed as one graph) and `compiled`
+(torch.compile / an engine: fewer, fused kernels inside a graph) each name their costs:
+
+- kernel_host_issue_s: host time to issue one kernel (kernel j starts no earlier than j x it);
+- kernel_gap_s: GPU time between two dependent kernels (launch latency, the last wave's tail
+  and the next kernel's ramp), paid at every kernel boundary because a kernel starts only when
+  the previous one has finished (no cross-kernel prefetch);
+- kernel_fusion: which compiled ops the stack runs as one kernel (hwsim.timing.serving_stacks).
+
+Achieved bandwidth depends on the bytes a kernel moves (small GEMVs reach less): under any stack
+but `none`, a kernel moving B bytes streams them at bandwidth_bytes_per_s x f(B), with f
+interpolated linearly in log(B) between the measured points (kernel_bandwidth_bytes,
+kernel_bandwidth_fraction) and held constant outside them.
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from targets.parts import Fraction, NonNegativeFloat, Part, PositiveFloat
+
+STACK_NAMES = ("eager", "cuda_graph", "compiled")
+
+
+class GpuStackCosts(Part):
+    kernel_host_issue_s: NonNegativeFloat = 0.0
+    kernel_gap_s: NonNegativeFloat = 0.0
+    kernel_fusion: Literal["none", "vllm-0.1", "inductor"] = "none"
+
+
+class GpuRuntime(Part):
+    stack: Literal["none", "eager", "cuda_graph", "compiled"] = "none"
+    eager: GpuStackCosts
+    cuda_graph: GpuStackCosts
+    compiled: GpuStackCosts
+    kernel_bandwidth_bytes: list[PositiveFloat] = Field(min_length=1)
+    kernel_bandwidth_fraction: list[Fraction] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _curve_is_a_function(self):
+        sizes = self.kernel_bandwidth_bytes
+        if len(sizes) != len(self.kernel_bandwidth_fraction):
+            raise ValueError(f"kernel_bandwidth_bytes has {len(sizes)} points but "
+                             f"kernel_bandwidth_fraction {len(self.kernel_bandwidth_fraction)}")
+        if any(b <= a for a, b in zip(sizes, sizes[1:])):
+            raise ValueError(f"kernel_bandwidth_bytes must increase, not {sizes}")
+        return self
+
+    def active(self) -> GpuStackCosts | None:
+        """The selected stack's costs; None for `none`."""
+        return None if self.stack == "none" else getattr(self, self.stack)
+
+    def bandwidth_fraction(self, kernel_bytes: float) -> float:
+        """Achieved fraction of the peak bandwidth for a kernel moving `kernel_bytes`."""
+        xs, ys = self.kernel_bandwidth_bytes, self.kernel_bandwidth_fraction
+        if kernel_bytes <= xs[0]:
+            return ys[0]
+        if kernel_bytes >= xs[-1]:
+            return ys[-1]
+        for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
+            if kernel_bytes <= x1:
+                w = math.log(kernel_bytes / x0) / math.log(x1 / x0)
+                return y0 + w * (y1 - y0)
+        return ys[-1]
