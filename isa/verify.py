@@ -58,9 +58,10 @@ def check_token_balance(program: Program) -> None:
     taken = dict(given)
     for q, stream in program.streams.items():
         for instr in stream:
-            for d in instr["release"]:
+            wait, release = instr.values[:2]  # the first two operand fields of every format
+            for d in release:
                 given[(q, d)] += 1
-            for s in instr["wait"]:
+            for s in wait:
                 taken[(s, q)] += 1
     for (s, d), count in given.items():
         if count != taken[(s, d)]:
@@ -82,12 +83,12 @@ def issue_order(program: Program) -> list[tuple[Queue, int]]:
         progress = False
         for q, stream in program.streams.items():
             while heads[q] < len(stream):
-                instr = stream[heads[q]]
-                if any(tokens[(s, q)] == 0 for s in instr["wait"]):
+                wait, release = stream[heads[q]].values[:2]
+                if any(tokens[(s, q)] == 0 for s in wait):
                     break
-                for s in instr["wait"]:
+                for s in wait:
                     tokens[(s, q)] -= 1
-                for d in instr["release"]:
+                for d in release:
                     tokens[(q, d)] += 1
                 order.append((q, heads[q]))
                 heads[q] += 1

@@ -1,6 +1,7 @@
 """Find, read and validate targets: preset names or YAML paths, with `--set` overrides."""
 from __future__ import annotations
 
+import copy
 import re
 from importlib import resources
 from pathlib import Path
@@ -75,10 +76,26 @@ def read_yaml(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise TargetError(f"cannot read target file {path}: {err}") from None
-    raw = safe_yaml.load(text, str(path))
+    raw = _parse(text, str(path))
     if not isinstance(raw, dict):
         raise TargetError(f"{path}: a target file must hold a mapping, not {type(raw).__name__}")
     return raw
+
+
+_PARSED: dict = {}  # YAML text -> its parse; presets are read again on every load_target
+_PARSED_MAX = 32
+
+
+def _parse(text: str, label: str):
+    """safe_yaml.load(text) (limits, no duplicate keys), a fresh copy each call; the parse of a
+    text seen before is reused (pure-Python YAML takes about 30 ms for a preset, most of a
+    one-kernel simulation). A text that fails is never cached."""
+    if text not in _PARSED:
+        parsed = safe_yaml.load(text, label)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[text] = parsed
+    return copy.deepcopy(_PARSED[text])
 
 
 def validate(raw: dict, origin: str) -> Target:

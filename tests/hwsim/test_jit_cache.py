@@ -79,3 +79,18 @@ def test_a_run_after_truncating_every_cache_file_succeeds_and_rebuilds(tmp_path)
     assert len(second.stderr.splitlines()) == len(files)
     third = subprocess.run(run, capture_output=True, text=True, env=env, check=True)
     assert third.stderr == "" and third.stdout == first.stdout
+
+
+@pytest.mark.slow
+def test_after_jit_warm_the_first_simulation_compiles_nothing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)  # an empty cache, as after install
+    subprocess.run([sys.executable, "-m", "hwsim.jit_warm"], env=env, check=True,
+                   capture_output=True)
+    out = subprocess.run([sys.executable, "-c", "import hwsim\n"
+                          "from hwsim.timing import engine\n"
+                          "hwsim.simulate('tiny-llama', 'neupims', phase='prefill', seq=32)\n"
+                          "s = engine._run.stats\n"
+                          "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))"],
+                         capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["1", "0"]  # loaded from the cache, not compiled
