@@ -12,7 +12,7 @@ import numpy as np
 from hwsim.program_arrays import ProgramArrays
 from hwsim.timing.pim_channels import pim_gemv_seconds
 from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, systolic_cycles,
-                               vector_cycles)
+                               systolic_os_cycles, vector_cycles)
 from isa import Dtype, Opcode, Queue
 
 MATRIX = (Opcode.MATMUL, Opcode.GEMV, Opcode.PIM_GEMV)
@@ -96,8 +96,11 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
     else:
         vec = np.zeros(len(m))
     if unit.kind == "systolic_array":
-        mat = systolic_cycles(m, n, k, g, unit.rows, unit.cols, unit.count,
-                              unit.weight_preload_overlap) / freq
+        if unit.dataflow == "output_stationary":
+            mat = systolic_os_cycles(m, n, k, g, unit.rows, unit.cols, unit.count) / freq
+        else:
+            mat = systolic_cycles(m, n, k, g, unit.rows, unit.cols, unit.count,
+                                  unit.weight_preload_overlap) / freq
         rate = np.array([unit.macs_per_pe_per_cycle.get(LABELS[d], 0.0) or 1e-9 for d in dtype])
         mat = mat / np.minimum(rate, 1.0)  # a dtype at a fraction of a MAC per PE per cycle
     elif unit.kind == "dsp_chain":
