@@ -2,7 +2,7 @@
 the readers accept, driven on through compile and simulate.
 
 The fast profile runs in the normal test run (a few thousand inputs in all); the slow profile
-(`-m slow`) runs the counts the issue names: >= 100,000 .hwx mutants (valid-checksum corrupt
+(marker `campaign`, run with HWSIM_CAMPAIGNS=1) runs the counts the issue names: >= 100,000 .hwx mutants (valid-checksum corrupt
 payloads among them), >= 10,000 each for target YAML and config.json. Every campaign is seeded
 (campaigns.SEED), so a run is repeatable. Set HWSIM_FUZZ_LOG to a file to append each campaign's
 count line there.
@@ -38,7 +38,7 @@ def test_fuzz_fast(name):
     _check(name, FAST[name])
 
 
-@pytest.mark.slow
+@pytest.mark.campaign
 @pytest.mark.parametrize("name", sorted(SLOW))
 def test_fuzz_slow(name):
     _check(name, SLOW[name])
