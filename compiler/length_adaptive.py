@@ -6,6 +6,12 @@ at the bucket's longest length (shorter lengths run it masked). Every program la
 out for max_len, so the blocks of ops that do not depend on the length (all but attention and
 the cache append) are identical across buckets and are stored once.
 
+The target's switch decides the bucket (`target_bucket_tokens`): with
+`mechanisms.length_adaptive_compilation` on, `decode_bucket_tokens` (prefill:
+`prefill_bucket_tokens`) lengths share a program; off, every length gets its own (a bucket of
+one), so the adaptive figures equal the naive ones: the storage and compile-time reduction
+FlightLLM credits to the mechanism goes away.
+
 To stay fast, each program is compiled with one decoder layer; whole-model figures scale the
 layer's blocks by the layer count (layers differ only in weight addresses, so a layer's blocks
 are shared across buckets exactly as layer 0's are).
@@ -69,8 +75,21 @@ def _scaled_bytes(blocks, layers: int) -> int:
     return sum(size * (layers if in_layer else 1) for in_layer, _, size in blocks)
 
 
+def target_bucket_tokens(target, phase: str = "decode") -> int:
+    """Lengths one program serves: the target's bucket with length-adaptive compilation on,
+    1 with it off or on a target without the mechanism."""
+    mech = getattr(target, "mechanisms", None)
+    if not getattr(mech, "length_adaptive_compilation", False):
+        return 1
+    return mech.prefill_bucket_tokens if phase == "prefill" else mech.decode_bucket_tokens
+
+
 def length_adaptive_report(model: ModelSpec, workload: Workload, target, max_len: int,
-                           bucket_tokens: int) -> LengthAdaptiveReport:
+                           bucket_tokens: int | None = None) -> LengthAdaptiveReport:
+    """Per-length vs per-bucket decode programs up to `max_len`; `bucket_tokens` None: the
+    target's (`target_bucket_tokens(target)`)."""
+    if bucket_tokens is None:
+        bucket_tokens = target_bucket_tokens(target)
     layers = workload.layers or model.num_layers
     naive_bytes, naive_s = 0, 0.0
     for length in range(1, max_len + 1):
@@ -91,4 +110,4 @@ def length_adaptive_report(model: ModelSpec, workload: Workload, target, max_len
                                 adaptive_bytes, naive_s, adaptive_s)
 
 
-__all__ = ["LengthAdaptiveReport", "length_adaptive_report", "WORD_BYTES"]
+__all__ = ["LengthAdaptiveReport", "target_bucket_tokens", "length_adaptive_report", "WORD_BYTES"]

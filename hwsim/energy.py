@@ -11,7 +11,7 @@ import numpy as np
 from hwsim.program_arrays import ProgramArrays
 from hwsim.service import LABELS, macs, vector_ops
 from hwsim.unit_models import GACT_BANKS, pim_commands
-from isa import DRAM_BUFFER_ID, Opcode, Queue
+from isa import Opcode, Queue
 
 PJ = 1e-12
 
@@ -51,17 +51,13 @@ def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
 
 
 def buffer_bytes(a: ProgramArrays, n_buffers: int):
-    """Bytes read from and written to each on-chip buffer (by operand role)."""
-    reads, writes = np.zeros(n_buffers), np.zeros(n_buffers)
-    for r, extents in enumerate(a.extents):
-        for operand, buf, _, size in extents:
-            if operand == "dram" or buf == DRAM_BUFFER_ID or buf >= n_buffers:
-                continue
-            if operand in ("out", "dst") or (operand == "sram" and a.queue[r] == Queue.LD):
-                writes[buf] += size
-            else:
-                reads[buf] += size
-    return reads, writes
+    """Bytes read from and written to each on-chip buffer (by operand role: out / dst and LD's
+    destination write, every other on-chip operand reads)."""
+    kept = a.ext_buf < n_buffers
+    write = a.ext_write[kept]
+    buf, size = a.ext_buf[kept], a.ext_bytes[kept].astype(np.float64)  # integers: exact sums
+    return (np.bincount(buf[~write], weights=size[~write], minlength=n_buffers)[:n_buffers],
+            np.bincount(buf[write], weights=size[write], minlength=n_buffers)[:n_buffers])
 
 
 def dram_bytes(a: ProgramArrays) -> tuple[float, float]:

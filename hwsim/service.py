@@ -12,8 +12,8 @@ import numpy as np
 from hwsim.program_arrays import ProgramArrays
 from hwsim.timing.pim_channels import pim_gemv_seconds
 from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, systolic_cycles,
-                               vector_cycles)
-from isa import DRAM_BUFFER_ID, Dtype, Opcode, Queue
+                               systolic_os_cycles, vector_cycles)
+from isa import Dtype, Opcode, Queue
 
 MATRIX = (Opcode.MATMUL, Opcode.GEMV, Opcode.PIM_GEMV)
 LABELS = {int(d): d.label for d in Dtype}
@@ -100,8 +100,11 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
     else:
         vec = np.zeros(len(m))
     if unit.kind == "systolic_array":
-        mat = systolic_cycles(m, n, k, g, unit.rows, unit.cols, unit.count,
-                              unit.weight_preload_overlap) / freq
+        if unit.dataflow == "output_stationary":
+            mat = systolic_os_cycles(m, n, k, g, unit.rows, unit.cols, unit.count) / freq
+        else:
+            mat = systolic_cycles(m, n, k, g, unit.rows, unit.cols, unit.count,
+                                  unit.weight_preload_overlap) / freq
         rate = np.array([unit.macs_per_pe_per_cycle.get(LABELS[d], 0.0) or 1e-9 for d in dtype])
         mat = mat / np.minimum(rate, 1.0)  # a dtype at a fraction of a MAC per PE per cycle
     elif unit.kind == "dsp_chain":
@@ -158,14 +161,15 @@ def _gpu_dequant_seconds(weights: np.ndarray, dtype_w: np.ndarray, unit) -> np.n
 
 
 def _buffer_seconds(a: ProgramArrays, target) -> np.ndarray:
-    """Time each row's on-chip operands need through their buffers' ports."""
+    """Time each row's on-chip operands need through their buffers' ports: the slowest of its
+    buffers, each moving the row's bytes in it at width x ports x clock."""
     buffers = list(target.buffers.values())
-    port_bw = [b.width_bytes * b.ports * target.clocks[b.clock].freq_hz for b in buffers]
-    out = np.zeros(len(a))
-    for r, extents in enumerate(a.extents):
-        need = [0.0] * len(buffers)
-        for operand, buf, _, size in extents:
-            if operand != "dram" and buf != DRAM_BUFFER_ID and buf < len(buffers):
-                need[buf] += size
-        out[r] = max((n / bw for n, bw in zip(need, port_bw)), default=0.0)
-    return out
+    if not buffers or len(a) == 0:
+        return np.zeros(len(a))
+    port_bw = np.array([b.width_bytes * b.ports * target.clocks[b.clock].freq_hz
+                        for b in buffers])
+    kept = a.ext_buf < len(buffers)
+    cell = a.ext_row[kept] * len(buffers) + a.ext_buf[kept]
+    need = np.bincount(cell, weights=a.ext_bytes[kept].astype(np.float64),
+                       minlength=len(a) * len(buffers)).reshape(len(a), len(buffers))
+    return (need / port_bw).max(axis=1)

@@ -42,6 +42,18 @@ def systolic_cycles(m, n, k, groups, rows: int, cols: int, arrays: int,
     return per_array * (2 * rows + cols + m - 2)
 
 
+def systolic_os_cycles(m, n, k, groups, rows: int, cols: int, arrays: int):
+    """Output-stationary rows x cols arrays (SCALE-Sim's OS dataflow, Samajdar et al., ISPASS
+    2020: a fold costs 2 S_R + S_C + T - 2 cycles with S_R x S_C the outputs the array holds
+    and T the reduction length). Each PE keeps one output: a fold covers a rows x cols block
+    of the m x n output, streams the k-long operands in skewed (rows + cols - 2 cycles of fill,
+    k of stream) and shifts the block out (rows): 2*rows + cols + k - 2 cycles; folds =
+    ceil(m/rows) * ceil(n/cols) * groups over `arrays` arrays. No weight preload, so
+    `weight_preload_overlap` does not apply."""
+    folds = ceil_div(m, rows) * ceil_div(n, cols) * groups
+    return ceil_div(folds, arrays) * (2 * rows + cols + np.asarray(k) - 2)
+
+
 def dsp_chain_cycles(m, n, k_effective, groups, chains: int, length: int, pack: int):
     """FlightLLM MPE: `chains` DSP chains of `length` cascaded DSPs, each DSP one k per cycle
     for `pack` rows (INT8 packing). Folds = ceil(k_eff/length) * ceil(n/chains) * groups enter

@@ -12,25 +12,38 @@ from isa.opcodes import OPCODES, Opcode, OpSpec
 class Instruction:
     """Immutable. Fields not given are zero (queues: empty). Values are range-checked."""
 
-    __slots__ = ("opcode", "_values", "_fields")
+    # no per-instruction cache of the fields dict: a program holds up to millions of
+    # instructions, and a cached dict (about 1 KB each) was most of a large program's memory
+    __slots__ = ("opcode", "_values")
 
     def __init__(self, opcode: Opcode | str, **fields) -> None:
-        op = opcode if type(opcode) is Opcode else _opcode(opcode)
+        op = opcode if type(opcode) is Opcode else \
+            (type(opcode) is str and _OPCODE_NAMES.get(opcode)) or _opcode(opcode)
         spec = OPCODES[op]
         values = []
         take = fields.pop
-        for f, plain, limit in _PLANS[op]:
+        append = values.append
+        for f, kind, limit in _PLANS[op]:
             value = take(f.name, 0)
-            if plain and type(value) is int and 0 <= value <= limit:
-                values.append(value)  # the common case, checked first
-            else:
-                values.append(_coerce(op, f, value))
+            # the common cases, checked first: anything else goes through _coerce
+            if kind is _PLAIN:
+                if type(value) is int and 0 <= value <= limit:
+                    append(value)
+                    continue
+            elif kind is _QUEUE_LIST:
+                known = _known_queues(value) if type(value) in (list, tuple) else None
+                if known is not None:
+                    append(known)
+                    continue
+            elif type(value) is kind:  # a member of the field's enum
+                append(value)
+                continue
+            append(_coerce(op, f, value))
         if fields:
             known = ", ".join(f.name for f in spec.format.operand_fields)
             raise IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
         object.__setattr__(self, "opcode", op)
         object.__setattr__(self, "_values", tuple(values))
-        object.__setattr__(self, "_fields", None)
         for q in values[0] | values[1]:  # wait, release: the first two operand fields
             if q == spec.queue:
                 raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
@@ -50,10 +63,12 @@ class Instruction:
     @property
     def fields(self) -> dict:
         """Field name -> value, in table order (a fresh dict each call)."""
-        if self._fields is None:
-            names = OPCODES[self.opcode].format.operand_index
-            object.__setattr__(self, "_fields", dict(zip(names, self._values)))
-        return dict(self._fields)
+        return dict(zip(OPCODES[self.opcode].format.operand_index, self._values))
+
+    @property
+    def values(self) -> tuple:
+        """The operand field values in table order (format.operand_fields)."""
+        return self._values
 
     def __getitem__(self, name: str):
         return self._values[OPCODES[self.opcode].format.operand_index[name]]
@@ -129,6 +144,14 @@ def _queues(op: Opcode, f: BitField, value) -> frozenset:
     return _parse_queues(op, f, value)
 
 
+def _known_queues(value):
+    """The queue set of a list or tuple of queue names seen before, else None."""
+    try:
+        return _QUEUE_SETS.get(tuple(value))
+    except TypeError:  # an unhashable item: _coerce names the problem
+        return None
+
+
 def _parse_queues(op: Opcode, f: BitField, value) -> frozenset:
     if isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value <= f.max_value:
@@ -150,6 +173,9 @@ def queue_mask(queues: frozenset) -> int:
     return sum(1 << q for q in queues)
 
 
-# per opcode: (field, is a plain integer field, its largest value), in table order
-_PLANS = {op: tuple((f, f.enum is None and f.kind != QUEUES, f.max_value)
+_PLAIN, _QUEUE_LIST = "plain", "queues"
+# per opcode: (field, how its value is checked first: _PLAIN integer, _QUEUE_LIST of queue
+# names already seen, or the field's enum class; its largest value), in table order
+_PLANS = {op: tuple((f, _QUEUE_LIST if f.kind == QUEUES else f.enum or _PLAIN, f.max_value)
                     for f in spec.format.operand_fields) for op, spec in OPCODES.items()}
+_OPCODE_NAMES = {name: op for op in Opcode for name in (op.name, op.name.lower())}

@@ -14,7 +14,7 @@ from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMec
 from targets.memory import Buffer, OffChipMemory
 from targets.mobile_runtime import MobileNpuRuntime
 from targets.parts import Clock, Cost, Group, Source
-from targets.units import AnyUnit, PimBanks
+from targets.units import AnyUnit, DspChains, PimBanks
 
 MAX_BUFFERS = 15  # ISA buffer ids 0..14; 15 names off-chip memory
 
@@ -69,10 +69,16 @@ class Target(Group):
             return per_cycle * self.clocks[unit.clock].freq_hz if dtype == unit.dtype else 0.0
         return unit.peak_macs_per_s(dtype, self.clocks)
 
-    def matrix_macs_per_s(self, unit_name: str, dtype: str, rows: int) -> float:
-        """MAC/s a matrix product of `rows` activation rows can reach on the unit: its peak x
-        its row_fraction (a systolic array's weight folds stay `rows`-bound)."""
-        return self.peak_macs_per_s(unit_name, dtype) * self.units[unit_name].row_fraction(rows)
+    def matrix_macs_per_s(self, unit_name: str, dtype: str, rows: int,
+                          queue: str = "MM") -> float:
+        """MAC/s a matrix product of `rows` activation rows can reach on the unit serving
+        `queue`: the mode's peak x its row_fraction (a systolic array's weight folds stay
+        `rows`-bound; DSP chains have a GEMV (MV) and a packed MM mode)."""
+        unit = self.units[unit_name]
+        peak = self.peak_macs_per_s(unit_name, dtype)
+        if isinstance(unit, DspChains):
+            peak = unit.mode_macs_per_cycle(dtype, queue) * self.clocks[unit.clock].freq_hz
+        return peak * unit.row_fraction(rows, queue)
 
     def units_for_queue(self, queue: str) -> list[str]:
         """Names of the units serving `queue`, in YAML order: ISA `unit` field i is the i-th."""

@@ -25,9 +25,9 @@ class Unit(Part):
     def peak_macs_per_s(self, dtype: str, clocks: dict) -> float:
         return self.peak_macs_per_cycle(dtype) * clocks[self.clock].freq_hz
 
-    def row_fraction(self, rows: int) -> float:
+    def row_fraction(self, rows: int, queue: str = "MM") -> float:
         """Fraction of the peak a matrix product of `rows` activation rows can reach: 1 for a
-        unit whose every MAC takes its own operands (lanes, cores, DSP chains, GPUs)."""
+        unit whose every MAC takes its own operands (lanes, cores, GPUs)."""
         return 1.0
 
 
@@ -47,7 +47,7 @@ class SystolicArray(Unit):
     def peak_macs_per_cycle(self, dtype: str) -> float:
         return self.count * self.rows * self.cols * self.macs_per_pe_per_cycle.get(dtype, 0.0)
 
-    def row_fraction(self, rows: int) -> float:
+    def row_fraction(self, rows: int, queue: str = "MM") -> float:
         """A fold holds rows x cols weights for at least `self.rows` cycles (its preload writes
         one weight row per cycle) and streams `rows` activation rows through them, so at most
         min(rows, self.rows) / self.rows of the peak (output-stationary alike: `rows` outputs
@@ -73,6 +73,33 @@ class DspChains(Unit):
     def peak_macs_per_cycle(self, dtype: str) -> float:
         dsps = self.cores * self.chains_per_core * self.dsps_per_chain
         return dsps * self.macs_per_dsp_per_cycle.get(dtype, 0.0)
+
+    @property
+    def pack(self) -> int:
+        """Rows one DSP computes per cycle in MM mode (INT8 packing)."""
+        return int(max(self.macs_per_dsp_per_cycle.values()))
+
+    def mode_macs_per_cycle(self, dtype: str, queue: str) -> float:
+        """MV mode (GEMV, when mv_chains_per_core is set): mv_chains_per_core chains per core,
+        one token, one MAC per DSP per cycle (no packing); MM mode: the peak."""
+        if queue != "MV" or self.mv_chains_per_core is None:
+            return self.peak_macs_per_cycle(dtype)
+        rate = min(self.macs_per_dsp_per_cycle.get(dtype, 0.0), 1.0)
+        return self.cores * self.mv_chains_per_core * self.dsps_per_chain * rate
+
+    def row_fraction(self, rows: int, queue: str = "MM") -> float:
+        """MV mode runs the rows one after another at its full rate (1). MM mode times whole
+        passes of `pack` rows (hwsim.unit_models.dsp_chain_cycles: ceil(m / pack) cycles per
+        fold): rows / (pack x ceil(rows / pack)). A unit with an MV mode has no MM mode for a
+        single row (0): FlightLLM compiles one token as MV and MM only for more
+        (artifact profile/utils/tools.py get_linear_layer_info asserts M == 1 for MV and
+        M > 1 for MM)."""
+        if self.mv_chains_per_core is not None:
+            if queue == "MV":
+                return 1.0
+            if rows == 1:
+                return 0.0
+        return rows / (self.pack * -(-rows // self.pack))
 
 
 class VectorUnit(Unit):

@@ -13,3 +13,15 @@ def _run(*args, cwd=None, stdin=None):
 def hwsim():
     """Run the real command line in a subprocess; returns CompletedProcess."""
     return _run
+
+
+def pytest_collection_modifyitems(config, items):
+    """Long campaigns (the slow fuzz and invariant profiles: tens of minutes) run only when asked
+    for with HWSIM_CAMPAIGNS=1; the README's test command runs their fast profiles instead."""
+    import os
+    if os.environ.get("HWSIM_CAMPAIGNS") == "1":
+        return
+    skip = pytest.mark.skip(reason="long campaign: run with HWSIM_CAMPAIGNS=1")
+    for item in items:
+        if "campaign" in item.keywords:
+            item.add_marker(skip)

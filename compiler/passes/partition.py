@@ -63,7 +63,7 @@ def _place_matrix(op: Op, target, dtype: str) -> Op:
     firsts = [c for c in (_first_unit(target, queue, dtype, weight_only) for queue in order)
               if c]
     if firsts:  # the faster queue's unit runs the product; the order breaks ties
-        queue, index, _ = min(firsts, key=lambda c: _estimate_s(op, target, c[2], dtype, rows))
+        queue, index, _ = min(firsts, key=lambda c: _estimate_s(op, target, c, dtype, rows))
         return op.with_attrs(queue=queue, unit=index, compute_dtype=dtype,
                              opcode="GEMV" if queue == "MV" else "MATMUL")
     if weight_only and any(target.peak_macs_per_s(n, dtype) > 0 for n in target.units
@@ -120,9 +120,12 @@ def _dequantizes(unit) -> bool:
     return unit.kind == "gpu" or unit.dequant_weights_per_cycle is not None
 
 
-def _estimate_s(op: Op, target, unit_name: str, dtype: str, rows: int) -> tuple[float, bool]:
-    """(roofline seconds, compute-saturated) of a matrix product on a unit. Seconds: the larger
-    of its MACs at the rate `rows` activation rows reach there (Target.matrix_macs_per_s) and
+def _estimate_s(op: Op, target, candidate: tuple[str, int, str], dtype: str,
+                rows: int) -> tuple[float, bool]:
+    """(roofline seconds, compute-saturated) of a matrix product on a (queue, index, unit)
+    candidate. Seconds: the larger of its MACs at the rate `rows` activation rows reach in the
+    mode that queue runs the unit in (Target.matrix_macs_per_s: a unit serving both queues,
+    FlightLLM's DSP chains, has a GEMV mode and an MM mode, each estimated on its own) and
     its weight or KV bytes at the main memory's bandwidth. Where both units wait on memory, one
     whose MACs alone already take that long has no slack for the rest of its queue's work, so
     the tie goes to a unit with slack. A threshold on rows alone (GEMV_MAX_ROWS) sent an 8-row
@@ -130,7 +133,11 @@ def _estimate_s(op: Op, target, unit_name: str, dtype: str, rows: int) -> tuple[
     macs = op.flops / 2
     operand_bytes = op.weight_bytes_read + (op.kv.nbytes if op.kv is not None else 0)
     bandwidth = target.memories[target.main_memory].bandwidth_bytes_per_s
-    compute_s = macs / target.matrix_macs_per_s(unit_name, dtype, rows)
+    queue, _, unit_name = candidate
+    rate = target.matrix_macs_per_s(unit_name, dtype, rows, queue)
+    if rate <= 0:  # no such mode for this many rows
+        return float("inf"), True
+    compute_s = macs / rate
     memory_s = operand_bytes / bandwidth
     return max(compute_s, memory_s), compute_s >= memory_s
 

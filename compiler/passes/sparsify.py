@@ -6,10 +6,11 @@ graph.workload.sparsity:
                   refused on a target none of whose units runs that pattern (check_supported);
                   the lm_head and the MoE router stay dense (their outputs are ranked or
                   sampled, and they are a small share of the weights); embeddings have no GEMM;
-  "block"         attention ops (ATTN_SCORE, ATTN_CONTEXT) skip masked blocks of
-                  block x block scores (attrs block_sparse=True, block=64).
+  "block"         refused with one line: which attention blocks are masked is not part of
+                  the workload, and no unit model skips them, so the option would change
+                  nothing (it was accepted and ignored until tests/invariants caught it).
 The reference applies N:M by pruning (compiler.reference.sparsity.nm_prune) when the attr is
-set; block sparsity is a scheduling property here and leaves the reference numbers unchanged.
+set.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind
 
-BLOCK = 64
+BLOCK_REFUSAL = ("--sparsity block is not modelled: the workload does not say which "
+                 "attention blocks are masked and no unit skips them; use N:M (e.g. 2:4)")
 DENSE_ROLES = ("lm_head", "router")
 _NM = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
@@ -39,11 +41,7 @@ def parse_sparsity(text: str | None) -> tuple[int, int] | str | None:
                         f"(e.g. 2:4) or 'block'")
 
 
-def _mark(op: Op, mode: tuple[int, int] | str) -> Op:
-    if mode == "block":
-        if op.kind in (OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):
-            return op.with_attrs(block_sparse=True, block=BLOCK)
-        return op
+def _mark(op: Op, mode: tuple[int, int]) -> Op:
     if op.kind == OpKind.MATMUL and op.attr("role") not in DENSE_ROLES:
         return op.with_attrs(sparsity=mode)
     return op
@@ -71,8 +69,11 @@ def check_supported(text: str, mode: tuple[int, int], target) -> None:
 
 
 def check_sparsity(text: str | None, target) -> None:
-    """parse_sparsity, then check_supported for an N:M pattern (CompilerError either way)."""
+    """parse_sparsity, then check_supported for an N:M pattern (CompilerError either way;
+    "block" is refused as in run)."""
     mode = parse_sparsity(text)
+    if mode == "block":
+        raise CompilerError(BLOCK_REFUSAL)
     if isinstance(mode, tuple):
         check_supported(text.strip(), mode, target)
 
@@ -83,6 +84,8 @@ def run(graph: Graph, target=None) -> Graph:
     checked). An FPGA target with `mechanisms.sparse_dsp_chain` off cannot skip pruned
     weights, so its weights are stored and computed dense (FlightLLM's sparse-chain ablation)."""
     mode = parse_sparsity(graph.workload.sparsity)
+    if mode == "block":
+        raise CompilerError(BLOCK_REFUSAL)
     if isinstance(mode, tuple) and target is not None:
         check_supported(graph.workload.sparsity.strip(), mode, target)
     chains_off = not getattr(getattr(target, "mechanisms", None), "sparse_dsp_chain", True)

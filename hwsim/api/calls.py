@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 
+from hwsim.api.gc_budget import fewer_gc_passes
 from hwsim.api.result import Result, Roofline
 from hwsim.errors import HwsimError
 
@@ -17,11 +18,13 @@ _WORKLOAD_DEFAULTS = {"phase": "decode", "batch": 1, "seq": 128, "context": 128,
 
 def one_error(fn):
     """Errors of the layers below (IsaError, TargetError, CompilerError) become HwsimError with
-    the same one-line text (the original stays as `__cause__`)."""
+    the same one-line text (the original stays as `__cause__`). The call runs with fewer
+    garbage-collector passes (hwsim.api.gc_budget)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with fewer_gc_passes():
+                return fn(*args, **kwargs)
         except HwsimError:
             raise
         except ValueError as err:

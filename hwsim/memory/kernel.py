@@ -202,7 +202,9 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
 
     It moves `rows` rows of `row_bytes` bytes, row i starting at `addr + i * stride` (stride 0:
     the rows are contiguous). Each row is cut into the `burst_bytes`-aligned bursts it touches;
-    bursts are served in address order, in order per channel, channels in parallel. Updates
+    a burst two neighbouring rows share (rows not burst-aligned) is fetched once, for the
+    first of them: one request never reads the same burst twice. Bursts are served in address
+    order, in order per channel, channels in parallel. Updates
     bank_state, chan_state and stats in place. Returns start_s when there is nothing to move.
     """
     if rows <= 0 or row_bytes <= 0:
@@ -222,9 +224,14 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
                  params[P_CLOSED_PAGE] != 0.0, banks)
     bursts, misses, conflicts = 0, 0, 0  # every other burst is a row hit
     stalls, stall_s = 0, stats[S_REFRESH_STALL_S]
+    fetched = np.int64(-1)  # the last burst this transfer has read
     for i in range(rows):
         row_start = addr + i * step
         burst, last = row_start // burst_bytes, (row_start + row_bytes - 1) // burst_bytes
+        burst = max(burst, fetched + 1)
+        if burst > last:
+            continue
+        fetched = last
         channel, bank, row, column = dram_locate(params, burst * burst_bytes)
         slot = column // interleave
         chunk_end = (burst // per_chunk + 1) * per_chunk  # the first chunk may start mid-way

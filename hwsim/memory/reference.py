@@ -79,13 +79,18 @@ class ReferenceDram:
     def transfer(self, start_s: float, addr: int, rows: int, row_bytes: int, stride: int = 0,
                  write: bool = False) -> float:
         """Bursts are taken one interleave chunk at a time (one channel, bank and row): the
-        chunk's first burst is timed on its own, the rest follow it back to back."""
+        chunk's first burst is timed on its own, the rest follow it back to back. A burst
+        that two neighbouring rows share is fetched once."""
         burst = self.memory.burst_bytes
         per_chunk = self.memory.channel_interleave_bytes // burst
         end_s = start_s
+        fetched = -1  # the last burst this transfer has read
         for i in range(rows):
             first = addr + i * (stride if stride > 0 else row_bytes)
-            bursts = range(first // burst, (first + row_bytes - 1) // burst + 1)
+            bursts = range(max(first // burst, fetched + 1), (first + row_bytes - 1) // burst + 1)
+            if not bursts:
+                continue
+            fetched = bursts[-1]
             chunks: dict[int, int] = {}
             for b in bursts:  # consecutive, so each chunk's bursts are adjacent
                 chunks[b // per_chunk] = chunks.get(b // per_chunk, 0) + 1

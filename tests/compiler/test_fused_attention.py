@@ -75,9 +75,8 @@ def test_decode_attention_stays_three_ops():
     assert op_rows(c.program, "L0.softmax")
 
 
-@pytest.mark.parametrize("workload", [dict(phase="prefill", seq=64, quant="w8a8"),
-                                      dict(phase="prefill", seq=64, sparsity="block")])
-def test_integer_and_block_sparse_attention_stay_unfused(workload):
+@pytest.mark.parametrize("workload", [dict(phase="prefill", seq=64, quant="w8a8")])
+def test_integer_attention_stays_unfused(workload):
     c = compiled(SMALL_BLOCKS, **workload)
     assert not c.graph.op("L0.attn_score").attr("fused_attention")
     assert op_rows(c.program, "L0.softmax")

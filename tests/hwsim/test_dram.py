@@ -243,3 +243,18 @@ def test_long_transfers_agree_with_twin_after_every_call(which, calls):
     channels, banks, row slots and rows (and its counters, kept locally until the transfer ends)
     against the twin, which locates every chunk from its address and counts per burst."""
     agree_with_twin(which, calls)
+
+
+def test_a_burst_two_rows_share_is_fetched_once():
+    # Found by tests/invariants (context monotonicity on h100): 4 contiguous 144 B rows from
+    # address 0 touch bursts 0-2, 2-4, 4-6, 6-8 of 64 B; the span is 576 B = 9 bursts, so the
+    # transfer reads 9 bursts (not 12) and ends when one 576 B row would.
+    rows = DramModel(memory("neupims"))
+    one = DramModel(memory("neupims"))
+    end = rows.transfer(0.0, 0, 4, 144)
+    assert rows.stats.bursts == 9
+    assert end == pytest.approx(one.transfer(0.0, 0, 1, 576), rel=1e-12)
+    # rows 200 B apart with a 56 B gap: bursts 0-2 and 3-5 share none; all 6 are read
+    gap = DramModel(memory("neupims"))
+    gap.transfer(0.0, 0, 2, 144, stride=200)
+    assert gap.stats.bursts == 6

@@ -152,3 +152,13 @@ def test_paper_order_npu_only_naive_neupims_at_each_batch(runner):
 def test_paper_order_gpu_npu_only_naive_neupims(runner, rows):
     rel = neupims.order(runner)
     assert rel["gpu_only"] < rel["npu_only"] < rel["naive"] < rel["neupims"]
+
+
+def test_gpu_only_runs_no_stack_cost_until_the_40gb_card_has_a_calibrated_one():
+    # issue 14: the paper's GPU-only is eager PyTorch on an A100 40 GB (SETUPS.md); a baseline
+    # gets a runtime.stack only where the validation table calibrates one on that card. The
+    # `a100` preset has no `runtime:` section, so C4 runs the plain roofline; when one is added,
+    # this fails and C4's baseline (and the order xfail above) must be revisited
+    import targets
+    assert targets.load_target("a100").runtime is None
+    assert neupims.SYSTEMS["gpu_only"] == ("a100", ())

@@ -29,5 +29,5 @@ def compile_with_summary(model, workload, target, output: str,
 def _length_adaptive(model, workload, target, max_len: int) -> dict:
     if max_len < 1:
         raise CompilerError(f"--length-adaptive must be >= 1, not {max_len}")
-    bucket = getattr(getattr(target, "mechanisms", None), "decode_bucket_tokens", 16)
-    return length_adaptive_report(model, workload, target, max_len, bucket).to_json()
+    return length_adaptive_report(model, workload, target, max_len).to_json()  # the
+    # target's bucket: one length per program with length_adaptive_compilation off
