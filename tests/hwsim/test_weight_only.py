@@ -97,7 +97,7 @@ def test_a_described_dequantization_datapath_runs_and_is_charged():
                   for i in c.program.streams[Queue.MM] if i.fields.get("dtype_wgt") == Dtype.INT4)
     assert weights >= 2 * (4 * 64 * 64 + 3 * 64 * 128)   # 2 layers' matrices at least
     assert r["seconds"] >= weights / freq
-    wide = targets.load_target("neupims", ["units.systolic.dequant_weights_per_cycle=1e6"])
+    wide = targets.load_target("neupims", ["units.systolic.dequant_weights_per_cycle=4096"])
     c_wide = compile_model(load_model("tiny-llama"), Workload(phase="prefill", seq=16,
                                                               quant="w4a16"), wide)
     assert simulate_program(c_wide.program, wide, 1)["seconds"] < r["seconds"]
