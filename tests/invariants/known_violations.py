@@ -61,7 +61,4 @@ KNOWN_SWITCHES = {
         "OPEN for this walk: since finding 1's fix (branch neupims) a step runs interleaved only "
         "where that pays, which the walk's cheap runs (up to llama2-7b, batch 32) never reach "
         "(NeuPIMs: batch >= 256); a case that big is too slow for the fast tier",
-    ("mllm-npu-sd8gen3", "units.hmx.weight_preload_overlap"):
-        "OPEN: no run of the walk on mllm-npu-sd8gen3 changes with it (with findings 5, 6, 16 "
-        "merged the HMX runs prefill GEMMs; why overlap changes nothing there is not yet known)",
 }
