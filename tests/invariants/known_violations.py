@@ -52,8 +52,4 @@ def reason(prop: str, point) -> str | None:
 # Mechanism switches no run notices yet, (preset, dotted key) -> reason; the switch walk
 # (test_mechanism_switches.py) marks them xfail(strict=False).
 KNOWN_SWITCHES = {
-    ("neupims", "mechanisms.sub_batch_interleaving"):
-        "OPEN for this walk: since finding 1's fix (branch neupims) a step runs interleaved only "
-        "where that pays, which the walk's cheap runs (up to llama2-7b, batch 32) never reach "
-        "(NeuPIMs: batch >= 256); a case that big is too slow for the fast tier",
 }
