@@ -13,6 +13,7 @@ from hwsim.energy import buffer_bytes, dram_bytes, energy_breakdown
 from hwsim.errors import HwsimError
 from hwsim.memory import DramModel
 from hwsim.program_arrays import flatten
+from hwsim.program_meta import check_metadata
 from hwsim.roofline import program_bound
 from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
@@ -32,10 +33,20 @@ def reference_clock_hz(target) -> float:
 
 
 def simulate_program(program: isa.Program, target, tokens: int) -> dict:
-    """Time, energy and bounds of one run of `program`; `tokens` = tokens it produces."""
+    """Time, energy and bounds of one run of `program`; `tokens` = tokens it produces.
+
+    Whatever its source, the program is verified against the target first (isa.verify:
+    tokens, deadlock, operand bounds, units) and its metadata checked (program_meta)."""
     if program.target_fingerprint not in (isa.NO_FINGERPRINT, target.fingerprint()):
         raise HwsimError(f"program was compiled for a different description of "
                          f"{program.target_name}; recompile it for {target.name}")
+    if tokens < 1:
+        raise HwsimError(f"a run must produce at least one token, not {tokens!r}")
+    try:
+        isa.verify(program, target.isa_resources())
+    except isa.IsaError as err:
+        raise HwsimError(f"program fails verification on {target.name}: {err}") from None
+    check_metadata(program)
     a = flatten(program)
     units = unit_of_rows(a, target)
     service = service_seconds(a, target, units)

@@ -1,7 +1,8 @@
 """Text assembly and disassembly, derived from the format tables.
 
 Syntax (one instruction per line, `;` starts a comment):
-    .target NAME                  target the program was compiled for
+    .target NAME                  target the program was compiled for; a name that is not one
+                                  plain token (A-Z a-z 0-9 _ . + -) is a JSON string: "a b"
     .fingerprint HEX64            that target's fingerprint (optional)
     .meta {JSON}                  layout metadata, one line, no comment after it (optional)
     .queue LD|ST|MM|MV|VEC|SYS    the following instructions belong to this queue (optional check)
@@ -11,14 +12,18 @@ Disassembly prints every enum field and every non-zero field, so assembling it g
 from __future__ import annotations
 
 import json
+import re
 
 from isa.enums import Queue
 from isa.errors import IsaError
 from isa.fields import HEX, QUEUES
 from isa.instruction import Instruction
 from isa.program import FINGERPRINT_BYTES, NO_FINGERPRINT, Program
+from isa.strict_json import loads as strict_json_loads
 
 HEADER_LINE = "; hwsim assembly, 256-bit words"
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+_JSON_LINES = (".meta", '.target "')
 
 
 def format_instruction(instr: Instruction) -> str:
@@ -37,7 +42,7 @@ def format_instruction(instr: Instruction) -> str:
 
 def disassemble(program: Program) -> str:
     """Program -> assembly text; `assemble(disassemble(p)) == p`."""
-    lines = [HEADER_LINE, f".target {program.target_name}"]
+    lines = [HEADER_LINE, f".target {quote_name(program.target_name)}"]
     if program.target_fingerprint != NO_FINGERPRINT:
         lines.append(f".fingerprint {program.target_fingerprint.hex()}")
     if program.metadata:
@@ -49,21 +54,44 @@ def disassemble(program: Program) -> str:
     return "\n".join(lines) + "\n"
 
 
+def quote_name(name: str) -> str:
+    """A target name as one token: as is when it is a plain name, else a JSON string (ASCII,
+    escaped), so a newline, a ';', spaces or an empty name survive disassembly."""
+    return name if _PLAIN_NAME.fullmatch(name) else json.dumps(name)
+
+
+def _unquote_name(arg: str) -> str:
+    if not arg.startswith('"'):
+        return _need(arg, ".target needs a target name")
+    try:
+        value = json.loads(arg)
+    except (json.JSONDecodeError, RecursionError):
+        value = None
+    if not isinstance(value, str):
+        raise IsaError(".target: a quoted name must be one JSON string")
+    return value
+
+
 def assemble(text: str, source: str = "<asm>") -> Program:
     """Assembly text -> Program; IsaError names `source:line` and the problem."""
     target, fingerprint, metadata = None, NO_FINGERPRINT, {}
-    queue, instrs = None, []
+    queue, instrs, seen = None, [], set()
     for number, raw in enumerate(text.splitlines(), start=1):
-        # a .meta line is JSON to its end (a ';' in it is data, not a comment)
-        line = raw.strip() if raw.lstrip().startswith(".meta") else raw.split(";", 1)[0].strip()
+        # a .meta line and a quoted .target name are JSON to the end of the line (a ';' in
+        # them is data, not a comment)
+        line = raw.strip() if raw.lstrip().startswith(_JSON_LINES) else raw.split(";", 1)[0].strip()
         if not line:
             continue
         try:
             if line.startswith("."):
                 directive, _, arg = line.partition(" ")
                 arg = arg.strip()
+                if directive in seen:
+                    raise IsaError(f"{directive} given twice")
+                if directive != ".queue":
+                    seen.add(directive)
                 if directive == ".target":
-                    target = _need(arg, ".target needs a target name")
+                    target = _unquote_name(arg)
                 elif directive == ".fingerprint":
                     fingerprint = _fingerprint(arg)
                 elif directive == ".meta":
@@ -123,10 +151,7 @@ def _fingerprint(arg: str) -> bytes:
 
 
 def _meta(arg: str) -> dict:
-    try:
-        value = json.loads(arg)
-    except json.JSONDecodeError as err:
-        raise IsaError(f".meta is not valid JSON ({err.msg})") from None
+    value = strict_json_loads(arg, ".meta")
     if not isinstance(value, dict):
         raise IsaError(".meta must be a JSON object")
     return value

@@ -21,11 +21,13 @@ from isa.enums import Queue
 from isa.errors import IsaError
 from isa.fields import WORD_BITS
 from isa.program import FINGERPRINT_BYTES, Program
+from isa.strict_json import loads as strict_json_loads
 
 MAGIC = b"HWX\x00"
 FORMAT_VERSION = 1
 _CHECKSUM_BYTES = 32
 _HEAD = struct.Struct("<4sHHH")
+MAX_HWX_BYTES = 2**30   # 1 GiB: 33 million instructions, 30x the largest compiled program
 
 
 def to_bytes(program: Program) -> bytes:
@@ -47,6 +49,8 @@ def to_bytes(program: Program) -> bytes:
 def from_bytes(data: bytes) -> Program:
     """.hwx bytes -> Program; IsaError naming the first problem (checksum checked first)."""
     minimum = _HEAD.size + FINGERPRINT_BYTES + 4 + _CHECKSUM_BYTES
+    if len(data) > MAX_HWX_BYTES:
+        raise IsaError(f".hwx of {len(data)} bytes; the limit is {MAX_HWX_BYTES}")
     if len(data) < minimum or data[:4] != MAGIC:
         if data[:4] != MAGIC:
             raise IsaError("not a .hwx file (bad magic)")
@@ -64,21 +68,25 @@ def from_bytes(data: bytes) -> Program:
     name = _text(reader.take(name_len), "target name")
     fingerprint = reader.take(FINGERPRINT_BYTES)
     (count,) = struct.unpack("<I", reader.take(4))
-    streams, metadata = {}, {}
+    streams, metadata = {}, None
     for _ in range(count):
         tag = reader.take(4)
         (length,) = struct.unpack("<I", reader.take(4))
         payload = reader.take(length)
         if tag == b"CODE":
             queue = _queue(payload)
+            if queue in streams:
+                raise IsaError(f".hwx: two CODE sections for queue {queue.name}")
             streams[queue] = decode_words(payload[4:])
         elif tag == b"META":
+            if metadata is not None:
+                raise IsaError(".hwx: two META sections")
             metadata = _metadata(payload)
         else:
             raise IsaError(f".hwx: unknown section tag {tag!r}")
     if reader.offset != len(body):
         raise IsaError(f".hwx: {len(body) - reader.offset} stray bytes after the last section")
-    return Program(name, fingerprint, streams, metadata)
+    return Program(name, fingerprint, streams, metadata or {})
 
 
 def _text(raw: bytes, what: str) -> str:
@@ -89,10 +97,7 @@ def _text(raw: bytes, what: str) -> str:
 
 
 def _metadata(payload: bytes) -> dict:
-    try:
-        value = json.loads(_text(payload, "META section"))
-    except json.JSONDecodeError as err:
-        raise IsaError(f".hwx: META section is not valid JSON ({err.msg})") from None
+    value = strict_json_loads(_text(payload, "META section"), ".hwx: META section")
     if not isinstance(value, dict):
         raise IsaError(".hwx: META section must hold a JSON object")
     return value
@@ -120,6 +125,9 @@ def read(path) -> Program:
     """Read and parse a .hwx file; IsaError names the file and the problem."""
     try:
         with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_HWX_BYTES:
+                raise IsaError(f"{path}: .hwx of {size} bytes; the limit is {MAX_HWX_BYTES}")
             data = handle.read()
     except OSError as err:
         raise IsaError(f"cannot read {path}: {err.strerror}") from None

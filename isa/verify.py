@@ -15,6 +15,7 @@ from isa.opcodes import Opcode
 from isa.program import Program
 
 ALWAYS_PRESENT = frozenset({Queue.LD, Queue.ST, Queue.SYS})
+_VERIFIED = "_verified_against"  # (resources, issue order) of the last pass, kept on the program
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,13 @@ class Resources:
 def verify(program: Program, resources: Resources | None = None) -> list[tuple[Queue, int]]:
     """Raise IsaError for the first problem; return a token-consistent issue order.
 
-    Without `resources` only the target-independent checks run (shapes, tokens).
+    Without `resources` only the target-independent checks run (shapes, tokens). A program is
+    immutable, so a pass is remembered on it: verifying it again against equal resources (the
+    compiler verifies, then the simulator does) costs nothing.
     """
+    remembered = program.__dict__.get(_VERIFIED)
+    if remembered is not None and remembered[0] == resources:
+        return list(remembered[1])
     for q, stream in program.streams.items():
         for index, instr in enumerate(stream):
             where = f"{instr.opcode.name} at {q.name}[{index}]"
@@ -41,7 +47,9 @@ def verify(program: Program, resources: Resources | None = None) -> list[tuple[Q
                 _check_unit(instr, where, resources)
                 _check_bounds(instr, where, resources)
     check_token_balance(program)
-    return issue_order(program)
+    order = issue_order(program)
+    object.__setattr__(program, _VERIFIED, (resources, tuple(order)))
+    return order
 
 
 def check_token_balance(program: Program) -> None:
@@ -138,6 +146,11 @@ def _check_shape(instr: Instruction, where: str) -> None:
     for name in dims:
         if f[name] == 0:
             raise IsaError(f"{where}: {name} = 0; must be >= 1")
+    if fmt == "mem" and f["rows"] > 1 and 0 < f["sram_stride_bytes"] < f["row_bytes"]:
+        # overlapping on-chip rows: a LOAD would overwrite its own rows, and a STORE could
+        # move (rows x row_bytes) far more bytes than the buffer holds
+        raise IsaError(f"{where}: sram_stride_bytes = {f['sram_stride_bytes']} is less than "
+                       f"row_bytes = {f['row_bytes']}; on-chip rows must not overlap")
     if fmt == "matrix" and f["sparse_mode"] != SparseMode.DENSE:
         n, m = f["sparse_n"], f["sparse_m"]
         if m == 0 or n > m:

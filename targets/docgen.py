@@ -19,6 +19,7 @@ from targets.memory import Buffer, DramTiming, OffChipMemory
 from targets.gpu_runtime import GpuRuntime, GpuStackCosts
 from targets.mobile_runtime import MobileNpuRuntime
 from targets.parts import Clock, Cost
+from targets.ranges import FIELD_RANGES, MAX_DRAM_BANKS, SUFFIX_RANGES, range_of, show_number
 from targets.target import FpgaDspTarget, GpuTarget, MobileNpuTarget, NpuPimTarget
 from targets.units import CpuCluster, DspChains, GpuCores, PimBanks, SystolicArray, VectorUnit
 
@@ -68,6 +69,23 @@ def _constraints(info) -> str:
     return ", ".join(out)
 
 
+def _range(name: str, info) -> str:
+    span = range_of(name) if _numeric(info.annotation) else None
+    if span is None:
+        return ""
+    low, high, unit = span
+    return f"range [{show_number(low)}, {show_number(high)}]{' ' + unit if unit else ''}"
+
+
+def _numeric(annotation) -> bool:
+    if annotation in (int, float):
+        return True
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is dict:
+        return _numeric(args[1])
+    return any(_numeric(a) for a in args if a is not type(None))
+
+
 def model_table(model: type[BaseModel]) -> list[str]:
     lines = [f"### `{model.__name__}`", ""]
     doc = (model.__doc__ or "").strip().splitlines()
@@ -76,8 +94,25 @@ def model_table(model: type[BaseModel]) -> list[str]:
     lines += ["| field | type | required | limits |", "|---|---|---|---|"]
     for name, info in model.model_fields.items():
         required = "yes" if info.is_required() else f"no (default {info.default!r})"
-        lines.append(f"| `{name}` | {_type_name(info.annotation)} | {required} | "
-                     f"{_constraints(info)} |")
+        limits = ", ".join(x for x in (_constraints(info), _range(name, info)) if x)
+        lines.append(f"| `{name}` | {_type_name(info.annotation)} | {required} | {limits} |")
+    return lines + [""]
+
+
+def ranges_table() -> list[str]:
+    """The plausibility ranges of targets/ranges.py: by field name, then by unit suffix."""
+    lines = ["## Plausibility ranges", "",
+             "Every number of a target must lie in the range of its field (inclusive), found by "
+             "the field's name, else by the unit suffix of its name (longest first); an "
+             "infinite or NaN value never does. A value outside is refused with one line, e.g. "
+             "`clocks.sm: freq_hz = 1e+30 is outside the plausible range [1e+06, 1e+10] Hz`. "
+             "The ranges are a decade or more beyond any machine built so far: they catch typos "
+             "and overflow, not unusual designs. In addition, a memory's channels x "
+             f"ranks_per_channel x banks_per_channel may not exceed {MAX_DRAM_BANKS} "
+             "(the bank model keeps state per bank).", "",
+             "| field or suffix | least | greatest | unit |", "|---|---|---|---|"]
+    for key, (low, high, unit) in {**FIELD_RANGES, **SUFFIX_RANGES}.items():
+        lines.append(f"| `{key}` | {show_number(low)} | {show_number(high)} | {unit} |")
     return lines + [""]
 
 
@@ -87,6 +122,7 @@ def render() -> str:
         lines += [f"## {title}", ""]
         for model in models:
             lines += model_table(model)
+    lines += ranges_table()
     return "\n".join(lines + [END])
 
 

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import copy
+import re
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from targets import safe_yaml
 from targets.errors import TargetError
 from targets.overrides import apply_overrides
 from targets.target import FAMILIES, AnyTarget, Target
 from targets.units import AnyUnit
 
 _ADAPTER = TypeAdapter(AnyTarget)
+_PRESET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+MAX_PATH_CHARS = 4096
 _UNIT_KINDS = {m.model_fields["kind"].annotation.__args__[0] for m in AnyUnit.__origin__.__args__}
 
 
@@ -41,29 +44,39 @@ def load_target(name_or_path: str, overrides=()) -> Target:
 
 
 def _resolve(name_or_path: str) -> Path:
+    if not isinstance(name_or_path, str) or not name_or_path or "\0" in name_or_path \
+            or len(name_or_path) > MAX_PATH_CHARS:
+        shown = repr(name_or_path) if len(str(name_or_path)) <= 60 else \
+            f"of {len(name_or_path)} characters"
+        raise TargetError(f"target name or path {shown} is not valid (a preset name or a YAML "
+                          f"path of at most {MAX_PATH_CHARS} characters)")
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
         path = Path(name_or_path)
-        if not path.is_file():
+        if not _is_file(path):
             raise TargetError(f"target file {name_or_path} does not exist")
         return path
     path = preset_dir() / f"{name_or_path}.yaml"
-    if not path.is_file():
+    if not _PRESET_NAME.fullmatch(name_or_path) or not _is_file(path):
         raise TargetError(f"unknown target {name_or_path!r} (built-in: {', '.join(preset_names())})")
     return path
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a component too long, a loop of links, ...
+        return False
+
+
 def read_yaml(path: Path) -> dict:
     try:
+        if path.stat().st_size > safe_yaml.MAX_YAML_BYTES:
+            raise TargetError(f"{path}: {path.stat().st_size} bytes; a target file may hold "
+                              f"at most {safe_yaml.MAX_YAML_BYTES}")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise TargetError(f"cannot read target file {path}: {err}") from None
-    try:
-        raw = _parse(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise TargetError(f"{path}:{where}: YAML syntax error: {problem}") from None
+    raw = _parse(text, str(path))
     if not isinstance(raw, dict):
         raise TargetError(f"{path}: a target file must hold a mapping, not {type(raw).__name__}")
     return raw
@@ -73,13 +86,15 @@ _PARSED: dict = {}  # YAML text -> its parse; presets are read again on every lo
 _PARSED_MAX = 32
 
 
-def _parse(text: str):
-    """yaml.safe_load(text), a fresh copy each call; the parse of a text seen before is reused
-    (pure-Python YAML takes about 30 ms for a preset, most of a one-kernel simulation)."""
+def _parse(text: str, label: str):
+    """safe_yaml.load(text) (limits, no duplicate keys), a fresh copy each call; the parse of a
+    text seen before is reused (pure-Python YAML takes about 30 ms for a preset, most of a
+    one-kernel simulation). A text that fails is never cached."""
     if text not in _PARSED:
+        parsed = safe_yaml.load(text, label)
         if len(_PARSED) >= _PARSED_MAX:
             _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[text] = yaml.safe_load(text)
+        _PARSED[text] = parsed
     return copy.deepcopy(_PARSED[text])
 
 

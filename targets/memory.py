@@ -4,6 +4,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from targets.parts import Fraction, Part, PositiveFloat, PositiveInt
+from targets.ranges import MAX_DRAM_BANKS
 
 
 BufferRole = Literal["weight", "activation", "output", "kv", "meta", "scale"]
@@ -93,6 +94,10 @@ class OffChipMemory(Part):
 
     @model_validator(mode="after")
     def _burst_and_interleave_fit_row(self):
+        banks = self.channels * self.ranks_per_channel * self.banks_per_channel
+        if banks > MAX_DRAM_BANKS:
+            raise ValueError(f"channels x ranks_per_channel x banks_per_channel = {banks} "
+                             f"exceeds the limit of {MAX_DRAM_BANKS} banks")
         if self.mapped_channels > self.channels:
             raise ValueError(f"connected_channels {self.connected_channels} exceeds channels "
                              f"{self.channels}")

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import copy
 
-import yaml
-
+from targets import safe_yaml
 from targets.errors import TargetError
+
+
+MAX_OVERRIDE_CHARS = 4096
 
 
 def parse_override(text: str) -> tuple[list[str], object]:
     """'units.mpe.cores=4' -> (['units', 'mpe', 'cores'], 4)."""
+    if len(text) > MAX_OVERRIDE_CHARS:
+        raise TargetError(f"--set of {len(text)} characters; the limit is {MAX_OVERRIDE_CHARS}")
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise TargetError(f"--set {text!r}: expected dotted.key=value")
@@ -26,9 +30,9 @@ def _scalar(value: str):
         except ValueError:
             pass
     try:
-        return yaml.safe_load(value) if value else ""
-    except yaml.YAMLError:
-        return value
+        return safe_yaml.load(value, "--set value") if value else ""
+    except TargetError:  # not YAML (or past its limits): the text itself, which validation
+        return value     # then accepts or refuses by the field's type
 
 
 def apply_overrides(tree: dict, overrides, target_name: str) -> dict:

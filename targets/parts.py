@@ -1,14 +1,16 @@
 """Base class and field types shared by every part of a target description.
 
 Every part is frozen, keyword-only and rejects unknown keys; every part carries a `source`
-(datasheet or paper section). Numeric field names end in their unit (see UNIT_SUFFIXES) or are
+(datasheet or paper section), and every number lies in the plausibility range that
+targets/ranges.py gives its field. Numeric field names end in their unit (see UNIT_SUFFIXES) or are
 dimensionless counts listed in COUNT_FIELDS; a test walks the schema to hold that.
 """
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from isa import DTYPE_NAMES
+from targets.ranges import check_part
 
 UNIT_SUFFIXES = ("_hz", "_s", "_cycles", "_bytes", "_bits", "_j", "_pj", "_w", "_usd", "_mm2",
                  "_bytes_per_s", "_flops_per_s", "_per_cycle", "_fraction", "_pj_per_byte",
@@ -43,6 +45,12 @@ class Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
     source: Source
+
+    @model_validator(mode="after")
+    def _plausible(self):
+        """Every number finite and within its physical range (targets/ranges.py)."""
+        check_part(self)
+        return self
 
 
 class Clock(Part):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from compiler.errors import CompilerError
+from compiler.frontend.limits import integer_limit, number_limit
 from compiler.model import MlaSpec, ModelSpec, MoeSpec
 
 _ACTIVATIONS = {
@@ -47,7 +48,10 @@ class _Reader:
         value = self._get(key, _REQUIRED if default is None else default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(f"config.json {key!r} must be an integer >= {minimum}, "
-                            f"got {value!r}")
+                            f"got {_short(value)}")
+        if value > integer_limit(key):
+            raise self.fail(f"config.json {key!r} is {value}, above the limit of "
+                            f"{integer_limit(key)}")
         return value
 
     def optional_integer(self, key: str, *, minimum: int = 1) -> int | None:
@@ -55,8 +59,12 @@ class _Reader:
 
     def number(self, key: str, default: float) -> float:
         value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise self.fail(f"config.json {key!r} must be a non-negative number, got {value!r}")
+        low, high, open_low = number_limit(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not (low < value if open_low else low <= value) or not value <= high:
+            span = f"{'(' if open_low else '['}{low:g}, {high:g}]"
+            raise self.fail(f"config.json {key!r} must be a number in {span}, got "
+                            f"{_short(value)}")
         return float(value)
 
     def flag(self, key: str, default: bool) -> bool:
@@ -109,6 +117,11 @@ class _Reader:
 
 
 _REQUIRED = object()
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ---------------------------------------------------------------- one reader per family

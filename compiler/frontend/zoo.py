@@ -5,7 +5,6 @@ config came from; the configs are Hugging Face `config.json` files.
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -14,7 +13,9 @@ import yaml
 
 from compiler.errors import CompilerError
 from compiler.frontend.hf_config import spec_from_hf_config
+from compiler.frontend.limits import MAX_CONFIG_CHARS, MAX_CONFIG_DEPTH
 from compiler.model import ModelSpec
+from isa import strict_json
 
 _INDEX = "index.yaml"
 
@@ -92,11 +93,11 @@ def _file_model(name_or_path: str) -> ModelSpec:
 
 
 def _parse_json(text: str, label: str) -> object:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CompilerError(f"{label}: malformed JSON at line {exc.lineno} column {exc.colno}: "
-                            f"{exc.msg}") from exc
+    """Strict JSON within the config.json limits (compiler/frontend/limits.py): no NaN or
+    Infinity, no duplicate keys, bounded size, nesting and integer length."""
+    return strict_json.loads(text, label, error=CompilerError, max_chars=MAX_CONFIG_CHARS,
+                             max_depth=MAX_CONFIG_DEPTH,
+                             syntax="{what}: malformed JSON at line {line} column {column}: {msg}")
 
 
 def _unknown(name: str) -> CompilerError:

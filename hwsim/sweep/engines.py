@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecu
 
 from hwsim.errors import HwsimError
 from hwsim.sweep.evaluate import error_text, evaluate_chunk
+from hwsim.sweep.lifetime import die_with_parent
 
 IN_FLIGHT_PER_WORKER = 4     # chunks queued per worker: keeps workers busy, bounds memory
 CONNECT_TIMEOUT_S = 20
@@ -72,7 +73,8 @@ def run_local(chunks: list, workers: int):
         for chunk in chunks:
             yield evaluate_chunk(chunk)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
+                             initializer=die_with_parent) as pool:  # no orphans after a kill
         pending, queue = set(), iter(chunks)
         while True:
             while len(pending) < IN_FLIGHT_PER_WORKER * workers:

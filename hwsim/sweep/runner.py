@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from hwsim.errors import HwsimError
 from hwsim.sweep.engines import DaskEngine, chunks_of, default_workers, parse_dask, run_local
+from hwsim.sweep.lifetime import output_lock
 from hwsim.sweep.plan import build_plan
 from hwsim.sweep.progress import Progress
 from hwsim.sweep.spec import load_spec
@@ -47,23 +48,24 @@ def run_sweep(spec_path: str, output: str, *, check_model, workers: int | None =
         raise HwsimError(f"--workers must be >= 1, not {workers}")
     store = RowStore(output, plan.columns)
     engine = parse_dask(dask)
-    cluster = DaskEngine(engine) if engine else None
-    try:
-        done = store.open(plan, resume)
-        todo = [p for p in plan.points if p.key not in done]
-        if cluster is None:
-            workers = workers or default_workers()
-            results = run_local(chunks_of(todo, workers, plan.spec.tier), workers)
-        else:
-            size = engine[1] or REMOTE_CHUNKING_WORKERS
-            results = cluster.run(chunks_of(todo, size, plan.spec.tier))
-        errors = _collect(results, plan, store, Progress(len(plan.points), len(done),
-                                                         enabled=progress))
-    finally:
-        store.close()
-        if cluster is not None:
-            cluster.close()
-    rows = store.finish()
+    with output_lock(output):  # a second sweep to this output is refused here
+        cluster = DaskEngine(engine) if engine else None
+        try:
+            done = store.open(plan, resume)
+            todo = [p for p in plan.points if p.key not in done]
+            if cluster is None:
+                workers = workers or default_workers()
+                results = run_local(chunks_of(todo, workers, plan.spec.tier), workers)
+            else:
+                size = engine[1] or REMOTE_CHUNKING_WORKERS
+                results = cluster.run(chunks_of(todo, size, plan.spec.tier))
+            errors = _collect(results, plan, store, Progress(len(plan.points), len(done),
+                                                             enabled=progress))
+        finally:
+            store.close()
+            if cluster is not None:
+                cluster.close()
+        rows = store.finish()
     return Summary(len(plan.points), len(todo), len(done), errors, store.dropped, rows,
                    time.monotonic() - start)
 

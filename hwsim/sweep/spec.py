@@ -18,10 +18,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from hwsim.errors import HwsimError
-from targets import TargetError, parse_override
+from targets import TargetError, parse_override, safe_yaml
 
 TIERS = ("roofline", "cycle")
 WORKLOAD_DEFAULTS = {"phase": "decode", "batch": 1, "seq": 128, "context": 128, "gen": 128,
@@ -90,12 +88,9 @@ def load_spec(path: str) -> Spec:
         raise HwsimError(f"cannot read sweep spec {path}: {getattr(err, 'strerror', None) or err}"
                          ) from None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise HwsimError(f"{path}:{where}: YAML syntax error: "
-                         f"{getattr(err, 'problem', None) or err}") from None
+        raw = safe_yaml.load(text, path)  # depth, size, duplicate keys, no aliases
+    except TargetError as err:
+        raise HwsimError(str(err)) from None
     return parse_spec(raw, path)
 
 

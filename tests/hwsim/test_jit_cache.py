@@ -39,6 +39,48 @@ def test_without_one_numba_uses_the_keyed_directory(tmp_path):
     assert out.stdout.strip().startswith(str(tmp_path / "hwsim" / "numba"))
 
 
+def _cache_files(folder):
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".nbi", ".nbc"))
+
+
+def test_a_torn_cache_file_is_removed_with_a_one_line_notice(tmp_path, capsys):
+    import pickle
+    from hwsim.jit_cache import remove_corrupt_entries
+    whole_index = pickle.dumps("0.68.1") + pickle.dumps(("stamp", {"key": "f.1.nbc"}))
+    whole_data = pickle.dumps(("code", b"x" * 5000))
+    (tmp_path / "f.nbi").write_bytes(whole_index)
+    (tmp_path / "f.1.nbc").write_bytes(whole_data)
+    (tmp_path / "g.nbi").write_bytes(whole_index[:-7])      # torn inside the second pickle
+    (tmp_path / "g.1.nbc").write_bytes(whole_data[:100])    # torn inside the bytes
+    (tmp_path / "h.1.nbc").write_bytes(b"")                 # empty
+    (tmp_path / "notes.txt").write_bytes(b"not numba's")
+    assert sorted(remove_corrupt_entries(str(tmp_path))) == ["g.1.nbc", "g.nbi", "h.1.nbc"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.1.nbc", "f.nbi", "notes.txt"]
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and all(line.startswith("hwsim: note: numba cache entry ") and
+                                   line.endswith("was corrupt; removed it, the kernel is "
+                                                 "compiled again") for line in lines)
+
+
+@pytest.mark.slow
+def test_a_run_after_truncating_every_cache_file_succeeds_and_rebuilds(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    run = [sys.executable, "-m", "hwsim", "kernel", "gemv", "--shape", "64,64", "-t", "neupims", "--dtype", "fp16",
+           "--json"]
+    first = subprocess.run(run, capture_output=True, text=True, env=env, check=True)
+    files = _cache_files(tmp_path)
+    assert files
+    for path in files:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    second = subprocess.run(run, capture_output=True, text=True, env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+    assert len(second.stderr.splitlines()) == len(files)
+    third = subprocess.run(run, capture_output=True, text=True, env=env, check=True)
+    assert third.stderr == "" and third.stdout == first.stdout
+
+
 @pytest.mark.slow
 def test_after_jit_warm_the_first_simulation_compiles_nothing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}

@@ -14,6 +14,7 @@ from compiler.pipeline import resolve_workload
 from compiler.sub_batch import compile_step, interleaves
 from hwsim.api.flows import mobile_prefill
 from hwsim.errors import HwsimError
+from hwsim.program_meta import workload_of
 from hwsim.simulate import simulate_program
 
 TPOT_SAMPLES = 3  # decode steps simulated across the generation (context grows linearly)
@@ -138,10 +139,7 @@ def _trapezoid_weights(points: list[int]) -> list[float]:
 
 def simulate_hwx(path: str, target) -> dict:
     program = isa.read(path)
-    meta = program.metadata.get("workload")
-    if not meta:
-        raise HwsimError(f"{path}: no workload in the program metadata (compile it with hwsim "
-                         "compile)")
+    meta = workload_of(program, path)
     tokens = meta["batch"] * (meta["seq"] if meta["phase"] == "prefill" else 1)
     header = {"model": program.metadata.get("model", "?"), "target": target.name, **meta}
     return {**header, **simulate_program(program, target, tokens)}
