@@ -14,7 +14,7 @@ from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMec
 from targets.memory import Buffer, OffChipMemory
 from targets.mobile_runtime import MobileNpuRuntime
 from targets.parts import Clock, Cost, Group, Source
-from targets.units import AnyUnit, DspChains, PimBanks
+from targets.units import AnyUnit, DspChains, PimBanks, SystolicArray
 
 MAX_BUFFERS = 15  # ISA buffer ids 0..14; 15 names off-chip memory
 
@@ -79,6 +79,25 @@ class Target(Group):
         if isinstance(unit, DspChains):
             peak = unit.mode_macs_per_cycle(dtype, queue) * self.clocks[unit.clock].freq_hz
         return peak * unit.row_fraction(rows, queue)
+
+    def matrix_seconds(self, unit_name: str, dtype: str, rows: int,
+                       dims: tuple[int, int, int, int], macs: float, queue: str = "MM") -> float:
+        """Seconds of a matrix product of `rows` activation rows and `macs` MACs, made of
+        (m, n, k, groups) = `dims` products, on the unit serving `queue`. A systolic array: its
+        fold formula (fill and drain per fold, as the timing model charges it) for `dims`,
+        scaled to `macs` (more sequences or experts of that shape), at its dtype's MACs per PE
+        per cycle; other units: MACs over the rate `rows` rows reach (matrix_macs_per_s). inf
+        where the unit has no mode for that many rows."""
+        unit = self.units[unit_name]
+        m, n, k, groups = dims
+        if isinstance(unit, SystolicArray):
+            rate = unit.macs_per_pe_per_cycle.get(dtype, 0.0)
+            if rate <= 0 or m * n * k * groups <= 0:
+                return float("inf") if rate <= 0 else 0.0
+            cycles = unit.product_cycles(m, n, k, groups) / min(rate, 1.0)
+            return cycles * macs / (m * n * k * groups) / self.clocks[unit.clock].freq_hz
+        rate_s = self.matrix_macs_per_s(unit_name, dtype, rows, queue)
+        return macs / rate_s if rate_s > 0 else float("inf")
 
     def units_for_queue(self, queue: str) -> list[str]:
         """Names of the units serving `queue`, in YAML order: ISA `unit` field i is the i-th."""

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field
 
 from targets.parts import ComputeQueue, DtypeName, Fraction, Part, PositiveFloat, PositiveInt
+from targets.systolic_forms import systolic_cycles, systolic_os_cycles
 
 
 class Unit(Part):
@@ -53,6 +54,14 @@ class SystolicArray(Unit):
         min(rows, self.rows) / self.rows of the peak (output-stationary alike: `rows` outputs
         occupy that share of the PE rows)."""
         return min(rows, self.rows) / self.rows
+
+    def product_cycles(self, m: int, n: int, k: int, groups: int) -> int:
+        """Cycles of `groups` (m x k) @ (k x n) products issued as one instruction: the fold
+        formula the timing model charges (targets.systolic_forms), fill and drain included."""
+        if self.dataflow == "output_stationary":
+            return int(systolic_os_cycles(m, n, k, groups, self.rows, self.cols, self.count))
+        return int(systolic_cycles(m, n, k, groups, self.rows, self.cols, self.count,
+                                   self.weight_preload_overlap))
 
 
 class DspChains(Unit):

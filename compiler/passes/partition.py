@@ -15,6 +15,7 @@ from __future__ import annotations
 from compiler.errors import CompilerError
 from compiler.ir.graph import Graph
 from compiler.ir.ops import Op, OpKind
+from compiler.passes.tile import matrix_dims
 
 GEMV_MAX_ROWS = 8  # at most this many rows per weight pass: a matrix-vector product
 
@@ -123,10 +124,13 @@ def _dequantizes(unit) -> bool:
 def _estimate_s(op: Op, target, candidate: tuple[str, int, str], dtype: str,
                 rows: int) -> tuple[float, bool]:
     """(roofline seconds, compute-saturated) of a matrix product on a (queue, index, unit)
-    candidate. Seconds: the larger of its MACs at the rate `rows` activation rows reach in the
-    mode that queue runs the unit in (Target.matrix_macs_per_s: a unit serving both queues,
-    FlightLLM's DSP chains, has a GEMV mode and an MM mode, each estimated on its own) and
-    its weight or KV bytes at the main memory's bandwidth. Where both units wait on memory, one
+    candidate. Seconds: the larger of its compute time and its weight or KV bytes at the main
+    memory's bandwidth. Compute time (Target.matrix_seconds):
+    on a systolic array the fold formula the timing model charges, fill and drain included (a
+    2-row decode product on a 128-row array pays 2R + C + m - 2 cycles per fold, not 2); on
+    other units the MACs at the rate `rows` activation rows reach in the mode that queue runs
+    the unit in (a unit serving both queues, FlightLLM's DSP chains, has a GEMV mode and an MM
+    mode, each estimated on its own). Where both units wait on memory, one
     whose MACs alone already take that long has no slack for the rest of its queue's work, so
     the tie goes to a unit with slack. A threshold on rows alone (GEMV_MAX_ROWS) sent an 8-row
     product to a vector unit 8x slower than the systolic array beside it."""
@@ -134,10 +138,9 @@ def _estimate_s(op: Op, target, candidate: tuple[str, int, str], dtype: str,
     operand_bytes = op.weight_bytes_read + (op.kv.nbytes if op.kv is not None else 0)
     bandwidth = target.memories[target.main_memory].bandwidth_bytes_per_s
     queue, _, unit_name = candidate
-    rate = target.matrix_macs_per_s(unit_name, dtype, rows, queue)
-    if rate <= 0:  # no such mode for this many rows
+    compute_s = target.matrix_seconds(unit_name, dtype, rows, matrix_dims(op), macs, queue)
+    if compute_s == float("inf"):  # no such mode for this many rows
         return float("inf"), True
-    compute_s = macs / rate
     memory_s = operand_bytes / bandwidth
     return max(compute_s, memory_s), compute_s >= memory_s
 

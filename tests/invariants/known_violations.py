@@ -33,11 +33,6 @@ KNOWN = [
     # and its entry removed. OPEN: found by this suite, no branch is fixing them yet (see
     # docs/fidelity.md "Invariants"; the PIM one is pinned by an xfail in
     # test_counterexamples.py).
-    ("batch", lambda p: _neupims(p) and p.fields["phase"] == "decode" and not
-     p.model.startswith(("llama", "mistral", "qwen", "gemma", "phi", "opt-", "gpt3",
-                         "mixtral", "deepseek-v2-lite")),
-     "OPEN, finding 1 residual (branch neupims, merged): partition's cost estimate omits the "
-     "systolic fill, so a tiny 2-row decode moves to the array and runs 3.2x slower than 1 row"),
     ("seq@gemv_rows", _gpu,
      "OPEN, finding 1 residual on GPUs: h100 prefill of 2 x 1 tokens (GEMV) 3 % slower than "
      "2 x 35 (matrix product); partition's estimate and the GPU's GEMV time disagree"),
@@ -57,11 +52,4 @@ def reason(prop: str, point) -> str | None:
 # Mechanism switches no run notices yet, (preset, dotted key) -> reason; the switch walk
 # (test_mechanism_switches.py) marks them xfail(strict=False).
 KNOWN_SWITCHES = {
-    ("neupims", "mechanisms.sub_batch_interleaving"):
-        "OPEN for this walk: since finding 1's fix (branch neupims) a step runs interleaved only "
-        "where that pays, which the walk's cheap runs (up to llama2-7b, batch 32) never reach "
-        "(NeuPIMs: batch >= 256); a case that big is too slow for the fast tier",
-    ("mllm-npu-sd8gen3", "units.hmx.weight_preload_overlap"):
-        "OPEN: no run of the walk on mllm-npu-sd8gen3 changes with it (with findings 5, 6, 16 "
-        "merged the HMX runs prefill GEMMs; why overlap changes nothing there is not yet known)",
 }
