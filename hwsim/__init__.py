@@ -11,7 +11,7 @@ from hwsim.errors import HwsimError
 from hwsim.jit_cache import configure as _configure_jit_cache
 
 __version__ = "0.1.0"
-_API = ("simulate", "roofline", "compile", "inspect", "kernel", "check", "load_target",
+_API = ("simulate", "roofline", "compile", "inspect", "fit", "Fit", "kernel", "check", "load_target",
         "load_model", "workload", "models", "Result", "Roofline", "frame")
 
 _configure_jit_cache()

@@ -17,6 +17,8 @@ from isa import Dtype, Opcode, Queue
 
 MATRIX = (Opcode.MATMUL, Opcode.GEMV, Opcode.PIM_GEMV)
 LABELS = {int(d): d.label for d in Dtype}
+INT_DTYPES = [int(d) for d in Dtype if d.label.startswith("int") and d.label != "int32"]
+FLOAT_DTYPES = [int(d) for d in Dtype if d.label in ("fp16", "bf16", "fp32")]
 
 
 def kept_fraction(a: ProgramArrays) -> np.ndarray:
@@ -78,11 +80,13 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
     is_vec = np.isin(opcode, [int(o) for o in VECTOR_PASSES])
     ops = vector_ops(a)[rows]
     freq = target.clocks[unit.clock].freq_hz
+    dequant = dequant_weights(a)[rows]
     if unit.kind == "gpu":
         peak = np.array([target.peak_macs_per_s(name, LABELS[d]) or
                          max(unit.peak_flops_per_s.values()) / 2 for d in dtype])
         vec_peak = unit.peak_flops_per_s.get("fp32", max(unit.peak_flops_per_s.values()))
         mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)
+        mat = mat + _gpu_dequant_seconds(dequant, a.dtype_w[rows], unit)
         return np.where(is_vec, ops / (vec_peak * unit.compute_efficiency_fraction), mat)
     if unit.kind == "vector" or (is_vec.any() and unit.kind != "pim"):
         lanes = getattr(unit, "count", 1) * getattr(unit, "lanes", 1)
@@ -124,7 +128,36 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
         vec = ops / (unit.cores * rate * freq)
     else:
         raise ValueError(f"unit {name} of kind {unit.kind} has no service model")
+    if unit.dequant_weights_per_cycle is not None:  # a pipeline stage ahead of the MACs
+        mat = np.maximum(mat, dequant / (unit.dequant_weights_per_cycle * freq))
     return np.where(is_vec, vec, mat)
+
+
+def dequant_weights(a: ProgramArrays) -> np.ndarray:
+    """Weights each matrix row dequantizes: integer weights (or KV) times float activations
+    (w4a16, w8a16; an integer KV cache under fp16 attention), n x k x count per row (each row
+    is one weight tile against one M tile, and every M tile's kernel block converts the tile
+    it multiplies); 0 elsewhere. PIM rows compute in their banks' own dtype."""
+    is_matrix = np.isin(a.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
+    int_w = np.isin(a.dtype_w, INT_DTYPES)
+    float_in = np.isin(a.dtype_in, FLOAT_DTYPES)
+    f = a.fields
+    return np.where(is_matrix & int_w & float_in,
+                    f["n"] * f["k"] * f["count"] * kept_fraction(a), 0.0)
+
+
+def _gpu_dequant_seconds(weights: np.ndarray, dtype_w: np.ndarray, unit) -> np.ndarray:
+    """Dequantization in a GPU kernel's inner loop: instructions per weight on the CUDA cores
+    at one per lane per cycle (the fp32 FMA rate, peak_flops_per_s["fp32"] / 2). It adds to
+    the tensor-core time: each MMA waits for the fragment its threads just dequantized, and
+    both issue from the same warp schedulers."""
+    if not weights.any():
+        return np.zeros(len(weights))
+    per_weight = np.array([unit.dequant_instructions_per_weight.get(
+        LABELS[d], max(unit.dequant_instructions_per_weight.values(), default=0.0))
+        for d in dtype_w])
+    rate = unit.peak_flops_per_s.get("fp32", min(unit.peak_flops_per_s.values())) / 2
+    return weights * per_weight / rate
 
 
 def _buffer_seconds(a: ProgramArrays, target) -> np.ndarray:

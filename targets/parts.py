@@ -14,7 +14,7 @@ from targets.ranges import check_part
 
 UNIT_SUFFIXES = ("_hz", "_s", "_cycles", "_bytes", "_bits", "_j", "_pj", "_w", "_usd", "_mm2",
                  "_bytes_per_s", "_flops_per_s", "_per_cycle", "_fraction", "_pj_per_byte",
-                 "_v", "_ma", "_tokens")
+                 "_v", "_ma", "_tokens", "_per_weight")
 COUNT_FIELDS = frozenset({
     "count", "rows", "cols", "lanes", "cores", "chains_per_core", "mv_chains_per_core",
     "connected_channels", "dsps_per_chain",

@@ -30,6 +30,8 @@ FIELD_RANGES: dict[str, tuple[float, float, str]] = {
     "sparse_m": (1, 1024, "weights per group"),
     "sparse_n_values": (0, 1024, "weights per group"),
     "multipliers_per_bank": (1, 1024, "multipliers"),
+    # 1e-9: an ablation that switches the GPU's dequantization cost off (tests/hwsim)
+    "dequant_instructions_per_weight": (1e-9, 64, "instructions per weight"),
     "size_bytes": (1, 2**36, "B"),
     "ports": (1, 1024, "ports"),
     "banks": (1, 65536, "banks"),

@@ -14,6 +14,11 @@ from targets.systolic_forms import systolic_cycles, systolic_os_cycles
 class Unit(Part):
     queues: tuple[ComputeQueue, ...] = Field(min_length=1)
     clock: str
+    # weights the unit's dequantization datapath turns from int4 / int8 into its float compute
+    # dtype per cycle of its clock, in a pipeline stage ahead of the MACs (weight-only schemes
+    # w4a16 / w8a16); None: the unit has no such datapath and those schemes are refused on it
+    # (GPUs dequantize on their CUDA cores instead: GpuCores.dequant_instructions_per_weight)
+    dequant_weights_per_cycle: PositiveFloat | None = None
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         raise NotImplementedError
@@ -165,6 +170,15 @@ class GpuCores(Unit):
     fused_attention: bool = False
     attention_block_query_tokens: PositiveInt = 128
     attention_block_key_tokens: PositiveInt = 64
+    # 32-bit CUDA-core instructions a weight-only GEMM / GEMV kernel spends per weight to turn
+    # it into fp16 in its inner loop (unpack, convert, zero point, group scale), issued at one
+    # per lane per cycle: the rate of fp32 FMAs, peak_flops_per_s["fp32"] / 2 (hwsim/service.py).
+    # Marlin (Frantar et al., arXiv 2408.11743; IST-DASLab/marlin marlin_cuda_kernel.cu):
+    # int4: per 8 weights (one int32) dequant() twice = 2 x (2 lop3 + hsub2 + hfma2), one
+    # shift, and scale() = 4 hmul2 for the group scale: 13 / 8 = 1.625; int8 (vLLM's Marlin
+    # uint8b128 path): per 4 weights 2 prmt + 2 hsub2, and 2 hmul2 to scale: 6 / 4 = 1.5
+    dequant_instructions_per_weight: dict[DtypeName, PositiveFloat] = Field(
+        default_factory=lambda: {"int4": 1.625, "int8": 1.5})
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         raise NotImplementedError("GPU peaks are per second; use peak_macs_per_s")

@@ -22,6 +22,7 @@ class Workload:
     kv_bits: int = 16
     sparsity: str | None = None   # "2:4", "block"
     layers: int | None = None     # build only the first N decoder layers
+    group_size: int | None = None  # weights per scale group along K (None: checkpoint's / 128)
     kv_capacity: int | None = None  # cache positions laid out per sequence (default: as needed)
     # decode: each sequence's own cached length (None: all `context`); when given, `context`
     # must be the longest (it sizes the cache) and attention covers each sequence's own tokens
@@ -37,6 +38,8 @@ class Workload:
             raise CompilerError(f"--context must be >= 0, not {self.context}")
         if self.kv_bits not in (2, 3, 4, 8, 16):
             raise CompilerError(f"--kv-bits must be one of 2, 3, 4, 8, 16, not {self.kv_bits}")
+        if self.group_size is not None and self.group_size < 1:
+            raise CompilerError(f"--group-size must be >= 1, not {self.group_size}")
         if self.layers is not None and self.layers < 1:
             raise CompilerError(f"--layers must be >= 1, not {self.layers}")
         if self.contexts is not None and (len(self.contexts) != self.batch

@@ -7,7 +7,8 @@ vector unit by many), the preference breaking ties. Decode attention goes to PIM
 the target has them and the `pim_attention` mechanism is on (a KV cache stored at another
 width than the PIM multipliers take is refused); elementwise work to VEC; the embedding
 gather to LD and the KV-cache append to ST. Within a queue the first unit that computes the
-op's dtype runs it.
+op's dtype runs it; a weight-only product (w4a16, w8a16) runs only on a unit that can dequantize its
+weights (a GPU, or a unit with dequant_weights_per_cycle), else it is refused with one line.
 """
 from __future__ import annotations
 
@@ -59,11 +60,20 @@ def _place_matrix(op: Op, target, dtype: str) -> Op:
         return op.with_attrs(queue="MV", unit=target.units_for_queue("MV").index(pim[0]),
                              opcode="PIM_GEMV", compute_dtype=target.units[pim[0]].dtype)
     order = ("MV", "MM") if rows <= GEMV_MAX_ROWS else ("MM", "MV")
-    firsts = [c for c in (_first_unit(target, queue, dtype) for queue in order) if c]
+    weight_only = _weight_only(op)
+    firsts = [c for c in (_first_unit(target, queue, dtype, weight_only) for queue in order)
+              if c]
     if firsts:  # the faster queue's unit runs the product; the order breaks ties
         queue, index, _ = min(firsts, key=lambda c: _estimate_s(op, target, c, dtype, rows))
         return op.with_attrs(queue=queue, unit=index, compute_dtype=dtype,
                              opcode="GEMV" if queue == "MV" else "MATMUL")
+    if weight_only and any(target.peak_macs_per_s(n, dtype) > 0 for n in target.units
+                           if target.units[n].kind != "pim"):
+        raise CompilerError(
+            f"target {target.name} has no unit that dequantizes {op.weight.dtype} weights for "
+            f"{dtype} matrix products ({op.name}, --quant {op.attr('quant')['scheme']}): its "
+            "matrix units have no dequantization datapath (dequant_weights_per_cycle unset); "
+            "pick fp16, w8a8 or w4a8")
     matrix_units = set(target.units_for_queue("MM")) | set(target.units_for_queue("MV"))
     supported = sorted({d for name in matrix_units if target.units[name].kind != "pim"
                         for d in ("int8", "fp16", "bf16", "fp32")
@@ -87,12 +97,28 @@ def _check_pim_operands(op: Op, target, name: str) -> None:
                         "mechanisms.pim_attention=false")
 
 
-def _first_unit(target, queue: str, dtype: str) -> tuple[str, int, str] | None:
-    """(queue, index, name) of the queue's first non-PIM unit computing `dtype`, or None."""
+def _first_unit(target, queue: str, dtype: str, weight_only: bool = False
+                ) -> tuple[str, int, str] | None:
+    """(queue, index, name) of the queue's first non-PIM unit computing `dtype` (and, for a
+    weight-only product, dequantizing its weights), or None."""
     for index, name in enumerate(target.units_for_queue(queue)):
-        if target.units[name].kind != "pim" and target.peak_macs_per_s(name, dtype) > 0:
+        unit = target.units[name]
+        if unit.kind != "pim" and target.peak_macs_per_s(name, dtype) > 0 and \
+                (not weight_only or _dequantizes(unit)):
             return queue, index, name
     return None
+
+
+def _weight_only(op: Op) -> bool:
+    """Integer weights multiplied with float activations (w4a16, w8a16)."""
+    quant = op.attr("quant")
+    return bool(quant) and quant["act_granularity"] == "none" and \
+        quant["weight_dtype"].startswith("int")
+
+
+def _dequantizes(unit) -> bool:
+    """GPUs dequantize on their CUDA cores; other units need a dequantization datapath."""
+    return unit.kind == "gpu" or unit.dequant_weights_per_cycle is not None
 
 
 def _estimate_s(op: Op, target, candidate: tuple[str, int, str], dtype: str,

@@ -8,8 +8,12 @@ Schemes (graph.workload.quant):
          KV cache int8 (or kv_bits when narrower).
   w4a16  MATMUL weights int4 in groups of 128 along K (K when smaller; the checkpoint's own
          group size when the model states one, e.g. an ONNX MatMulNBits block_size) with fp16
-         group scales;
-         activations stay fp16.
+         group scales; activations fp16 (bf16 / fp32 checkpoints are cast, as under fp16).
+  w8a16  as w4a16 with int8 weights (per-group fp16 scales, the same group size).
+         Weight-only schemes: the matrix unit dequantizes each weight tile to fp16 in its
+         kernel's inner loop, charged per unit (hwsim/service.py: GPUs at the CUDA cores'
+         instruction rate, other units at their dequant_weights_per_cycle; partition.py
+         refuses a unit with no dequantization datapath).
   w4a8   MATMUL weights int4 in groups along K with integer group scales over an int8
          per-channel grid (two-level, so the GEMM stays integer); activations int8 as in w8a8.
   mixed  FlightLLM's mixed precision: as w8a8, then each linear layer's weights narrowed to
@@ -36,11 +40,13 @@ from compiler.mixed_precision import layer_bits, mechanism_bits
 
 GROUP_SIZE = 128
 FLOAT_DTYPES = ("fp16", "bf16", "fp32", "fp8")
+WEIGHT_ONLY = ("w4a16", "w8a16")  # integer weights, fp16 activations
 SCHEMES = {
     # scheme: (weight dtype, weight granularity, activation dtype or None to keep)
     "fp16": None,
     "w8a8": ("int8", "per_channel", "int8"),
     "w4a16": ("int4", "per_group", None),
+    "w8a16": ("int8", "per_group", None),
     "w4a8": ("int4", "per_group_two_level", "int8"),
     # FlightLLM: per-layer 2/3/4/8-bit weights dequantised to INT8 (compiler/mixed_precision.py)
     "mixed": ("int8", "per_channel", "int8"),
@@ -81,8 +87,11 @@ def stored_kv_bits(quant: str, kv_bits: int, checkpoint_dtype: str = "fp16") -> 
 
 
 def group_size_of(graph: Graph) -> int:
-    """The 4-bit group size along K: the checkpoint's own when the model states one (an ONNX
-    MatMulNBits block_size, a GPTQ / AWQ quantization_config group_size), else GROUP_SIZE."""
+    """The group size along K: the workload's (--group-size) when given, else the
+    checkpoint's own when the model states one (an ONNX MatMulNBits block_size, a GPTQ / AWQ
+    quantization_config group_size), else GROUP_SIZE."""
+    if graph.workload.group_size is not None:
+        return graph.workload.group_size
     stated = (graph.model.extra.get("weight_quant") or {}).get("group_size")
     return stated if isinstance(stated, int) and stated > 0 else GROUP_SIZE
 
@@ -156,7 +165,8 @@ def run(graph: Graph, target=None) -> Graph:
                              else _to_fp16(op))
     fraction = outlier_fraction(target)
     group = group_size_of(graph)
-    out = graph.map_ops(lambda op: _quantize_op(op, scheme, kv_dtype, fraction, group))
+    cast = _to_fp16 if scheme in WEIGHT_ONLY else (lambda op: op)
+    out = graph.map_ops(lambda op: _quantize_op(cast(op), scheme, kv_dtype, fraction, group))
     return _mixed_widths(out, target) if scheme == "mixed" else out
 
 

@@ -6,6 +6,7 @@ per group G), over K, with the formulas of isa.intmath:
   w4a8:  (q4, g, s) = quantize_two_level(w, group)                  integer weight q4 * g
   w4a16: s_g = fp16(group_scales(w, 4, group)), q4 = quantize(w, s_g, 4);
          the GEMM uses dequantize(q4, s_g) in float32 (fp16 activations)
+  w8a16: the same with 8 bits
 Rows listed in `float_rows` (outlier input channels, computed in float on the CPU) are zeroed
 before the scales are taken, so they neither widen the scales nor enter the integer GEMM.
 """
@@ -55,19 +56,23 @@ def quantize_weight(w: np.ndarray, quant: dict, float_rows: np.ndarray | None = 
     raise CompilerError(f"no integer GEMM for scheme {scheme!r} (w8a8, w4a8)")
 
 
-def w4a16_scales(w: np.ndarray, group: int) -> np.ndarray:
+WEIGHT_ONLY_BITS = {"w4a16": 4, "w8a16": 8}
+
+
+def w4a16_scales(w: np.ndarray, group: int, bits: int = 4) -> np.ndarray:
     """Per-group scales (..., ceil(K / group), N), rounded to fp16 (how they are stored)."""
-    return im.group_scales(w, 4, group).astype(np.float16).astype(np.float32)
+    return im.group_scales(w, bits, group).astype(np.float16).astype(np.float32)
 
 
 def dequantized_weight(w: np.ndarray, quant: dict | None) -> np.ndarray:
-    """The float32 weight an fp16-activation GEMM multiplies by: w4a16 group-dequantized, or
-    (no quant attrs / fp16) w rounded to fp16."""
+    """The float32 weight an fp16-activation GEMM multiplies by: w4a16 / w8a16
+    group-dequantized, or (no quant attrs / fp16) w rounded to fp16."""
     if not quant or quant["scheme"] == "fp16":
         return w.astype(np.float16).astype(np.float32)
-    if quant["scheme"] != "w4a16":
+    bits = WEIGHT_ONLY_BITS.get(quant["scheme"])
+    if bits is None:
         raise CompilerError(f"scheme {quant['scheme']!r} has int8 activations; use the "
                             f"integer GEMM")
     group = quant["group_size"]
-    s = im.expand_groups(w4a16_scales(w, group), group, w.shape[-2])
-    return im.dequantize(im.quantize(w, s, 4), s)
+    s = im.expand_groups(w4a16_scales(w, group, bits), group, w.shape[-2])
+    return im.dequantize(im.quantize(w, s, bits), s)

@@ -11,14 +11,15 @@ one-line message. See docs/api.md. Importing this package loads neither the comp
 simulator: each function imports what it runs.
 """
 from hwsim.api.calls import (assemble, check, compile, compile_summary, cosim, demo, explain,
-                             inspect, kernel, kernel_shapes, load_model, load_target, papers,
+                             fit, inspect, kernel, kernel_shapes, load_model, load_target, papers,
                              pareto, pareto_png, roofline, simulate, sweep, target_label,
                              validate, workload)
+from hwsim.api.fit_record import Fit
 from hwsim.api.listing import models
 from hwsim.api.result import Result, Roofline, dumps_json, frame
 from hwsim.errors import HwsimError
 
-__all__ = ["simulate", "roofline", "compile", "inspect", "load_target", "load_model", "kernel",
+__all__ = ["simulate", "roofline", "compile", "inspect", "fit", "Fit", "load_target", "load_model", "kernel",
            "check", "assemble", "demo", "explain", "sweep", "pareto", "pareto_png", "cosim", "workload", "compile_summary", "models", "papers",
            "target_label", "kernel_shapes", "validate", "Result", "Roofline", "frame", "dumps_json",
            "HwsimError"]

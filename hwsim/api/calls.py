@@ -12,7 +12,8 @@ from hwsim.api.result import Result, Roofline
 from hwsim.errors import HwsimError
 
 _WORKLOAD_DEFAULTS = {"phase": "decode", "batch": 1, "seq": 128, "context": 128, "gen": 128,
-                      "quant": "auto", "kv_bits": 16, "sparsity": None, "layers": None}
+                      "quant": "auto", "kv_bits": 16, "sparsity": None, "layers": None,
+                      "group_size": None}
 
 
 def one_error(fn):
@@ -99,7 +100,8 @@ def target_label(target, overrides=()) -> dict:
 
 @one_error
 def simulate(model, target, *, phase="decode", batch=1, seq=128, context=128, gen=128,
-             quant="auto", kv_bits=16, sparsity=None, layers=None, overrides=()) -> Result:
+             quant="auto", kv_bits=16, sparsity=None, layers=None, group_size=None,
+             overrides=()) -> Result:
     """Compile `model` for `target` and simulate one step (phase prefill / decode) or a whole
     generation (phase generate: `seq` prompt tokens, then `gen` new ones).
 
@@ -108,6 +110,8 @@ def simulate(model, target, *, phase="decode", batch=1, seq=128, context=128, ge
     sequences per step; seq: prompt tokens; context: cached tokens before a decode step; gen:
     tokens generated; quant: fp16 | w8a8 | w4a16 | w4a8 | mixed | auto; kv_bits: KV-cache
     width in bits; sparsity: "2:4" or "block"; layers: build only the first N decoder layers;
+    group_size: weights per scale group along K of w4a16 / w8a16 / w4a8 (default: the
+    checkpoint's, else 128);
     overrides: `dotted.key=value` changes to the target. Returns a Result (seconds, joules,
     bytes; see docs/api.md)."""
     from hwsim.api.flows.run_model import simulate_hwx, simulate_model
@@ -117,7 +121,7 @@ def simulate(model, target, *, phase="decode", batch=1, seq=128, context=128, ge
     else:
         raw = simulate_model(load_model(model), workload(
             phase=phase, batch=batch, seq=seq, context=context, gen=gen, quant=quant,
-            kv_bits=kv_bits, sparsity=sparsity, layers=layers), loaded)
+            kv_bits=kv_bits, sparsity=sparsity, layers=layers, group_size=group_size), loaded)
     return Result.from_dict(_labelled(raw, loaded, overrides))
 
 
@@ -130,27 +134,50 @@ def _labelled(raw: dict, target, overrides) -> dict:
 
 @one_error
 def roofline(model, target, *, phase="decode", batch=1, seq=128, context=128, gen=128,
-             quant="auto", kv_bits=16, sparsity=None, layers=None, overrides=()) -> Roofline:
+             quant="auto", kv_bits=16, sparsity=None, layers=None, group_size=None,
+             overrides=()) -> Roofline:
     """The roofline of the run simulate() makes (the same program bound as its
     roofline_seconds, in seconds), with per-op rows; arguments as for simulate()."""
     from hwsim.api.flows.roofline import roofline_report
     loaded = load_target(target, overrides)
     raw = roofline_report(load_model(model), workload(
         phase=phase, batch=batch, seq=seq, context=context, gen=gen, quant=quant,
-        kv_bits=kv_bits, sparsity=sparsity, layers=layers), loaded)
+        kv_bits=kv_bits, sparsity=sparsity, layers=layers, group_size=group_size), loaded)
     return Roofline.from_dict(_labelled(raw, loaded, overrides))
 
 
 @one_error
 def compile(model, target, *, phase="decode", batch=1, seq=128, context=128, gen=128,
-            quant="auto", kv_bits=16, sparsity=None, layers=None, overrides=()):
+            quant="auto", kv_bits=16, sparsity=None, layers=None, group_size=None,
+             overrides=()):
     """Compile `model` for `target` -> the verified `isa.Program` (write it with
     `isa.write(path, program)`); arguments as for simulate()."""
     from compiler.pipeline import compile_model
     loaded = load_target(target, overrides)
     return compile_model(load_model(model), workload(
         phase=phase, batch=batch, seq=seq, context=context, gen=gen, quant=quant,
-        kv_bits=kv_bits, sparsity=sparsity, layers=layers), loaded).program
+        kv_bits=kv_bits, sparsity=sparsity, layers=layers, group_size=group_size), loaded).program
+
+
+@one_error
+def fit(model, target, *, batch=None, context=None, gen=128, quant="auto", kv_bits=16,
+        sparsity=None, layers=None, group_size=None, overrides=()):
+    """The largest batch at `context` and the longest context at `batch` that fit the target's
+    main memory, with the bytes by kind at (batch, context) -> a `Fit` record. A run holds
+    `context` KV positions per sequence: a prompt of context - gen tokens prefilled over the
+    whole batch, then gen decode steps (hwsim/api/flows/fit.py). Give either bound or both
+    (neither: batch 1); a (batch, context) that does not fit raises HwsimError naming the bytes
+    by kind and both bounds."""
+    from hwsim.api.fit_record import Fit
+    from hwsim.api.flows.fit import fit_report
+    for name, value in (("batch", batch), ("context", context)):
+        if value is not None and value < 1:
+            raise HwsimError(f"--{name} must be >= 1, not {value}")
+    loaded = load_target(target, overrides)
+    fields = fit_report(load_model(model), workload(
+        phase="prefill", gen=gen, quant=quant, kv_bits=kv_bits, sparsity=sparsity,
+        layers=layers, group_size=group_size), loaded, batch, context)
+    return Fit(target=target_label(loaded, overrides)["target"], **fields)
 
 
 @one_error

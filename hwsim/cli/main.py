@@ -7,15 +7,15 @@ import sys
 
 from hwsim import __version__
 from hwsim.api.calls import is_layer_error
-from hwsim.cli import (cosim_cmd, demo, kernel_cmd, model_cmds, papers_cmd, program_cmds,
-                       sim_cmds, sweep_cmds, target_cmds, validate_cmd)
+from hwsim.cli import (cosim_cmd, demo, fit_cmd, kernel_cmd, model_cmds, papers_cmd,
+                       program_cmds, sim_cmds, sweep_cmds, target_cmds, validate_cmd)
 from hwsim.errors import HwsimError
 
 # user errors: hwsim's own, a file that cannot be read or written, and the one exception class
 # of each layer below (isa, targets, compiler; recognised without importing those layers)
 USER_ERRORS = (HwsimError, OSError)
 COMMAND_MODULES = (demo, target_cmds, model_cmds, program_cmds, sim_cmds, kernel_cmd, sweep_cmds,
-                   cosim_cmd, papers_cmd, validate_cmd)
+                   cosim_cmd, papers_cmd, validate_cmd, fit_cmd)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -24,7 +24,8 @@ METRICS = {"tokens_per_s": "token/s", "decode_tokens_per_s": "token/s", "seconds
            "power_w": "W"}
 USES = ("calibration", "validation")
 STACKS = ("eager", "cuda_graph", "compiled", "none")
-WORKLOAD_KEYS = {"phase", "batch", "seq", "context", "gen", "quant", "kv_bits", "layers"}
+WORKLOAD_KEYS = {"phase", "batch", "seq", "context", "gen", "quant", "kv_bits", "layers",
+                 "group_size"}
 KERNEL_KEYS = {"kind", "shape", "dtype"}
 ROW_KEYS = {"id", "use", "measured", "metric", "setup", "simulate", "tolerance_fraction",
             "source", "note"}

@@ -81,7 +81,7 @@ def test_unknown_scheme_is_one_line_naming_the_schemes():
     g = build_graph(TINY_LLAMA, Workload(quant="w3a5"))
     with pytest.raises(CompilerError) as err:
         quantize.run(g, None)
-    assert str(err.value) == "unknown quantization scheme 'w3a5' (one of fp16, w8a8, w4a16, w4a8, mixed)"
+    assert str(err.value) == "unknown quantization scheme 'w3a5' (one of fp16, w8a8, w4a16, w8a16, w4a8, mixed)"
 
 
 def test_outlier_channels_only_for_w8a8_on_a_target_that_extracts_them():

@@ -13,11 +13,9 @@ ROWS = load_rows()
 BY_ID = {r.id: r for r in ROWS}
 
 # id -> why it is outside its tolerance (or refused) today; see docs/fidelity.md, "Validation"
-A100_GEMM = ("A100 prompt processing simulates 0.59-0.64x of the measured time: the a100-80gb "
+A100_GEMM = ("A100 prompt processing simulates 0.56-0.64x of the measured time: the a100-80gb "
              "preset runs GEMMs at the datasheet peak (compute_efficiency_fraction 1.0, no "
              "A100 GEMM measurement to calibrate it)")
-FIT = ("refused as 'does not fit': each off-chip activation gets its own range for the whole "
-       "program (issue 14 item 4)")
 NPU_PREFILL = ("llm.npu prefill near 1,562 tokens simulates 2.3-2.7x slower than Table 5: the "
                "CPU attention is the critical path (docs/papers/mllm-npu.md)")
 NPU_GEMM = ("`hwsim kernel` times the HMX model alone, without the NPU runtime fields fitted to "
@@ -26,15 +24,6 @@ OUTSIDE = {
     "a100-80gb-flightllm-hf-llama2-7b-fp16-prefill-512": A100_GEMM,
     "a100-80gb-trtllm05-llama2-7b-fp16-ttft-128": A100_GEMM,
     "a100-80gb-trtllm080-llama2-7b-fp16-ttft-128": A100_GEMM,
-    "a100-80gb-gptfast-llama2-7b-int4g32-b1": (
-        "w4a16 has no dequantization cost and groups 128 weights, gpt-fast 32 (issue 14 item "
-        "3): 1.34x optimistic"),
-    "a100-80gb-gptfast-llama2-7b-int8wo-b1": "w8a16 is not implemented (issue 14 item 3)",
-    "a100-80gb-trtllm061-llama2-7b-fp16-b384-128-128": FIT,
-    "a100-80gb-trtllm061-llama2-7b-fp16-b52-2048-128": FIT,
-    "a100-80gb-trtllm080-llama2-7b-fp16-b16-2048-2048": FIT,
-    "a100-80gb-trtllm080-llama2-7b-fp16-b256-128-128": FIT,
-    "a100-80gb-trtllm080-llama2-7b-fp16-b32-2048-128": FIT,
     "sd8gen3-llmnpu-llama2-7b-prefill-2wiki": NPU_PREFILL,
     "sd8gen3-llmnpu-qwen1.5-1.8b-prefill-2wiki": NPU_PREFILL,
     **{f"sd8gen3-llmnpu-npu-gemm-int8-{shape}": NPU_GEMM
