@@ -15,11 +15,15 @@
 // moved, plus EXTRA_CYCLES. Bank state (open row, ready, ACT time) and channel state (last
 // column command, bus free) persist between transfers, which are served in issue order.
 //
-// The controller keeps those times as cycle stamps: it walks a transfer one burst per cycle,
-// from the cycle after the request, and reports (done, done_end) when the walk is over; the core
-// completes the instruction at cycle done_end (always later than the walk: a burst's data takes
-// BURST_CYCLES >= 1 of bus time). Per burst it also names the byte range to move
-// (mv_*), which the core copies between the DRAM array and the scratchpad.
+// A burst that rows not burst-aligned share is read once, for the first of them (as the model's
+// dram_transfer does): later rows move its bytes but take no column command or bus time.
+//
+// The controller keeps those times as cycle stamps: it walks a transfer one burst per row per
+// cycle, from the cycle after the request, and reports (done, done_end) when the walk is over;
+// the core completes the instruction at cycle done_end (later than the walk while rows span at
+// least a few bursts' worth of bus time; the core flags a walk that ends after its transfer).
+// Per burst it also names the byte range to move (mv_*), which the core copies between the
+// DRAM array and the scratchpad.
 module dram_timing #(
     parameter integer BANKS = 4,
     parameter integer PAGE_BYTES = 1024,
@@ -63,6 +67,8 @@ module dram_timing #(
     reg [23:0] rbytes, sstride;
     reg [39:0] dstride;
     reg [47:0] burst, last;
+    reg [47:0] fetched_p1;        // one past the last burst this transfer has read (0: none)
+    reg [47:0] row_first_timed;   // the row's first burst not already read for an earlier row
     reg signed [41:0] end_max;
 
     reg signed [41:0] bank_ready [0:BANKS-1];
@@ -75,7 +81,10 @@ module dram_timing #(
     wire [47:0] bank_w = chunk % BANKS;
     wire [31:0] bank = bank_w[31:0];
     wire signed [41:0] drow = $signed({1'b0, chunk / BANKS / SLOTS});
-    wire first_of_chunk = (burst * BURST_BYTES <= row_start) || (burst % BPC == 0);
+    // A burst an earlier row of this transfer already read (rows not burst-aligned) is read once:
+    // its bytes still move, but it takes no column command and no bus time.
+    wire dup = (burst < fetched_p1);
+    wire first_of_chunk = (burst == row_first_timed) || (burst % BPC == 0);
     wire signed [41:0] t = $signed({2'b0, t0});
     wire signed [41:0] cas = wr ? CWL : CL;
 
@@ -115,6 +124,8 @@ module dram_timing #(
     integer i;
     wire signed [41:0] bus_next = col + cas + BURST_CYCLES;
     wire [47:0] next_row_start = row_start + ((dstride != 0) ? dstride : rbytes);
+    wire [47:0] fetched_after = dup ? fetched_p1 : burst + 1;
+    wire [47:0] next_row_first = next_row_start / BURST_BYTES;
     always @(posedge clk) begin
         done <= 1'b0;
         if (rst) begin
@@ -140,29 +151,35 @@ module dram_timing #(
                 sstride <= req_sram_stride;
                 burst <= req_addr / BURST_BYTES;
                 last <= (req_addr + req_row_bytes - 1) / BURST_BYTES;
+                fetched_p1 <= 48'd0;
+                row_first_timed <= req_addr / BURST_BYTES;
                 end_max <= $signed({2'b0, req_t});
             end
         end else begin
-            // one burst: its column command at `col`
-            if (first_of_chunk && !hit) bank_act[bank] <= act;
-            bank_row[bank] <= drow;
-            bank_ready[bank] <= col + TCCD;
-            last_col <= col;
-            bus_free <= bus_next;
+            // one burst: its column command at `col` (none for a burst already read)
+            if (!dup) begin
+                if (first_of_chunk && !hit) bank_act[bank] <= act;
+                bank_row[bank] <= drow;
+                bank_ready[bank] <= col + TCCD;
+                last_col <= col;
+                bus_free <= bus_next;
+                fetched_p1 <= burst + 1;
+            end
             if (burst != last) begin
                 burst <= burst + 1;
-                end_max <= smax(end_max, bus_next);
+                if (!dup) end_max <= smax(end_max, bus_next);
             end else if (rows_left > 16'd1) begin
                 rows_left <= rows_left - 16'd1;
                 row_start <= next_row_start;
                 sram_row <= sram_row + ((sstride != 0) ? {8'd0, sstride} : {8'd0, rbytes});
-                burst <= next_row_start / BURST_BYTES;
+                burst <= next_row_first;
                 last <= (next_row_start + rbytes - 1) / BURST_BYTES;
-                end_max <= smax(end_max, bus_next);
+                row_first_timed <= (next_row_first > fetched_after) ? next_row_first : fetched_after;
+                if (!dup) end_max <= smax(end_max, bus_next);
             end else begin
                 busy <= 1'b0;
                 done <= 1'b1;
-                done_end <= smax(end_max, bus_next) + EXTRA_CYCLES;
+                done_end <= (dup ? end_max : smax(end_max, bus_next)) + EXTRA_CYCLES;
             end
         end
     end
