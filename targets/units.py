@@ -8,7 +8,6 @@ from typing import Annotated, Literal, Union
 from pydantic import Field
 
 from targets.parts import ComputeQueue, DtypeName, Fraction, Part, PositiveFloat, PositiveInt
-from targets.systolic_forms import systolic_cycles, systolic_os_cycles
 
 
 class Unit(Part):
@@ -58,6 +57,8 @@ class SystolicArray(Unit):
     def product_cycles(self, m: int, n: int, k: int, groups: int) -> int:
         """Cycles of `groups` (m x k) @ (k x n) products issued as one instruction: the fold
         formula the timing model charges (targets.systolic_forms), fill and drain included."""
+        # imported here: the forms use numpy, which light commands (hwsim targets) never load
+        from targets.systolic_forms import systolic_cycles, systolic_os_cycles
         if self.dataflow == "output_stationary":
             return int(systolic_os_cycles(m, n, k, groups, self.rows, self.cols, self.count))
         return int(systolic_cycles(m, n, k, groups, self.rows, self.cols, self.count,

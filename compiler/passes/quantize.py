@@ -77,13 +77,12 @@ def integer_kv_bits(quant: str, kv_bits: int) -> int | None:
 
 
 def stored_kv_bits(quant: str, kv_bits: int, checkpoint_dtype: str = "fp16") -> int:
-    """Bits per KV cache element as stored: the integer width; else fp16 under the fp16
-    scheme, the checkpoint's float width under the float-activation schemes (w4a16 keeps an
-    fp32 checkpoint's activations fp32). Reports print this, not the requested --kv-bits."""
+    """Bits per KV cache element as stored: the integer width; else 16, since every float
+    scheme (fp16, and the weight-only w4a16 / w8a16, whose activations are fp16) keeps its
+    activations and cache in fp16 whatever the checkpoint's dtype (`checkpoint_dtype`, kept
+    for callers). Reports print this, not the requested --kv-bits."""
     bits = integer_kv_bits(quant, kv_bits)
-    if bits:
-        return bits
-    return 32 if quant != "fp16" and checkpoint_dtype == "fp32" else 16
+    return bits if bits else 16
 
 
 def group_size_of(graph: Graph) -> int:

@@ -41,7 +41,8 @@ FP32_MODELS = ("tiny-deepseek-v2", "tiny-llama", "tiny-mixtral", "tiny-opt")
 EXPECTED_REFUSALS = {
     ("llama2-7b", "flightllm-u280", "fp16"): "fp16",
     ("mistral-7b", "flightllm-vhk158", "fp16"): "fp16",
-    ("tiny-llama", "flightllm-vhk158", "w4a16"): "fp32",
+    ("tiny-llama", "flightllm-vhk158", "fp16"): "fp16",  # (w4a16 there is refused for its
+    # missing dequantization datapath instead: tests/hwsim/test_weight_only.py)
     ("llama2-7b", "neupims", "w8a8"): "int8",
     ("tiny-mixtral", "neupims", "w4a8"): "int8",
 }
