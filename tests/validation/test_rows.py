@@ -33,9 +33,22 @@ OUTSIDE = {
 }
 
 
+# A row whose prompts add up to this many tokens (batch x seq) simulates a prefill of tens of
+# thousands of tokens: 1-2 minutes each (the seven TensorRT-LLM throughput rows, ~9 minutes in
+# all), so the normal run leaves them to the campaign (HWSIM_CAMPAIGNS=1); `hwsim validate` runs
+# every row, and docs/fidelity.md's summary is from a full run.
+CAMPAIGN_PROMPT_TOKENS = 4096
+
+
+def _prompt_tokens(row) -> int:
+    return int(row.workload.get("batch", 1)) * int(row.workload.get("seq", 0))
+
+
 def _params():
     for row in ROWS:
         marks = [pytest.mark.slow]
+        if _prompt_tokens(row) >= CAMPAIGN_PROMPT_TOKENS:
+            marks.append(pytest.mark.campaign)
         if row.id in OUTSIDE:
             marks.append(pytest.mark.xfail(strict=True, reason=OUTSIDE[row.id]))
         yield pytest.param(row, id=row.id, marks=marks)
