@@ -10,15 +10,9 @@ import targets
 from hwsim.errors import HwsimError
 from hwsim.simulate import simulate_program
 from isa import Program, assemble
+from tests.isa.test_verify import VALID  # the verifier suite's valid U280 program
 
 U280 = targets.load_target("flightllm-u280")
-VALID = """
-.target flightllm-u280
-LOAD buf=1 dtype=int8 rows=1 row_bytes=16
-LOAD buf=0 dtype=int8 dram_addr=0x1000 rows=16 row_bytes=128 release=MV
-GEMV dtype_act=int8 dtype_wgt=int8 dtype_out=int32 m=1 n=128 k=16 act_buf=1 wgt_buf=0 out_buf=2 count=1 wait=LD release=ST
-STORE buf=2 dtype=int32 rows=1 row_bytes=512 wait=MV
-"""
 REFUSED = "program fails verification on flightllm-u280: "
 
 
