@@ -19,6 +19,7 @@ from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
 from hwsim.timing.cross_channel import cross_channel_rows, cross_channel_service_s
 from hwsim.timing.gpu_stack import apply_stack
+from hwsim.timing.gpu_waves import add_wave_time
 from hwsim.timing.host_issue import kernel_issue_s
 from hwsim.timing.pim_blocking import memory_sides
 from hwsim.timing.pim_channels import channel_resources, channel_service_seconds, row_channels
@@ -69,6 +70,7 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     if stack is not None:
         service, kernel, stack_issue, gap_s = stack
         not_before = stack_issue if not_before is None else np.maximum(not_before, stack_issue)
+    service = add_wave_time(program.metadata, a, service, target, units, kernel)
     start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
                             channel_resources(resource, channel) if local else resource,
                             memory_sides(a.queue, units, target), not_before,

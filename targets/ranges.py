@@ -32,6 +32,9 @@ FIELD_RANGES: dict[str, tuple[float, float, str]] = {
     "multipliers_per_bank": (1, 1024, "multipliers"),
     # 1e-9: an ablation that switches the GPU's dequantization cost off (tests/hwsim)
     "dequant_instructions_per_weight": (1e-9, 64, "instructions per weight"),
+    "gemm_cta_tile_rows": (1, 4096, "rows"),
+    "gemm_cta_tile_cols": (1, 4096, "columns"),
+    "gemm_cta_row_granule_rows": (1, 4096, "rows"),
     "size_bytes": (1, 2**36, "B"),
     "ports": (1, 1024, "ports"),
     "banks": (1, 65536, "banks"),

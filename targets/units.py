@@ -180,6 +180,14 @@ class GpuCores(Unit):
     # uint8b128 path): per 4 weights 2 prmt + 2 hsub2, and 2 hmul2 to scale: 6 / 4 = 1.5
     dequant_instructions_per_weight: dict[DtypeName, PositiveFloat] = Field(
         default_factory=lambda: {"int4": 1.625, "int8": 1.5})
+    # GEMM kernels as tiled libraries run them (hwsim/timing/gpu_waves.py): the output is cut
+    # into CTA tiles of gemm_cta_tile_rows x gemm_cta_tile_cols (fewer rows, rounded up to
+    # gemm_cta_row_granule_rows, when M is smaller than a tile), one tile per SM at a time, so
+    # a kernel takes ceil(tiles / count) waves of one tile's time at the SM's share of the peak
+    gemm_wave_quantization: bool = False
+    gemm_cta_tile_rows: PositiveInt = 128
+    gemm_cta_tile_cols: PositiveInt = 128
+    gemm_cta_row_granule_rows: PositiveInt = 16
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         raise NotImplementedError("GPU peaks are per second; use peak_macs_per_s")
