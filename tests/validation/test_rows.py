@@ -82,3 +82,30 @@ def test_without_gemm_wave_quantization_the_prompt_rows_leave_their_tolerance(ro
         "units.sm.gemm_wave_quantization=false",))
     record = evaluate(flat, simulate_row)
     assert record["status"] == "outside" and record["ratio"] < 0.7
+
+
+NO_DEQUANT = ("units.sm.dequant_instructions_per_weight.int4=1e-9",
+              "units.sm.dequant_instructions_per_weight.int8=1e-9")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("row_id, weights_per_int_s", [
+    ("a100-80gb-gptfast-llama2-7b-int4g32-b1", 9.75e12 / 1.625),
+    ("a100-80gb-gptfast-llama2-7b-int8wo-b1", 9.75e12 / 1.5)])
+def test_without_the_dequantization_cost_the_weight_only_rows_get_faster(row_id,
+                                                                        weights_per_int_s):
+    # Not yet the "breaks the tolerance": every weight-only row of the table is a
+    # batch-1 decode, whose conversion (6,607,077,376 matrix weights at Marlin's 1.625 / 1.5
+    # instructions per weight on 9.75e12 CUDA-core instructions/s: 1.10 / 1.02 ms per token)
+    # runs under the weight stream (3.7 / 6.7 GB at 1.69 TB/s: 2.2 / 4.0 ms), so removing it
+    # moves int4 G=32 from 1.222 to 1.238 and int8 from 1.132 to 1.134, both within. What is
+    # held here: the cost is charged on these rows (the simulator is faster, more optimistic,
+    # without it), by less than the conversion's whole time (it overlaps the stream)
+    row = BY_ID[row_id]
+    with_cost = evaluate(row, simulate_row)
+    without = evaluate(dataclasses.replace(row, overrides=row.overrides + NO_DEQUANT),
+                       simulate_row)
+    assert without["ratio"] > with_cost["ratio"]
+    per_token_s = 6_607_077_376 / weights_per_int_s
+    saved_s = 1 / with_cost["simulated_si"] - 1 / without["simulated_si"]
+    assert 0 < saved_s < per_token_s
