@@ -13,17 +13,7 @@ ROWS = load_rows()
 BY_ID = {r.id: r for r in ROWS}
 
 # id -> why it is outside its tolerance (or refused) today; see docs/fidelity.md, "Validation"
-NPU_PREFILL = ("llm.npu prefill near 1,562 tokens simulates 2.3-2.7x slower than Table 5: the "
-               "CPU attention is the critical path (docs/papers/mllm-npu.md)")
-NPU_GEMM = ("`hwsim kernel` times the HMX model alone, without the NPU runtime fields fitted to "
-            "these six latencies")
-OUTSIDE = {
-    "sd8gen3-llmnpu-llama2-7b-prefill-2wiki": NPU_PREFILL,
-    "sd8gen3-llmnpu-qwen1.5-1.8b-prefill-2wiki": NPU_PREFILL,
-    **{f"sd8gen3-llmnpu-npu-gemm-int8-{shape}": NPU_GEMM
-       for shape in ("32x4096x11008", "32x4096x4096", "32x4096x8192", "64x2048x11008",
-                     "64x2048x2048", "64x2048x8192")},
-}
+OUTSIDE: dict[str, str] = {}  # none today
 
 
 # A row whose prompts add up to this many tokens (batch x seq) simulates a prefill of tens of
