@@ -66,11 +66,15 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
                   kernel: np.ndarray | None) -> np.ndarray:
     """`service` with each GEMM kernel's wave-quantized tensor time added to its MATMUL rows
     (unchanged where no GPU unit switches gemm_wave_quantization on)."""
+    if not any(getattr(u, "gemm_wave_quantization", False) for u in target.units.values()):
+        return service
     shapes = gemm_shapes(metadata)
     if not shapes:
         return service
     is_mm = a.opcode == int(Opcode.MATMUL)
     row_macs = macs(a)
+    f = a.fields
+    dense_macs = f["m"] * f["n"] * f["k"] * f["count"]
     groups: dict = {}
     for row in np.flatnonzero(is_mm & (a.op_index >= 0)):
         op = int(a.op_index[row])
@@ -91,7 +95,8 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
             count, macs_per_tile = tile_count_and_macs(*shapes[op], unit)
             tiles, tile_macs = tiles + count, max(tile_macs, macs_per_tile)
         plain_s = row_macs[rows].sum() / rate
-        extra_s = wave_seconds(tiles, tile_macs, rate / unit.count, unit.count) - plain_s
+        kept = row_macs[rows].sum() / max(dense_macs[rows].sum(), 1)  # N:M sparse weights
+        extra_s = wave_seconds(tiles, tile_macs * kept, rate / unit.count, unit.count) - plain_s
         if extra_s > 0 and row_macs[rows].sum() > 0:
             out[rows] += extra_s * row_macs[rows] / row_macs[rows].sum()
     return out
