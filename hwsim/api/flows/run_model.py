@@ -1,5 +1,7 @@
 """The API where compiler and simulator meet: compile a model (or read a .hwx) and simulate it,
-including the generate phase (TTFT, and TPOT over the growing KV cache)."""
+including the generate phase (TTFT, and TPOT over the growing KV cache). Steps compile to
+compact programs where the decoder layers repeat (compiler.codegen.compact): the simulator reads
+them as the flat program, without the repeated instructions being built."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -50,7 +52,7 @@ def _prefill(model, workload: Workload, target) -> dict:
     workload = replace(workload, phase="prefill")
     if target.family == "mobile_npu":
         return mobile_prefill.simulate(model, workload, target)
-    return simulate_program(compile_step(model, workload, target).program, target,
+    return simulate_program(compile_step(model, workload, target, compact=True).program, target,
                             step_tokens(workload))
 
 
@@ -61,7 +63,7 @@ def simulate_step(model, workload: Workload, target) -> dict:
     model's step faster (`interleaving_pays`); a --layers slice runs as the whole model would."""
     interleave = not (interleaves(target, workload) and workload.phase == "decode") or \
         interleaving_pays(model, workload, target)
-    program = compile_step(model, workload, target, interleave=interleave).program
+    program = compile_step(model, workload, target, interleave=interleave, compact=True).program
     return simulate_program(program, target, step_tokens(workload))
 
 
