@@ -20,6 +20,7 @@ from hwsim.program_meta import workload_of
 from hwsim.simulate import simulate_program
 
 TPOT_SAMPLES = 3  # decode steps simulated across the generation (context grows linearly)
+COMPACT = True  # compile steps as compact programs (False: flat; the tests compare the two)
 
 
 def step_tokens(workload: Workload) -> int:
@@ -52,7 +53,7 @@ def _prefill(model, workload: Workload, target) -> dict:
     workload = replace(workload, phase="prefill")
     if target.family == "mobile_npu":
         return mobile_prefill.simulate(model, workload, target)
-    return simulate_program(compile_step(model, workload, target, compact=True).program, target,
+    return simulate_program(compile_step(model, workload, target, compact=COMPACT).program, target,
                             step_tokens(workload))
 
 
@@ -63,7 +64,7 @@ def simulate_step(model, workload: Workload, target) -> dict:
     model's step faster (`interleaving_pays`); a --layers slice runs as the whole model would."""
     interleave = not (interleaves(target, workload) and workload.phase == "decode") or \
         interleaving_pays(model, workload, target)
-    program = compile_step(model, workload, target, interleave=interleave, compact=True).program
+    program = compile_step(model, workload, target, interleave=interleave, compact=COMPACT).program
     return simulate_program(program, target, step_tokens(workload))
 
 
