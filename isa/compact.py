@@ -8,12 +8,16 @@ fields only: `*_addr`; tokens, shapes and buffers repeat as they are). `metadata
 program's (its `ops` count the copies); `base.metadata` is the short program's own.
 
 `verify_compact` checks the compact form without flattening it:
-  * `base` passes isa.verify in full (shapes, units, bounds, tokens, deadlock);
-  * only address fields move; each unit gives as many tokens on every channel as it takes,
-    so any number of copies keeps the channels balanced;
-  * the last copy's operands lie inside their memories (addresses are affine in the copy
-    index and extents repeat, so the first and last copies bound every other);
-  * `base` with one copy inserted is deadlock-free too: the unit can follow itself.
+  * every instruction of `base` passes isa.verify's per-instruction checks (shapes, units,
+    operand bounds);
+  * only address fields move; the last copy's operands lie inside their memories too
+    (addresses are affine in the copy index and extents repeat, so the unit itself and the
+    last copy bound every other copy);
+  * each unit gives as many tokens on every channel as it takes, so any number of copies
+    keeps the channels balanced;
+  * `base` with one copy inserted has balanced tokens and a deadlock-free issue order: the
+    unit can follow itself. (The compiler's emission order is a legal schedule by
+    construction, every dependency pointing back, copies included; this re-checks it.)
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from isa.errors import IsaError
 from isa.instruction import Instruction
 from isa.opcodes import OPCODES
 from isa.program import Program
+from isa.verify import check_token_balance, issue_order
 
 _VERIFIED = "_verified_against"
 
@@ -90,11 +95,12 @@ def _shifted(instr: Instruction, shifts: tuple, j: int) -> Instruction:
 
 def verify_compact(program: CompactProgram, resources, verify) -> list:
     """isa.verify for the compact form (see the module docstring); `verify` is isa.verify.
-    Returns the base program's issue order."""
+    Returns the issue order of `base` with one copy inserted (its (queue, index) pairs count
+    rows of that program)."""
     remembered = program.__dict__.get(_VERIFIED)
     if remembered is not None and remembered[0] == resources:
         return list(remembered[1])
-    order = verify(program.base, resources)
+    verify(program.base, resources, tokens=False)
     if program.copies < 0:
         raise IsaError(f"compact program: copies = {program.copies}; must be >= 0")
     for q in Queue:
@@ -108,11 +114,12 @@ def verify_compact(program: CompactProgram, resources, verify) -> list:
         _check_deltas(program, q)
     _check_unit_balance(program)
     if program.copies:
-        last = CompactProgram(program.base, program.template, 0, program.deltas)
-        probe = Program(program.base.target_name, program.base.target_fingerprint,
-                        {q: list(last.copy_of(q, program.copies)) for q in Queue})
-        verify(probe, resources, tokens=False)  # bounds of the last copy
-        verify(program.flatten(1), None)         # the unit follows itself: no deadlock
+        last = Program(program.base.target_name, program.base.target_fingerprint,
+                       {q: program.copy_of(q, program.copies) for q in Queue})
+        verify(last, resources, tokens=False)  # bounds of the last copy
+    probe = program.flatten(min(1, program.copies))
+    check_token_balance(probe)
+    order = issue_order(probe)  # the unit follows itself: no deadlock
     object.__setattr__(program, _VERIFIED, (resources, tuple(order)))
     return order
 
