@@ -143,3 +143,24 @@ def test_verify_refuses_an_unbalanced_unit(compact):
                          program.metadata)
     with pytest.raises(isa.IsaError, match="repeated unit is unbalanced on VEC->LD"):
         isa.verify(bad, resources)
+
+
+@pytest.mark.parametrize("layers", [2, 9, 10, 11, 12, 13, 16])
+@pytest.mark.parametrize("preset,phase", [("a100", "prefill"), ("flightllm-u280", "decode"),
+                                          ("neupims", "prefill")])
+def test_any_layer_count_flattens_exactly(layers, preset, phase):
+    """Layer counts around the first skippable one. tiny-llama's state repeats every second
+    layer from the third boundary, so units [3, 5) and [5, 7) are lowered, then at least one
+    skipped unit and the last: 11 layers and up (odd and even remainders, 1-3 copies); with
+    fewer the compile is the flat Program itself."""
+    model = replace(load_model("tiny-llama"), num_layers=layers)
+    target = load_target(preset)
+    workload = Workload(phase=phase, seq=40, context=40)
+    flat = compile_model(model, workload, target).program
+    compact = compile_model(model, workload, target, compact=True).program
+    if layers < 11:
+        assert isinstance(compact, isa.Program) and compact == flat
+        return
+    assert compact.copies == (layers - 7) // 2 - 1
+    again = compact.flatten()
+    assert again.streams == flat.streams and again.metadata == flat.metadata
