@@ -31,7 +31,7 @@ def generate_compact(graph, target) -> CompactProgram | None:
     snaps, bounds, cuts, found = [], [], [], None
     for k in range(len(layers) + 1):
         bounds.append(_lens(cx))
-        snaps.append(snapshot(cx, k, bounds[max(0, k - 2)]))
+        snaps.append(snapshot(cx, k, bounds[max(0, k - 1)]))
         cuts.append(len(ops_meta))
         found = _period(graph, layers, snaps, k)
         if found is not None or k == len(layers):

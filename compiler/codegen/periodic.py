@@ -111,7 +111,7 @@ def snapshot(cx, layer: int, old_lens: dict):
     """The codegen state at the boundary before `layer`, comparable across boundaries: names
     relative to `layer` (tensors older than the layer before are never read again and are
     left out), records as (queue, position - queue length), except records emitted before
-    `old_lens` (queue lengths two layers back), which stay themselves: the same old record
+    `old_lens` (the queue lengths a layer back), which stay themselves: the same old record
     in two states is equal, a recent one in one and an old one in the other is not."""
     lens = {q: len(r) for q, r in cx.em.by_queue.items()}
 

@@ -69,14 +69,13 @@ def test_compact_flattens_to_the_flat_program(preset, phase, model):
 
 
 def test_llama2_decode_skips_most_layers():
-    """LLaMA2-7B decode on U280: 32 layers, the state repeats every layer from the fourth;
+    """LLaMA2-7B decode on U280: 32 layers, the state repeats every layer from boundary 2 on;
     the short program holds a fifth of the instructions (head, 2 units, last, tail)."""
     target = load_target("flightllm-u280")
     compact = compile_model(load_model("llama2-7b"), Workload(phase="decode", context=512),
                             target, compact=True).program
-    assert compact.copies == 26 and len(compact) == 7299
-    assert len(compact.base) == 7299 - 26 * compact.unit_rows(isa.Queue.LD) \
-        - 26 * sum(compact.unit_rows(q) for q in isa.Queue if q != isa.Queue.LD)
+    assert compact.copies == 27 and len(compact) == 7299
+    assert len(compact.base) == 7299 - 27 * sum(compact.unit_rows(q) for q in isa.Queue)
 
 
 @pytest.fixture(scope="module")
@@ -150,17 +149,17 @@ def test_verify_refuses_an_unbalanced_unit(compact):
                                           ("neupims", "prefill")])
 def test_any_layer_count_flattens_exactly(layers, preset, phase):
     """Layer counts around the first skippable one. tiny-llama's state repeats every second
-    layer from the third boundary, so units [3, 5) and [5, 7) are lowered, then at least one
-    skipped unit and the last: 11 layers and up (odd and even remainders, 1-3 copies); with
+    layer from the second boundary, so units [2, 4) and [4, 6) are lowered, then at least one
+    skipped unit and the last: 10 layers and up (odd and even remainders, 1-4 copies); with
     fewer the compile is the flat Program itself."""
     model = replace(load_model("tiny-llama"), num_layers=layers)
     target = load_target(preset)
     workload = Workload(phase=phase, seq=40, context=40)
     flat = compile_model(model, workload, target).program
     compact = compile_model(model, workload, target, compact=True).program
-    if layers < 11:
+    if layers < 10:
         assert isinstance(compact, isa.Program) and compact == flat
         return
-    assert compact.copies == (layers - 7) // 2 - 1
+    assert compact.copies == (layers - 6) // 2 - 1
     again = compact.flatten()
     assert again.streams == flat.streams and again.metadata == flat.metadata
