@@ -163,3 +163,13 @@ def test_any_layer_count_flattens_exactly(layers, preset, phase):
     assert compact.copies == (layers - 6) // 2 - 1
     again = compact.flatten()
     assert again.streams == flat.streams and again.metadata == flat.metadata
+
+
+def test_hwx_and_asm_of_a_compact_program_are_the_flat_programs(compact, model):
+    """The container and the assembler write the flat program: the same bytes and text as
+    the flat compile's, and reading them back gives that Program."""
+    program, _ = compact
+    flat = compile_model(model, Workload(phase="decode", context=40), load_target("a100")).program
+    assert isa.to_bytes(program) == isa.to_bytes(flat)
+    assert isa.from_bytes(isa.to_bytes(program)) == flat
+    assert isa.disassemble(program) == isa.disassemble(flat)
