@@ -173,3 +173,18 @@ def test_hwx_and_asm_of_a_compact_program_are_the_flat_programs(compact, model):
     assert isa.to_bytes(program) == isa.to_bytes(flat)
     assert isa.from_bytes(isa.to_bytes(program)) == flat
     assert isa.disassemble(program) == isa.disassemble(flat)
+
+
+@pytest.mark.parametrize("name", ["tiny-opt", "tiny-mixtral", "tiny-deepseek-v2"])
+@pytest.mark.parametrize("preset,phase", [("a100", "prefill"), ("flightllm-u280", "decode")])
+def test_other_layer_kinds_flatten_exactly(name, preset, phase):
+    """LayerNorm + GELU (OPT), MoE experts (Mixtral), MLA + shared experts (DeepSeek-V2):
+    units are skipped and flattening gives the flat compile."""
+    model = replace(load_model(name), num_layers=LAYERS)
+    target = load_target(preset)
+    workload = Workload(phase=phase, seq=40, context=40)
+    flat = compile_model(model, workload, target).program
+    compact = compile_model(model, workload, target, compact=True).program
+    assert isinstance(compact, CompactProgram) and compact.copies >= 1
+    again = compact.flatten()
+    assert again.streams == flat.streams and again.metadata == flat.metadata
