@@ -120,13 +120,19 @@ def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarr
             or np.any(cur.pending != prev.pending)
             or np.any(np.abs(cur.kernel_end - shift - prev.kernel_end) > tol)):
         return 0, "GPU kernels in flight"
+    qs = rows["queue_start"]
+    idle = [q for q in range(N_QUEUES) if not p.length[q] and prev.ptr[q] < qs[q + 1]]
+    if any(rows["kernel"][prev.ptr[q]] >= 0 for q in idle):
+        return 0, "a GPU kernel outside the layers is waiting"
     m = _layers_left(prev, p, rows)
     grown = cur.written - prev.written
     room = np.diff(np.append(rows["fifo_offset"], rows["fifo_size"])) - cur.written
     if np.any(grown > 0):
         m = min(m, int(np.min(room[grown > 0] // grown[grown > 0])))
-    m = _host_issue_agrees(prev, shift, tol, m, p, rows)
-    m = _kernel_sizes_agree(prev, m, p, rows, initial)
+    if m and not (m := _host_issue_agrees(prev, shift, tol, m, p, rows)):
+        return 0, "host kernel issue times differ"
+    if m and not (m := _kernel_sizes_agree(prev, m, p, rows, initial)):
+        return 0, "GPU kernel sizes differ"
     if m and not _moved_transfers_alone(prev, cur, m, p, rows, state):
         return 0, "a transfer that lands on other channels in the next layers overlaps another"
     return m, None if m else _RUN_ENDS
@@ -166,11 +172,12 @@ def _time_labels_from(n: int, index: int, rows: dict) -> str:
 
 
 def _window(prev: Snapshot, p: Plan, rows: dict) -> np.ndarray:
-    """Rows the engine looks at from c_{j-1} to c_j: each queue's layer rows and next row."""
+    """Rows the engine looks at from c_{j-1} to c_j: each queue's layer rows and next row (a
+    queue without layer rows: its next row, the same row in every layer)."""
     qs = rows["queue_start"]
     parts = [np.arange(prev.ptr[q], min(prev.ptr[q] + p.length[q] + 1, qs[q + 1]))
-             for q in range(N_QUEUES) if p.length[q]]
-    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+             for q in range(N_QUEUES)]
+    return np.concatenate(parts)
 
 
 def _layers_left(prev: Snapshot, p: Plan, rows: dict) -> int:
@@ -191,8 +198,11 @@ def _host_issue_agrees(prev, shift, tol, m, p: Plan, rows: dict) -> int:
     nb, x = rows["not_before"], _window(prev, p, rows)
     i = np.arange(1, m + 1)[:, None]
     mirror = x[None, :] + i * p.length[rows["queue"][x]][None, :]
+    present = mirror < rows["queue_start"][rows["queue"][x] + 1][None, :]  # else past its queue
+    mirror = np.where(present, mirror, x[None, :])
     lhs = np.maximum(nb[mirror], prev.t + i * shift) - i * shift
-    ok = np.all(np.abs(lhs - np.maximum(nb[x], prev.t)[None, :]) <= tol * (1 + i), axis=1)
+    agree = np.abs(lhs - np.maximum(nb[x], prev.t)[None, :]) <= tol * (1 + i)
+    ok = np.all(agree | ~present, axis=1)
     return int(np.argmin(ok)) if not ok.all() else m
 
 
