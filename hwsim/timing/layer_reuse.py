@@ -185,7 +185,7 @@ def _layers_left(prev: Snapshot, p: Plan, rows: dict) -> int:
     stay in the identical run (or past the queue's end)."""
     qs, m = rows["queue_start"], 1 << 62
     for q in np.flatnonzero(p.length):
-        end = p.a[q] + p.count * p.length[q]
+        end = p.end[q]  # a whole layer (not group) further rows are still the same rows
         room = end - prev.ptr[q] if end == qs[q + 1] else end - 1 - prev.ptr[q]
         m = min(m, int(room // p.length[q]) - 1)
     return max(m, 0)

@@ -84,11 +84,12 @@ def test_reuse_fires_on_llama2_decode_on_a100(monkeypatch):
     g = _kv_group(128, 4096, 40, 256)  # a100: 40 channels, 256 B interleave
     assert g == 5
     # layer 0 differs (nothing to prefetch before it), layers 1..31 are identical: 6 groups of
-    # 5 (layers 1..30). Groups 0 and 1 are simulated (checkpoint c_1 is compared with c_0 and
-    # c_2 with c_1); the copies stop one group before the last, whose next rows leave the run:
-    # groups 2, 3, 4 = layers 11..25 copied from group 1 (layers 6..10)
-    assert on["reuse"]["reused"] == [[1 + 2 * g, 1 + 5 * g - 1, 1 + g]]
-    assert on["reuse"]["layers_reused"] == 3 * g and on["reuse"]["layers"] == 32
+    # 5 (layers 1..30). Checkpoints are the ST queue's group starts; c_1 matches c_0, so group 0
+    # (layers 1..5) is copied onto the next ones. The copies stop where a queue's next row
+    # would leave the run: LD runs more than a layer ahead of ST, so after group 4 its next
+    # rows would lie past layer 31, and group 5 is simulated: groups 1..4 = layers 6..25
+    assert on["reuse"]["reused"] == [[1 + g, 1 + 5 * g - 1, 1]]
+    assert on["reuse"]["layers_reused"] == 4 * g and on["reuse"]["layers"] == 32
 
 
 def test_timed_dram_is_not_reused_and_says_why(monkeypatch):
