@@ -47,9 +47,14 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
     if params[P_TIMED]:
         return ("main memory has a DRAM timing table (refresh on an absolute clock, open rows "
                 "per address): not reused")
-    n_layers = int(layers.max(initial=-1)) + 1
+    ids = np.unique(layers[layers >= 0])
+    n_layers = len(ids)
     if n_layers < 3:
         return f"{n_layers} decoder layer(s): reuse needs at least 3"
+    if ids[-1] - ids[0] + 1 != n_layers:
+        return "the program's layers are not consecutive"
+    base = int(ids[0])  # a pipeline stage's layers need not start at 0
+    layers = np.where(layers >= 0, layers - base, -1)
     qs = rows["queue_start"]
     starts = np.zeros((N_QUEUES, n_layers + 1), np.int64)
     for q in range(N_QUEUES):
@@ -81,7 +86,7 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
     group = _group(rows, starts[:, first], step, count, params)
     if group > 1:  # whole groups of layers land on the same channels: no rotated transfers
         step, count, rotating = step * group, count // group, rotating & False
-    return Plan(first, count, _anchor(step), starts[:, first], step,
+    return Plan(base + first, count, _anchor(step), starts[:, first], step,
                 int(kernel_step[first + 1]) * group, n_layers, rotating, group, end)
 
 

@@ -62,7 +62,7 @@ def run_reusing(step, rows: dict, state, layers) -> dict:
     found = plan(rows, layers, state.dram.params) if not isinstance(layers, str) else layers
     if isinstance(found, str):
         step(state, -1, -1)
-        return report(found, 0 if isinstance(layers, str) else int(layers.max(initial=-1)) + 1)
+        return report(found, 0 if isinstance(layers, str) else len(np.unique(layers[layers >= 0])))
     p: Plan = found
     initial = state.pending.copy()
     checkpoints = p.a[p.anchor] + np.arange(p.count) * p.length[p.anchor]

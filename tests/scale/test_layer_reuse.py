@@ -138,3 +138,12 @@ def test_reuse_refuses_when_only_differing_boundaries_remain():
     assert start[1:].tolist() == [0, 1, 2, 5.5]
     assert report["layers_reused"] == 0
     assert report["reason"].startswith("start state differs")
+
+
+def test_layers_numbered_from_a_pipeline_stage_are_reported_as_numbered():
+    args, not_before, layers = _intruder_program(8)
+    layers = np.where(layers >= 0, layers + 16, -1)  # layers 16..23 of a stage
+    dram = hwsim.memory.DramModel(targets.load_target("a100").memories["hbm"])
+    _, _, report = engine.run_layers(*args, dram, resource=np.zeros(len(layers), np.int64),
+                                     not_before=not_before, layers=layers)
+    assert report["reused"] == [[20, 23, 19]] and report["layers"] == 8
