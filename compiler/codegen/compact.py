@@ -86,6 +86,9 @@ def _deltas(base, starts: dict, copies: int):
         for ua, ub, last in zip(stream[a0:b0], stream[b0:c0], stream[c0:c0 + n]):
             if not ua.opcode == ub.opcode == last.opcode or ua.values[:2] != ub.values[:2]:
                 return None
+            if ua.values == ub.values == last.values:  # most rows: nothing moves
+                rows.append(())
+                continue
             names = OPCODES[ub.opcode].format.operand_fields
             shifts = []
             for index in range(2, len(names)):
