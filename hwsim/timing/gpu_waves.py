@@ -16,10 +16,11 @@ where there are few tiles: a 128-token prompt's 128 x 4096 x 4096 projection is 
 the A100's 108 SMs, one wave with 30 % of the SMs busy.
 
 Kernels: the stack's kernels (hwsim.timing.serving_stacks: q/k/v in one GEMM under a fused
-stack) when a stack is selected, else one kernel per op. Only matrix instructions (MATMUL) of
-ops of kind `matmul` with a two-dimensional weight [K, N] in the program's weight layout are
-GEMM kernels here; M is the op's FLOPs / (2 K N). GEMV instructions (one token) stream their
-weights and are not tiled this way; attention has its own tiling (fused_attention).
+stack) when a stack is selected, else one kernel per op. Only matrix instructions (MATMUL, and GEMV: a
+one-token projection is a 16-row tile row too, so a batch that crosses the compiler's GEMV /
+MATMUL threshold meets no cliff) of ops of kind `matmul` with a two-dimensional weight [K, N]
+in the program's weight layout are GEMM kernels here; M is the op's FLOPs / (2 K N).
+Attention has its own tiling (fused_attention) and is not counted here.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ import math
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
-from hwsim.service import LABELS, macs
+from hwsim.service import LABELS, _gpu_dequant_seconds, dequant_weights, macs
 from isa import Opcode
 
 
@@ -64,14 +65,14 @@ def wave_seconds(tiles: int, tile_macs: int, sm_macs_per_s: float, sms: int) -> 
 
 def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target, units: list,
                   kernel: np.ndarray | None) -> np.ndarray:
-    """`service` with each GEMM kernel's wave-quantized tensor time added to its MATMUL rows
+    """`service` with each GEMM kernel's wave-quantized tensor time added to its matrix rows
     (unchanged where no GPU unit switches gemm_wave_quantization on)."""
     if not any(getattr(u, "gemm_wave_quantization", False) for u in target.units.values()):
         return service
     shapes = gemm_shapes(metadata)
     if not shapes:
         return service
-    is_mm = a.opcode == int(Opcode.MATMUL)
+    is_mm = np.isin(a.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
     row_macs = macs(a)
     f = a.fields
     dense_macs = f["m"] * f["n"] * f["k"] * f["count"]
@@ -98,5 +99,9 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
         kept = row_macs[rows].sum() / max(dense_macs[rows].sum(), 1)  # N:M sparse weights
         extra_s = wave_seconds(tiles, tile_macs * kept, rate / unit.count, unit.count) - plain_s
         if extra_s > 0 and row_macs[rows].sum() > 0:
-            out[rows] += extra_s * row_macs[rows] / row_macs[rows].sum()
+            # the unit's own time grows; a row held up by its buffer ports keeps that bound
+            unit_s = row_macs[rows] / rate + _gpu_dequant_seconds(
+                dequant_weights(a)[rows], a.dtype_w[rows], unit)
+            out[rows] = np.maximum(service[rows],
+                                   unit_s + extra_s * row_macs[rows] / row_macs[rows].sum())
     return out

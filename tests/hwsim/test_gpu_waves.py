@@ -36,15 +36,15 @@ def test_tiles_and_tile_size(m, n, k, tiles, rows):
     assert tile_count_and_macs(m, n, k, _unit()) == (tiles, rows * 128 * k)
 
 
-def _mm_seconds(shape, sets=()):
+def _mm_seconds(shape, sets=(), queue=Queue.MM):
     target = targets.load_target("a100-80gb", ["runtime.stack=eager",
                                                "runtime.eager.kernel_host_issue_s=0", *sets])
     program = compile_graph(kernel_graph("gemm", parse_shape("gemm", shape), "fp16"),
                             target).program
     r = simulate_program(program, target, 1)
     a, start, end = r["_detail"]["arrays"], r["_detail"]["start"], r["_detail"]["end"]
-    mm = slice(a.queue_start[int(Queue.MM)], a.queue_start[int(Queue.MM) + 1])
-    return float((end[mm] - start[mm]).sum()), r["seconds"]
+    rows = slice(a.queue_start[int(queue)], a.queue_start[int(queue) + 1])
+    return float((end[rows] - start[rows]).sum()), r["seconds"]
 
 
 def test_a_prompt_of_128_tokens_keeps_most_sms_idle():
@@ -70,9 +70,17 @@ def test_full_waves_cost_nothing_extra():
     assert on_mm == pytest.approx(off_mm, rel=1e-9)
 
 
-def test_the_switch_is_off_by_default_and_for_gemv():
+def test_the_switch_is_off_on_h100_and_a_gemv_hides_its_tiles_under_the_stream():
     assert targets.load_target("h100").units["sm"].gemm_wave_quantization is False
-    # one token: the projection is a GEMV (weights streamed), not tiled: no wave time
-    on_mm, _ = _mm_seconds("1,4096,4096")
-    off_mm, _ = _mm_seconds("1,4096,4096", [OFF])
-    assert on_mm == pytest.approx(off_mm, rel=1e-9)
+    # one token: a GEMV, one 16-row tile row of 32 tiles (one wave), 16 x 128 x 4096 MACs each;
+    # its 33.5 MB of weights take longer than that, so the kernel's time barely changes
+    tile_s = 16 * 128 * 4096 / SM_MACS_PER_S
+    on_mv, on = _mm_seconds("1,4096,4096", queue=Queue.MV)
+    off_mv, off = _mm_seconds("1,4096,4096", [OFF], queue=Queue.MV)
+    assert on_mv == pytest.approx(tile_s, rel=1e-6)
+    # off: the weights' pass through the L2 port (33.5 MB at 5,120 B x 1.41 GHz = 4.65 us)
+    # bounds the GEMV, above its MACs at the whole GPU's rate and below the tile's time
+    assert 4096 * 4096 / GPU_MACS_PER_S < off_mv < tile_s
+    assert off_mv >= 4096 * 4096 * 2 / (5120 * 1.41e9)
+    # (but for the last weight tile's compute, which follows its load: 0.4 %)
+    assert on == pytest.approx(off, rel=0.01) and on > 4096 * 4096 * 2 / 2039e9

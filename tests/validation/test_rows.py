@@ -88,7 +88,7 @@ def test_without_the_dequantization_cost_the_weight_only_rows_get_faster(row_id,
     # batch-1 decode, whose conversion (6,607,077,376 matrix weights at Marlin's 1.625 / 1.5
     # instructions per weight on 9.75e12 CUDA-core instructions/s: 1.10 / 1.02 ms per token)
     # runs under the weight stream (3.7 / 6.7 GB at 1.69 TB/s: 2.2 / 4.0 ms), so removing it
-    # moves int4 G=32 from 1.222 to 1.238 and int8 from 1.132 to 1.134, both within. What is
+    # moves int4 G=32 from 1.188 to 1.212 and int8 from 1.113 to 1.125, both within. What is
     # held here: the cost is charged on these rows (the simulator is faster, more optimistic,
     # without it), by less than the conversion's whole time (it overlaps the stream)
     row = BY_ID[row_id]
