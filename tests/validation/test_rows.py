@@ -20,6 +20,10 @@ NPU_PREFILL = ("llm.npu prefill near 1,562 tokens simulates 2.3-2.7x slower than
                "CPU attention is the critical path (docs/papers/mllm-npu.md)")
 NPU_GEMM = ("`hwsim kernel` times the HMX model alone, without the NPU runtime fields fitted to "
             "these six latencies")
+LLAMACPP_PROMPT = ("llama.cpp build 1077's prompt path runs no tensor-core GEMM: f16 weights go "
+                   "through fp32 cuBLAS SGEMM (648 token/s = 8.7 TFLOP/s, 62 % of the V100's 14 "
+                   "TFLOPS fp32) and Q8_0 / Q4_0 through DP4A mul_mat_q (1,227 / 1,150 token/s, "
+                   "faster than f16); hwsim runs every GPU GEMM on the fp16 tensor cores")
 OUTSIDE = {
     "a100-80gb-flightllm-hf-llama2-7b-fp16-prefill-512": A100_GEMM,
     "a100-80gb-flightllm-vllm017-llama2-7b-fp16-prefill-512": A100_GEMM,  # 0.684 since fused attention
@@ -27,6 +31,8 @@ OUTSIDE = {
     "a100-80gb-trtllm080-llama2-7b-fp16-ttft-128": A100_GEMM,
     "sd8gen3-llmnpu-llama2-7b-prefill-2wiki": NPU_PREFILL,
     "sd8gen3-llmnpu-qwen1.5-1.8b-prefill-2wiki": NPU_PREFILL,
+    **{f"v100-llamacpp1077-openllama-7b-{q}-prefill-b1": LLAMACPP_PROMPT
+       for q in ("fp16", "q8-0", "q4-0")},
     **{f"sd8gen3-llmnpu-npu-gemm-int8-{shape}": NPU_GEMM
        for shape in ("32x4096x11008", "32x4096x4096", "32x4096x8192", "64x2048x11008",
                      "64x2048x2048", "64x2048x8192")},
