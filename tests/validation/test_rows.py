@@ -16,10 +16,6 @@ BY_ID = {r.id: r for r in ROWS}
 A100_GEMM = ("A100 prompt processing simulates 0.56-0.68x of the measured time: the a100-80gb "
              "preset runs GEMMs at the datasheet peak (compute_efficiency_fraction 1.0, no "
              "A100 GEMM measurement to calibrate it)")
-NPU_PREFILL = ("llm.npu prefill near 1,562 tokens simulates 2.3-2.7x slower than Table 5: the "
-               "CPU attention is the critical path (docs/papers/mllm-npu.md)")
-NPU_GEMM = ("`hwsim kernel` times the HMX model alone, without the NPU runtime fields fitted to "
-            "these six latencies")
 LLAMACPP_PROMPT = ("llama.cpp build 1077's prompt path runs no tensor-core GEMM: f16 weights go "
                    "through fp32 cuBLAS SGEMM (648 token/s = 8.7 TFLOP/s, 62 % of the V100's 14 "
                    "TFLOPS fp32) and Q8_0 / Q4_0 through DP4A mul_mat_q (1,227 / 1,150 token/s, "
@@ -29,13 +25,8 @@ OUTSIDE = {
     "a100-80gb-flightllm-vllm017-llama2-7b-fp16-prefill-512": A100_GEMM,  # 0.684 since fused attention
     "a100-80gb-trtllm05-llama2-7b-fp16-ttft-128": A100_GEMM,
     "a100-80gb-trtllm080-llama2-7b-fp16-ttft-128": A100_GEMM,
-    "sd8gen3-llmnpu-llama2-7b-prefill-2wiki": NPU_PREFILL,
-    "sd8gen3-llmnpu-qwen1.5-1.8b-prefill-2wiki": NPU_PREFILL,
     **{f"v100-llamacpp1077-openllama-7b-{q}-prefill-b1": LLAMACPP_PROMPT
        for q in ("fp16", "q8-0", "q4-0")},
-    **{f"sd8gen3-llmnpu-npu-gemm-int8-{shape}": NPU_GEMM
-       for shape in ("32x4096x11008", "32x4096x4096", "32x4096x8192", "64x2048x11008",
-                     "64x2048x2048", "64x2048x8192")},
 }
 
 

@@ -45,6 +45,7 @@ class SocCosts:
         self.t = target
         self.rt = target.runtime
         self._gemm: dict[tuple[int, int, int], Cost] = {}
+        self._record: dict[tuple[int, int, int], dict] = {}
         self.cpus = [n for n, u in target.units.items() if u.kind == "cpu"]
         self.hvx = next(n for n, u in target.units.items() if u.kind == "vector")
         self.sram = next(iter(target.buffers))
@@ -57,12 +58,18 @@ class SocCosts:
         if key not in self._gemm:
             compiled = compile_graph(kernel_graph("gemm", key, "int8"), self.t)
             r = simulate_program(compiled.program, self.t, m)
+            self._record[key] = r
             energy = {c: float(j) for c, j in r["energy_breakdown_j"].items() if c != "static"}
             stream_s = k * n / self.rt.npu_weight_stream_bytes_per_s
             self._gemm[key] = Cost(max(float(r["seconds"]), stream_s), energy,
                                    float(r["roofline_seconds"]),
                                    float(r["bytes"]["dram_read"]))
         return self._gemm[key]
+
+    def npu_gemm_record(self, m: int, k: int, n: int) -> dict:
+        """The simulator's record of the INT8 GEMM kernel alone (the matrix-unit model)."""
+        self.npu_gemm(m, k, n)
+        return self._record[(m, k, n)]
 
     def npu_per_group_extra(self, m: int, k: int, n: int) -> Cost:
         """Per-group activation scales: ceil(k / GROUP_SIZE) int32 partial outputs of m x n,

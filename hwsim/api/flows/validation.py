@@ -16,6 +16,7 @@ from compiler.errors import CompilerError
 from compiler.ir.workload import Workload
 from compiler.kernels import kernel_graph, parse_shape
 from compiler.pipeline import compile_graph
+from hwsim.api.flows.mobile_kernel import runs_as_npu_graph, simulate_npu_graph_gemm
 from hwsim.api.flows.run_model import simulate_model
 from hwsim.errors import HwsimError
 from hwsim.simulate import simulate_program
@@ -93,8 +94,12 @@ def simulate_row(row: Row) -> dict:
         if row.kernel is not None:
             kind = row.kernel["kind"]
             shape = parse_shape(kind, str(row.kernel.get("shape", "")))
-            graph = kernel_graph(kind, shape, row.kernel.get("dtype", "int8"))
-            _CACHE[key] = simulate_program(compile_graph(graph, target).program, target, 1)
+            dtype = row.kernel.get("dtype", "int8")
+            if runs_as_npu_graph(kind, dtype, target):   # llm.npu's QNN micro-benchmark
+                _CACHE[key] = simulate_npu_graph_gemm(shape, target)
+            else:
+                graph = kernel_graph(kind, shape, dtype)
+                _CACHE[key] = simulate_program(compile_graph(graph, target).program, target, 1)
         else:
             _CACHE[key] = simulate_model(row.model, Workload(**row.workload), target)
     return _CACHE[key]
