@@ -123,3 +123,16 @@ def test_neupims_more_channels_meet_closed_banks_within_the_mapping_slack():
     assert 0 < fast["seconds"] - slow["seconds"] <= 4 * 14 * tck_s
     assert fast["seconds"] <= slow["seconds"] * (1 + MAPPING_SLACK)
     check_resource(point, "memories.hbm.channels", small, large)
+
+
+def test_an_implausible_larger_amount_is_not_a_resource_refusal():
+    # Found by the slow profile after the two fixes above: h100's HBM clock x4 is 10.5 GHz,
+    # outside the schema's plausible range (finding 13, at most 1e10 Hz), so the larger amount
+    # is refused by design while x0.25 runs; the resource property skips such pairs.
+    from tests.invariants.test_resources import check_resource
+    point = Point("tiny-llama", None, "h100", (),
+                  (("batch", 1), ("context", 0), ("gen", 2), ("kv_bits", 16),
+                   ("phase", "prefill"), ("quant", "auto"), ("seq", 8)))
+    large = ("clocks.hbm.freq_hz=10476000000.0",)
+    assert point.run(large).message.endswith("outside the plausible range [1e+06, 1e+10] Hz")
+    check_resource(point, "clocks.hbm.freq_hz", ("clocks.hbm.freq_hz=654750000.0",), large)
