@@ -7,6 +7,9 @@ interpreter (`python -c pass`) measured the same way and the wall time each case
 (`+python s`), so a reader can tell a slow or loaded machine from a slow import. `hwsim models`
 runs once first too. `hwsim targets` runs once first to fill its listing cache (hwsim/cli/listing_cache.py);
 its first, uncached run is printed too. Also lists which heavy packages each case imported.
+The cases run with an empty cache folder (XDG_CACHE_HOME); `import hwsim` is then measured once
+more with yours, where it checks the numba cache files of this installation for torn ones
+(hwsim/jit_cache.py).
 
     python benchmarks/bench_startup.py [--runs 7]
 """
@@ -69,6 +72,10 @@ def main() -> int:
                   f"{verdict:8} {', '.join(heavy_imports(args, env)) or '-'}")
         print(f"hwsim targets, first run (listing cache empty): wall {first_wall:.3f} s, "
               f"cpu {first_cpu:.3f} s")
+    times = [run_once(CASES["import hwsim"], dict(os.environ)) for _ in range(runs)]
+    print(f"import hwsim with your cache folder: wall "
+          f"{statistics.median(t[0] for t in times):.3f} s, "
+          f"cpu {statistics.median(t[1] for t in times):.3f} s")
     print(f"median of {runs} processes each; {os.cpu_count()} CPUs, load average "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0

@@ -33,7 +33,7 @@ PASSES = (quantize, sparsify, fuse, partition, fuse_attention, tile, schedule, a
 
 @dataclass(frozen=True)
 class Compiled:
-    program: isa.Program
+    program: isa.Program  # or an isa.compact.CompactProgram (compile_model's `compact`)
     graph: Graph
     seconds: float
 
@@ -62,15 +62,17 @@ def compile_graph(graph: Graph, target, annotate: bool = False) -> Compiled:
     return Compiled(program, graph, time.perf_counter() - start)
 
 
-def compile_model(model: ModelSpec, workload: Workload, target, annotate: bool = False
-                  ) -> Compiled:
+def compile_model(model: ModelSpec, workload: Workload, target, annotate: bool = False,
+                  compact: bool = False) -> Compiled:
     """Run every pass and code generation; the program is verified against the target.
-    `annotate`: add the functional annotations hwsim.functional needs (metadata "notes")."""
+    `annotate`: add the functional annotations hwsim.functional needs (metadata "notes").
+    `compact`: an isa.CompactProgram where the decoder layers repeat (its `flatten()` is the
+    Program compiled without it; compiler.codegen.compact)."""
     start = time.perf_counter()
     if workload.phase == "generate":
         workload = replace(workload, phase="decode", context=workload.seq + workload.gen - 1)
     graph = lower(model, workload, target)
-    program = generate(graph, target, annotate)
+    program = generate(graph, target, annotate, compact)
     try:
         isa.verify(program, target.isa_resources())
     except isa.IsaError as err:  # a compiler bug, not a user error: say so plainly

@@ -39,7 +39,8 @@ SRAM_FIELDS = (("buf", "sram_addr"), ("act_buf", "act_addr"), ("wgt_buf", "wgt_a
 ALIGN_BYTES = 64
 
 
-def compile_step(model: ModelSpec, workload: Workload, target, interleave: bool = True):
+def compile_step(model: ModelSpec, workload: Workload, target, interleave: bool = True,
+                 compact: bool = False):
     """compiler.pipeline.compile_model, or the interleaved program where `interleaves` (and
     `interleave`: False compiles the whole batch as one even there, for a caller that weighs
     the two); with channel-local KV caches (compiler.pim_placement) the program says where each
@@ -67,8 +68,8 @@ def compile_step(model: ModelSpec, workload: Workload, target, interleave: bool 
         order = pim_placement.interleaved(list(range(workload.batch)), channel_of, channels)
         compiled = compile_model(model, _sub_workload(workload, order), target)
         regions = pim_placement.channel_map(compiled.graph, [channel_of[i] for i in order])
-    else:
-        return compile_model(model, workload, target)
+    else:  # `compact`: an isa.CompactProgram where the layers repeat (never for the above)
+        return compile_model(model, workload, target, compact=compact)
     program = compiled.program
     meta = {**program.metadata, "pim_channels": pim_placement.metadata(target, regions)}
     return replace(compiled, program=replace(program, metadata=meta))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
-from hwsim.service import LABELS, macs, vector_ops
+from hwsim.service import LABELS, macs, per_value, unit_index, vector_ops
 from hwsim.unit_models import GACT_BANKS, pim_commands
 from isa import Opcode, Queue
 
@@ -25,14 +25,7 @@ def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
                      dram_activations: float | None = None, pim_channel=None) -> dict:
     e = target.energy
     work, vops = macs(a), vector_ops(a)
-    compute = 0.0
-    for r, name in enumerate(units):
-        if name is None or (work[r] == 0 and vops[r] == 0):
-            continue
-        table = e.compute[name]
-        dtype = LABELS[int(a.dtype_in[r])]
-        compute += work[r] * _per_dtype(table.mac_pj, dtype) * PJ
-        compute += vops[r] * _per_dtype(table.vector_op_pj, dtype) * PJ
+    compute = _compute_j(a, e, units, work, vops)
     sram = 0.0
     names = list(target.buffers)
     reads, writes = buffer_bytes(a, len(names))
@@ -48,6 +41,27 @@ def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
             dram_activations * mem_e.activate_pj) * PJ
     return {"compute": compute, "sram": sram, "dram": dram,
             "pim": pim_energy(a, target, pim_channel), "static": e.static.power_w * seconds}
+
+
+def _compute_j(a: ProgramArrays, e, units: list, work, vops) -> float:
+    """Sum over rows of work x its MAC energy + vector ops x its vector-op energy, by the
+    unit and dtype of each row. Added in row order (np.cumsum adds one term after another,
+    as a loop over rows would), so the float is the same whatever the array length."""
+    names, index = unit_index(units)
+    busy = (index >= 0) & ((work != 0) | (vops != 0))
+    if not busy.any():
+        return 0.0
+    key = index * 256 + a.dtype_in.astype(np.int64)
+
+    def costs(k: int):
+        table = e.compute[names[k // 256]]
+        dtype = LABELS[k % 256]
+        return _per_dtype(table.mac_pj, dtype), _per_dtype(table.vector_op_pj, dtype)
+    coef = per_value(key[busy], costs).reshape(-1, 2)
+    terms = np.empty((int(busy.sum()), 2))
+    terms[:, 0] = work[busy] * coef[:, 0] * PJ
+    terms[:, 1] = vops[busy] * coef[:, 1] * PJ
+    return float(np.cumsum(terms.reshape(-1))[-1])
 
 
 def buffer_bytes(a: ProgramArrays, n_buffers: int):

@@ -43,7 +43,16 @@ class ProgramArrays:
         return len(self.opcode)
 
 
-def flatten(program: isa.Program) -> ProgramArrays:
+def flatten(program) -> ProgramArrays:
+    """The arrays of an isa.Program, or of an isa.compact.CompactProgram without building its
+    repeated instructions (hwsim.program_arrays_compact)."""
+    if not isinstance(program, isa.Program):
+        from hwsim.program_arrays_compact import flatten_compact
+        return flatten_compact(program)
+    return _flatten(program)
+
+
+def _flatten(program: isa.Program) -> ProgramArrays:
     rows = [instr for q in Queue for instr in program.streams[q]]
     n = len(rows)
     opcode = np.fromiter((i.opcode for i in rows), np.int16, n)
@@ -60,7 +69,7 @@ def flatten(program: isa.Program) -> ProgramArrays:
                       dtype_w)
     counts = [len(program.streams[q]) for q in Queue]
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    op_index, names = _op_index(program, queue_start, n)
+    op_index, names = op_rows(program.metadata, queue_start, n)
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
                          op_index, names, *_flat_extents(rows, queue))
 
@@ -103,11 +112,11 @@ def _flat_extents(rows: list, queue: np.ndarray):
     return flat[:, 0].copy(), flat[:, 1].copy(), flat[:, 2].copy(), flat[:, 3] != 0
 
 
-def _op_index(program, queue_start, n):
+def op_rows(metadata: dict, queue_start, n):
     """Map rows to the compiler's ops through the program metadata (if present)."""
     index = np.full(n, -1, np.int32)
     names = []
-    for k, op in enumerate(program.metadata.get("ops", [])):
+    for k, op in enumerate(metadata.get("ops", [])):
         names.append(op["name"])
         for q in Queue:
             first, count = op["first"].get(q.name, 0), op["count"].get(q.name, 0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from numbers import Integral
 
 from hwsim.errors import HwsimError
-from isa import Queue
 
 MAX_BATCH = 2**20            # sequences in one step
 MAX_TOKENS = 2**24           # prompt, context or generated tokens of one sequence
@@ -41,7 +40,7 @@ def workload_of(program, source: str) -> dict:
 def check_metadata(program) -> None:
     """HwsimError unless every metadata key the simulator reads has the shape it expects."""
     meta = program.metadata
-    lengths = {q.name: len(program.streams[q]) for q in Queue}
+    lengths = program.counts_per_queue()  # a Program's or a CompactProgram's flat lengths
     for k, op in enumerate(_list(meta.get("ops", []), "ops")):
         where = f"metadata ops[{k}]"
         if not isinstance(op, dict) or not isinstance(op.get("name"), str):

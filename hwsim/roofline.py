@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays, flatten
-from hwsim.service import LABELS, macs, unit_index, unit_of_rows, vector_ops
+from hwsim.service import LABELS, macs, per_value, unit_index, unit_of_rows, vector_ops
 from isa import Queue
 
 
@@ -44,27 +44,30 @@ def op_bounds(ops: list[dict], bandwidth_bytes_per_s: float) -> dict:
 
 def rate_per_row(a: ProgramArrays, target, units: list) -> np.ndarray:
     """Peak work rate (work units per second) of the unit each compute row runs on."""
-    rates = np.zeros(len(a))
+    names, index = unit_index(units)
     vec = vector_ops(a) > 0
-    for r, name in enumerate(units):
-        if name is None:
-            continue
-        unit = target.units[name]
-        dtype = LABELS[int(a.dtype_in[r])]
-        if vec[r] and unit.kind == "gpu":
-            rates[r] = unit.peak_flops_per_s.get("fp32", max(unit.peak_flops_per_s.values()))
-        elif vec[r] or unit.kind == "vector":
+    rates = np.zeros(len(a))
+    used = index >= 0
+    if not used.any():
+        return rates
+
+    def rate(key: int) -> float:  # the rate of (unit, dtype, vector row), computed once
+        unit_name, dtype, is_vec = names[key // 512], LABELS[key // 2 % 256], key % 2
+        unit = target.units[unit_name]
+        if is_vec and unit.kind == "gpu":
+            return unit.peak_flops_per_s.get("fp32", max(unit.peak_flops_per_s.values()))
+        if is_vec or unit.kind == "vector":
             table = getattr(unit, "ops_per_lane_per_cycle", None) or \
                 getattr(unit, "macs_per_core_per_cycle", None) or {"int8": 1.0}
             lanes = getattr(unit, "count", 1) * getattr(unit, "lanes", 1) * \
                 getattr(unit, "cores", 1)
-            rates[r] = lanes * table.get(dtype, min(table.values())) * \
+            return lanes * table.get(dtype, min(table.values())) * \
                 target.clocks[unit.clock].freq_hz
-        else:
-            rates[r] = target.peak_macs_per_s(name, dtype) or \
-                max(target.peak_macs_per_s(name, d) for d in LABELS.values())
-            if unit.kind == "gpu":
-                rates[r] *= unit.compute_efficiency_fraction
+        out = target.peak_macs_per_s(unit_name, dtype) or \
+            max(target.peak_macs_per_s(unit_name, d) for d in LABELS.values())
+        return out * unit.compute_efficiency_fraction if unit.kind == "gpu" else out
+    key = index * 512 + a.dtype_in.astype(np.int64) * 2 + vec
+    rates[used] = per_value(key[used], rate)
     return rates
 
 

@@ -43,22 +43,34 @@ def vector_ops(a: ProgramArrays) -> np.ndarray:
     return a.fields["rows"] * a.fields["cols"] * a.fields["count"] * passes
 
 
+def per_value(values: np.ndarray, fn) -> np.ndarray:
+    """np.array([fn(v) for v in values]), calling fn once per distinct value (rows repeat a
+    few dtypes or units; the per-row values are the same numbers)."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return np.array([fn(v) for v in distinct.tolist()])[inverse.reshape(-1)]
+
+
 def unit_of_rows(a: ProgramArrays, target) -> list:
     """Name of the unit each row runs on (None for LD / ST / SYS)."""
-    names = []
-    for q, u in zip(a.queue.tolist(), a.fields["unit"].tolist()):
+    def name(key: int):
+        q, u = divmod(key, 1 << 32)
         if q in (Queue.LD, Queue.ST, Queue.SYS):
-            names.append(None)
-        else:
-            names.append(target.units_for_queue(Queue(q).name)[u])
-    return names
+            return None
+        return target.units_for_queue(Queue(q).name)[u]
+    keys = a.queue.astype(np.int64) * (1 << 32) + a.fields["unit"]
+    if not len(keys):
+        return []
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    names = np.array([name(k) for k in distinct.tolist()] + [None], dtype=object)[:-1]
+    return names[inverse.reshape(-1)].tolist()
 
 
 def unit_index(units: list) -> tuple[list[str], np.ndarray]:
     """(sorted names of the units used, per-row index into them; -1 for LD / ST / SYS rows)."""
     names = sorted({u for u in units if u is not None})
     lookup = {name: i for i, name in enumerate(names)}
-    return names, np.array([-1 if u is None else lookup[u] for u in units], np.int64)
+    lookup[None] = -1
+    return names, np.fromiter(map(lookup.__getitem__, units), np.int64, len(units))
 
 
 def service_seconds(a: ProgramArrays, target, units: list) -> np.ndarray:
@@ -82,8 +94,8 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
     freq = target.clocks[unit.clock].freq_hz
     dequant = dequant_weights(a)[rows]
     if unit.kind == "gpu":
-        peak = np.array([target.peak_macs_per_s(name, LABELS[d]) or
-                         max(unit.peak_flops_per_s.values()) / 2 for d in dtype])
+        peak = per_value(dtype, lambda d: target.peak_macs_per_s(name, LABELS[d]) or
+                         max(unit.peak_flops_per_s.values()) / 2)
         vec_peak = unit.peak_flops_per_s.get("fp32", max(unit.peak_flops_per_s.values()))
         mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)
         mat = mat + _gpu_dequant_seconds(dequant, a.dtype_w[rows], unit)
@@ -91,7 +103,7 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
     if unit.kind == "vector" or (is_vec.any() and unit.kind != "pim"):
         lanes = getattr(unit, "count", 1) * getattr(unit, "lanes", 1)
         rates = getattr(unit, "ops_per_lane_per_cycle", None) or {"int8": 1.0}
-        rate = np.array([rates.get(LABELS[d], min(rates.values())) for d in dtype])
+        rate = per_value(dtype, lambda d: rates.get(LABELS[d], min(rates.values())))
         vec = vector_cycles(f["rows"] * f["cols"] * g, ops // np.maximum(
             f["rows"] * f["cols"] * g, 1), lanes, rate) / freq
         if unit.kind == "vector":
@@ -105,7 +117,7 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
         else:
             mat = systolic_cycles(m, n, k, g, unit.rows, unit.cols, unit.count,
                                   unit.weight_preload_overlap) / freq
-        rate = np.array([unit.macs_per_pe_per_cycle.get(LABELS[d], 0.0) or 1e-9 for d in dtype])
+        rate = per_value(dtype, lambda d: unit.macs_per_pe_per_cycle.get(LABELS[d], 0.0) or 1e-9)
         mat = mat / np.minimum(rate, 1.0)  # a dtype at a fraction of a MAC per PE per cycle
     elif unit.kind == "dsp_chain":
         mech = getattr(target, "mechanisms", None)
@@ -122,8 +134,8 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
         mem = target.memories[unit.memory]
         return pim_gemv_seconds(m, n, k, g, unit, target, mem.channels * mem.banks_per_channel)
     elif unit.kind == "cpu":
-        rate = np.array([unit.macs_per_core_per_cycle.get(LABELS[d], 0.0) or
-                         min(unit.macs_per_core_per_cycle.values()) for d in dtype])
+        rate = per_value(dtype, lambda d: unit.macs_per_core_per_cycle.get(LABELS[d], 0.0) or
+                         min(unit.macs_per_core_per_cycle.values()))
         mat = ceil_div(macs(a)[rows], 1) / (unit.cores * rate * freq)
         vec = ops / (unit.cores * rate * freq)
     else:

@@ -6,6 +6,8 @@ roofline_seconds, bound, instructions (+ the workload fields the caller adds).
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 import isa
@@ -20,6 +22,7 @@ from hwsim.timing import engine
 from hwsim.timing.cross_channel import cross_channel_rows, cross_channel_service_s
 from hwsim.timing.gpu_stack import apply_stack
 from hwsim.timing.host_issue import kernel_issue_s
+from hwsim.timing.layer_plan import row_layers
 from hwsim.timing.pim_blocking import memory_sides
 from hwsim.timing.pim_channels import channel_resources, channel_service_seconds, row_channels
 from hwsim.utilization import busy_fractions, in_flight_seconds
@@ -32,11 +35,24 @@ def reference_clock_hz(target) -> float:
     return target.clocks[target.units[names[0]].clock].freq_hz
 
 
-def simulate_program(program: isa.Program, target, tokens: int) -> dict:
+REUSE_OFF_ENV = "HWSIM_NO_REUSE"  # set (to anything but "" or "0"): time every layer
+
+
+def reuse_enabled(reuse: bool | None = None) -> bool:
+    """Layer timing reuse on? `reuse` when given, else on unless HWSIM_NO_REUSE is set."""
+    if reuse is not None:
+        return bool(reuse)
+    return os.environ.get(REUSE_OFF_ENV, "") in ("", "0")
+
+
+def simulate_program(program: isa.Program, target, tokens: int,
+                     reuse: bool | None = None) -> dict:
     """Time, energy and bounds of one run of `program`; `tokens` = tokens it produces.
 
     Whatever its source, the program is verified against the target first (isa.verify:
-    tokens, deadlock, operand bounds, units) and its metadata checked (program_meta)."""
+    tokens, deadlock, operand bounds, units) and its metadata checked (program_meta).
+    `reuse`: time identical decoder layers once (hwsim.timing.layer_reuse; None: on unless
+    the environment sets HWSIM_NO_REUSE); the result's `reuse` says where it applied."""
     if program.target_fingerprint not in (isa.NO_FINGERPRINT, target.fingerprint()):
         raise HwsimError(f"program was compiled for a different description of "
                          f"{program.target_name}; recompile it for {target.name}")
@@ -69,11 +85,13 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
     if stack is not None:
         service, kernel, stack_issue, gap_s = stack
         not_before = stack_issue if not_before is None else np.maximum(not_before, stack_issue)
-    start, end = engine.run(a.queue_start, a.wait, a.release, service, memory_rows, dram,
-                            channel_resources(resource, channel) if local else resource,
-                            memory_sides(a.queue, units, target), not_before,
-                            overlap=channel >= 0 if local else None, kernel=kernel,
-                            kernel_gap_s=gap_s)
+    layers = row_layers(a.op_index, a.op_names) if reuse_enabled(reuse) else \
+        f"switched off ({REUSE_OFF_ENV} or reuse=False)"
+    start, end, reuse_report = engine.run_layers(
+        a.queue_start, a.wait, a.release, service, memory_rows, dram,
+        channel_resources(resource, channel) if local else resource,
+        memory_sides(a.queue, units, target), not_before, overlap=channel >= 0 if local else None,
+        kernel=kernel, kernel_gap_s=gap_s, layers=layers)
     seconds = float(end.max()) if len(end) else 0.0
     energy = energy_breakdown(a, target, units, seconds, dram.stats.activations, channel)
     total_j = sum(energy.values())
@@ -101,6 +119,7 @@ def simulate_program(program: isa.Program, target, tokens: int) -> dict:
         "dram": dram.stats.to_json(),
         "roofline_seconds": bound["roofline_s"],
         "bound": bound["bound"],
+        "reuse": reuse_report,
         "instructions": {q.name: int(a.queue_start[int(q) + 1] - a.queue_start[int(q)])
                          for q in Queue},
         "_detail": {"start": start, "end": end, "arrays": a, "units": units,

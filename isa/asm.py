@@ -41,7 +41,10 @@ def format_instruction(instr: Instruction) -> str:
 
 
 def disassemble(program: Program) -> str:
-    """Program -> assembly text; `assemble(disassemble(p)) == p`."""
+    """Program -> assembly text; `assemble(disassemble(p)) == p`. A compact program
+    (isa.compact) is written as the flat program it stands for."""
+    if not isinstance(program, Program):
+        program = program.flatten()
     lines = [HEADER_LINE, f".target {quote_name(program.target_name)}"]
     if program.target_fingerprint != NO_FINGERPRINT:
         lines.append(f".fingerprint {program.target_fingerprint.hex()}")

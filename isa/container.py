@@ -31,7 +31,10 @@ MAX_HWX_BYTES = 2**30   # 1 GiB: 33 million instructions, 30x the largest compil
 
 
 def to_bytes(program: Program) -> bytes:
-    """Program -> .hwx bytes (deterministic)."""
+    """Program -> .hwx bytes (deterministic). A compact program (isa.compact) is written as
+    the flat program it stands for."""
+    if not isinstance(program, Program):
+        program = program.flatten()
     name = program.target_name.encode("utf-8")
     sections = []
     for q in Queue:

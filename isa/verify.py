@@ -29,23 +29,34 @@ class Resources:
     dram_bytes: int
 
 
-def verify(program: Program, resources: Resources | None = None) -> list[tuple[Queue, int]]:
+def verify(program: Program, resources: Resources | None = None, tokens: bool = True
+           ) -> list[tuple[Queue, int]]:
     """Raise IsaError for the first problem; return a token-consistent issue order.
 
     Without `resources` only the target-independent checks run (shapes, tokens). A program is
     immutable, so a pass is remembered on it: verifying it again against equal resources (the
-    compiler verifies, then the simulator does) costs nothing.
+    compiler verifies, then the simulator does) costs nothing. `tokens=False`: per-instruction
+    checks only. A compact program (isa.compact) is checked in its compact form.
     """
+    if not isinstance(program, Program):
+        from isa.compact import verify_compact
+        return verify_compact(program, resources, verify)
     remembered = program.__dict__.get(_VERIFIED)
     if remembered is not None and remembered[0] == resources:
         return list(remembered[1])
+    passed: set = set()  # instructions equal to one checked already (a third are distinct)
     for q, stream in program.streams.items():
         for index, instr in enumerate(stream):
+            if instr in passed:
+                continue
             where = f"{instr.opcode.name} at {q.name}[{index}]"
             _check_shape(instr, where)
             if resources is not None:
                 _check_unit(instr, where, resources)
                 _check_bounds(instr, where, resources)
+            passed.add(instr)
+    if not tokens:
+        return []
     check_token_balance(program)
     order = issue_order(program)
     object.__setattr__(program, _VERIFIED, (resources, tuple(order)))

@@ -73,9 +73,17 @@ class Emitter:
                         rec.wait.add(src)
                         self.by_queue[src][position].release.add(queue)
                         covered[src] = position
-        instrs = [Instruction(r.opcode, wait=sorted(r.wait), release=sorted(r.release),
-                              **r.fields) for r in self.records]
+        instrs = [self._instruction(r) for r in self.records]
         return Program.from_instructions(target_name, instrs, fingerprint, metadata)
+
+    @staticmethod
+    def _instruction(rec: Rec) -> Instruction:
+        """The record's instruction; its fields dict is dropped once built, so records and
+        instructions are not both held in full (the peak memory of a large compile)."""
+        instr = Instruction(rec.opcode, wait=sorted(rec.wait), release=sorted(rec.release),
+                            **rec.fields)
+        rec.fields = None
+        return instr
 
     def notes(self) -> dict[str, list]:
         """Per queue, each instruction's annotation (or None): the op it belongs to and the

@@ -9,28 +9,41 @@ from compiler.codegen.lower_vector import lower_vector
 from compiler.ir.graph import Graph
 from compiler.ir.ops import OpKind
 from compiler.passes.schedule import scheduled
-from isa import Program
 
 LOWER = {OpKind.EMBEDDING: lower_embedding, OpKind.KV_WRITE: lower_kv_write,
          OpKind.MATMUL: lower_matrix, OpKind.ATTN_SCORE: lower_matrix,
          OpKind.ATTN_CONTEXT: lower_matrix}
 
 
-def generate(graph: Graph, target, annotate: bool = False) -> Program:
+def generate(graph: Graph, target, annotate: bool = False, compact: bool = False):
     """A partitioned, tiled, allocated graph -> a Program (not yet verified). `annotate` adds
-    the functional annotations (metadata "notes", see Emitter.notes) for hwsim.functional."""
+    the functional annotations (metadata "notes", see Emitter.notes) for hwsim.functional.
+    `compact`: an isa.CompactProgram where the decoder layers repeat (compiler.codegen.compact;
+    never with `annotate`), else the Program."""
+    if compact and not annotate:
+        from compiler.codegen.compact import generate_compact
+        program = generate_compact(graph, target)
+        if program is not None:
+            return program
     cx = Lowering(graph, target, annotate)
-    ops_meta = []
-    for op in scheduled(graph):
-        start = {q: len(recs) for q, recs in cx.em.by_queue.items()}
-        if op.attr("fused_attention"):
-            lower_fused_attention(cx, op)
-        elif not op.attr("fused_into"):  # else emitted with its fused kernel
-            LOWER.get(op.kind, lower_vector)(cx, op)
-        ops_meta.append({"name": op.name, "kind": op.kind.value, "layer": op.layer,
-                         "first": start,
-                         "count": {q: len(r) - start[q] for q, r in cx.em.by_queue.items()},
-                         "flops": op.flops, "bytes": op.bytes_read + op.bytes_written})
+    ops_meta = [lower_op(cx, op) for op in scheduled(graph)]
+    return cx.em.finalize(target.name, target.fingerprint(),
+                          program_metadata(graph, ops_meta, cx, annotate))
+
+
+def lower_op(cx: Lowering, op) -> dict:
+    """Lower one op; -> its metadata entry (where its instructions lie in each queue)."""
+    start = {q: len(recs) for q, recs in cx.em.by_queue.items()}
+    if op.attr("fused_attention"):
+        lower_fused_attention(cx, op)
+    elif not op.attr("fused_into"):  # else emitted with its fused kernel
+        LOWER.get(op.kind, lower_vector)(cx, op)
+    return {"name": op.name, "kind": op.kind.value, "layer": op.layer, "first": start,
+            "count": {q: len(r) - start[q] for q, r in cx.em.by_queue.items()},
+            "flops": op.flops, "bytes": op.bytes_read + op.bytes_written}
+
+
+def program_metadata(graph: Graph, ops_meta: list, cx: Lowering, annotate: bool) -> dict:
     metadata = {
         "model": graph.model.name,
         "workload": {k: getattr(graph.workload, k) for k in
@@ -45,4 +58,5 @@ def generate(graph: Graph, target, annotate: bool = False) -> Program:
         metadata["cross_channel_ranges"] = graph.meta["cross_channel_ranges"]
     if annotate:
         metadata["notes"] = cx.em.notes()
-    return cx.em.finalize(target.name, target.fingerprint(), metadata)
+    return metadata
+

@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from hwsim.memory.kernel import dram_transfer
+from hwsim.timing import layer_reuse
 
 N_QUEUES = 6
 
@@ -67,25 +68,16 @@ def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, 
 
 @njit(cache=True)
 def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_bytes, stride,
-         fifo_offset, fifo_size, resource, n_resources, side, not_before, overlap, kernel,
-         kernel_pending, kernel_gap_s, params, bank_state, chan_state, stats):
-    n = service.shape[0]
-    start = np.zeros(n)
-    end = np.zeros(n)
-    ptr = queue_start[:-1].copy()
+         fifo_offset, resource, side, not_before, overlap, kernel, kernel_gap_s, params,
+         bank_state, chan_state, stats, ptr, free, fifo, written, read, unit_free, side_free,
+         queue_done, pending, barrier, kernel_end, start, end, stop_q, stop_row):
+    """Issue rows until every queue is done (-> (0, 0.0)), no queue can proceed (-> (1, 0.0)),
+    or the next row to issue is row `stop_row` of queue `stop_q` (-> (2, its start time), the
+    state left as it was before that row: calling again with another stop goes on from there).
+    Every argument after `stats` is engine state (`EngineState`), advanced in place."""
     stop = queue_start[1:]
-    free = np.zeros(N_QUEUES)
-    fifo = np.zeros(max(fifo_size, 1))
-    written = np.zeros(N_QUEUES * N_QUEUES, np.int64)
-    read = np.zeros(N_QUEUES * N_QUEUES, np.int64)
-    unit_free = np.zeros(max(n_resources, 1))
-    side_free = np.zeros(3)
-    queue_done = np.zeros(N_QUEUES)  # latest end of the rows each queue has issued
-    pending = kernel_pending.copy()
     n_kernels = pending.shape[0]
-    barrier = np.zeros(2)  # [lowest kernel with rows left, latest end of earlier kernels + gap]
-    kernel_end = np.zeros(max(n_kernels, 1))
-    for _ in range(n):
+    while True:
         best_q, best_t = -1, 0.0
         for q in range(N_QUEUES):
             if ptr[q] < stop[q]:
@@ -95,17 +87,23 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
                 if t >= 0.0 and (best_q < 0 or t < best_t):
                     best_q, best_t = q, t
         if best_q < 0:
-            return start, end, False
+            done = True
+            for q in range(N_QUEUES):
+                if ptr[q] < stop[q]:
+                    done = False
+            return (0 if done else 1), 0.0
         q, i, t = best_q, ptr[best_q], best_t
+        if q == stop_q and i == stop_row:
+            return 2, t
         for s in range(N_QUEUES):
             if (wait[i] >> s) & 1:
                 read[s * N_QUEUES + q] += 1
         duration = service[i]
         if is_mem[i]:
-            done = dram_transfer(params, bank_state, chan_state, stats, t, addr[i], rows[i],
-                                 row_bytes[i], stride[i], is_write[i])
-            if done - t > duration:
-                duration = done - t
+            done_s = dram_transfer(params, bank_state, chan_state, stats, t, addr[i], rows[i],
+                                   row_bytes[i], stride[i], is_write[i])
+            if done_s - t > duration:
+                duration = done_s - t
         start[i] = t
         end[i] = t + duration
         free[q] = start[i] if overlap[i] else end[i]
@@ -121,9 +119,9 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
             if end[i] > kernel_end[k]:
                 kernel_end[k] = end[i]
             while int(barrier[0]) < n_kernels and pending[int(barrier[0])] == 0:
-                done_end = kernel_end[int(barrier[0])] + kernel_gap_s
-                if done_end > barrier[1]:
-                    barrier[1] = done_end
+                closed_end = kernel_end[int(barrier[0])] + kernel_gap_s
+                if closed_end > barrier[1]:
+                    barrier[1] = closed_end
                 barrier[0] += 1
         for d in range(N_QUEUES):
             if (release[i] >> d) & 1:
@@ -131,7 +129,30 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
                 fifo[fifo_offset[c] + written[c]] = end[i]
                 written[c] += 1
         ptr[q] += 1
-    return start, end, True
+
+
+class EngineState:
+    """Everything `_run` advances, as arrays (hwsim.timing.layer_reuse reads and sets it)."""
+
+    def __init__(self, n: int, queue_start, fifo_size: int, n_resources: int, pending, dram):
+        self.ptr = np.asarray(queue_start[:-1], np.int64).copy()
+        self.free = np.zeros(N_QUEUES)
+        self.fifo = np.zeros(max(fifo_size, 1))
+        self.written = np.zeros(N_QUEUES * N_QUEUES, np.int64)
+        self.read = np.zeros(N_QUEUES * N_QUEUES, np.int64)
+        self.unit_free = np.zeros(max(n_resources, 1))
+        self.side_free = np.zeros(3)
+        self.queue_done = np.zeros(N_QUEUES)  # latest end of the rows each queue has issued
+        self.pending = pending.copy()         # rows of each kernel not yet issued
+        self.barrier = np.zeros(2)  # [lowest kernel with rows left, its start bound: ends + gap]
+        self.kernel_end = np.zeros(max(len(pending), 1))
+        self.start, self.end = np.zeros(n), np.zeros(n)
+        self.dram = dram
+
+    def arrays(self) -> tuple:
+        return (*self.dram.arrays()[1:], self.ptr, self.free, self.fifo, self.written,
+                self.read, self.unit_free, self.side_free, self.queue_done, self.pending,
+                self.barrier, self.kernel_end, self.start, self.end)
 
 
 def run(queue_start, wait, release, service, memory_rows, dram, resource=None, side=None,
@@ -147,36 +168,68 @@ def run(queue_start, wait, release, service, memory_rows, dram, resource=None, s
     rows of its queue (channel-local PIM GEMVs, hwsim.timing.pim_channels); None: none may.
     `kernel[i]`: the GPU kernel of row i (0, 1, ... non-decreasing along every queue; -1: none)
     for the kernel barrier with `kernel_gap_s` (hwsim.timing.gpu_stack); None: no barrier."""
-    n = len(service)
-    if resource is None:
-        resource = np.full(n, -1, np.int64)
-    if side is None:
-        side = np.zeros(n, np.int64)
-    if not_before is None:
-        not_before = np.zeros(n)
-    if overlap is None:
-        overlap = np.zeros(n, np.bool_)
-    if kernel is None:
-        kernel = np.full(n, -1, np.int64)
-    kernel = np.asarray(kernel, np.int64)
-    pending = np.bincount(kernel[kernel >= 0], minlength=int(kernel.max(initial=-1)) + 1)
-    counts = np.zeros(N_QUEUES * N_QUEUES, np.int64)
-    queues = np.repeat(np.arange(N_QUEUES), np.diff(queue_start))
-    for d in range(N_QUEUES):
-        sel = (release >> d) & 1 == 1
-        np.add.at(counts, queues[sel] * N_QUEUES + d, 1)
-    offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    m = memory_rows
-    start, end, ok = _run(
-        np.asarray(queue_start, np.int64), np.asarray(wait, np.int64),
-        np.asarray(release, np.int64), np.asarray(service, np.float64),
-        np.asarray(m["is_mem"], np.bool_), np.asarray(m["is_write"], np.bool_),
-        np.asarray(m["addr"], np.int64), np.asarray(m["rows"], np.int64),
-        np.asarray(m["row_bytes"], np.int64), np.asarray(m["stride"], np.int64),
-        offset, int(counts.sum()), np.asarray(resource, np.int64),
-        int(np.max(resource, initial=-1)) + 1, np.asarray(side, np.int64),
-        np.asarray(not_before, np.float64), np.asarray(overlap, np.bool_), kernel,
-        pending.astype(np.int64), float(kernel_gap_s), *dram.arrays())
-    if not ok:
-        raise RuntimeError("deadlock: no queue can proceed")
+    start, end, _ = run_layers(queue_start, wait, release, service, memory_rows, dram, resource,
+                               side, not_before, overlap, kernel, kernel_gap_s)
     return start, end
+
+
+def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=None,
+               side=None, not_before=None, overlap=None, kernel=None, kernel_gap_s=0.0,
+               layers="switched off"):
+    """`run` that reuses one layer's timing for the next identical layers where the start
+    state allows (hwsim.timing.layer_reuse); `layers`: each row's decoder layer (-1: none,
+    hwsim.timing.layer_plan.row_layers), or a string saying why every row is simulated.
+    -> (start_s, end_s, the JSON `reuse` report)."""
+    rows = _engine_rows(queue_start, wait, release, service, memory_rows, resource, side,
+                        not_before, overlap, kernel, kernel_gap_s)
+    counts = np.zeros(N_QUEUES * N_QUEUES, np.int64)
+    queues = np.repeat(np.arange(N_QUEUES), np.diff(rows["queue_start"]))
+    for d in range(N_QUEUES):
+        sel = (rows["release"] >> d) & 1 == 1
+        np.add.at(counts, queues[sel] * N_QUEUES + d, 1)
+    rows["fifo_offset"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
+    kernel = rows["kernel"]
+    pending = np.bincount(kernel[kernel >= 0], minlength=int(kernel.max(initial=-1)) + 1)
+    state = EngineState(len(rows["service"]), rows["queue_start"], int(counts.sum()),
+                        int(np.max(rows["resource"], initial=-1)) + 1, pending.astype(np.int64),
+                        dram)
+    report = layer_reuse.run_reusing(_loop(rows, dram), rows, state, layers)
+    return state.start, state.end, report
+
+
+def _loop(rows: dict, dram):
+    """step(state, stop_q, stop_row) -> (code, t): `_run` on these rows from `state`."""
+    fixed = tuple(rows[k] for k in _ROW_ARGS) + (dram.params,)
+
+    def step(state: EngineState, stop_q: int, stop_row: int):
+        code, t = _run(*fixed, *state.arrays(), np.int64(stop_q), np.int64(stop_row))
+        if code == 1:
+            raise RuntimeError("deadlock: no queue can proceed")
+        return code, t
+    return step
+
+
+_ROW_ARGS = ("queue_start", "wait", "release", "service", "is_mem", "is_write", "addr", "rows",
+             "row_bytes", "stride", "fifo_offset", "resource", "side", "not_before", "overlap",
+             "kernel", "kernel_gap_s")
+
+
+def _engine_rows(queue_start, wait, release, service, m, resource, side, not_before, overlap,
+                 kernel, kernel_gap_s) -> dict:
+    """Every per-row array `_run` reads, in its fixed dtype (one compile serves every call)."""
+    n = len(service)
+    return {
+        "queue_start": np.asarray(queue_start, np.int64), "wait": np.asarray(wait, np.int64),
+        "release": np.asarray(release, np.int64), "service": np.asarray(service, np.float64),
+        "is_mem": np.asarray(m["is_mem"], np.bool_),
+        "is_write": np.asarray(m["is_write"], np.bool_), "addr": np.asarray(m["addr"], np.int64),
+        "rows": np.asarray(m["rows"], np.int64),
+        "row_bytes": np.asarray(m["row_bytes"], np.int64),
+        "stride": np.asarray(m["stride"], np.int64),
+        "resource": np.asarray(np.full(n, -1) if resource is None else resource, np.int64),
+        "side": np.asarray(np.zeros(n) if side is None else side, np.int64),
+        "not_before": np.asarray(np.zeros(n) if not_before is None else not_before, np.float64),
+        "overlap": np.asarray(np.zeros(n) if overlap is None else overlap, np.bool_),
+        "kernel": np.asarray(np.full(n, -1) if kernel is None else kernel, np.int64),
+        "kernel_gap_s": float(kernel_gap_s)}

@@ -2,12 +2,12 @@
 import json
 
 
-def test_targets_lists_all_eight(hwsim):
+def test_targets_lists_all_nine(hwsim):
     out = hwsim("targets")
     assert out.returncode == 0, out.stderr
     names = [line.split()[0] for line in out.stdout.splitlines()[2:]]
     assert names == ["a100", "a100-80gb", "flightllm-u280", "flightllm-vhk158", "h100",
-                     "mllm-npu-sd8gen3", "neupims", "v100s"]
+                     "mllm-npu-sd8gen3", "neupims", "v100-pcie-16gb", "v100s"]
 
 
 def test_show_json_is_valid_and_carries_units(hwsim):

@@ -39,6 +39,44 @@ def test_without_one_numba_uses_the_keyed_directory(tmp_path):
     assert out.stdout.strip().startswith(str(tmp_path / "hwsim" / "numba"))
 
 
+def test_only_this_installations_numba_folders_are_checked():
+    """numba names a source folder's cache folder itself; ours must be the same names (else
+    a corrupt file of ours would go unchecked)."""
+    import pathlib
+
+    from numba.core.caching import _CacheLocator
+
+    import hwsim.jit_cache as jit_cache
+    root = pathlib.Path(jit_cache.__file__).resolve().parent
+    expected = sorted(_CacheLocator.get_suitable_cache_subpath(str(root / f))
+                      for f in JITTED_SOURCES)
+    assert jit_cache.numba_subfolders(root) == expected
+    assert [name.split("_")[0] for name in expected] == ["memory", "timing"]
+
+
+def test_a_torn_file_of_another_checkout_is_left_to_it(tmp_path, monkeypatch):
+    """configure walks this installation's folders only: a file another checkout's folder
+    holds is that checkout's to check (it is never loaded here)."""
+    import hwsim.jit_cache as jit_cache
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    if "numba" in sys.modules:  # configure points numba at the new directory: undo after
+        config = sys.modules["numba"].config
+        monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)
+    root = __import__("pathlib").Path(jit_cache.__file__).resolve().parent
+    keyed = jit_cache.cache_dir([(root / f).read_bytes() for f in JITTED_SOURCES],
+                                str(tmp_path / "hwsim" / "numba"))
+    ours = os.path.join(keyed, jit_cache.numba_subfolders(root)[0])
+    other = os.path.join(keyed, "memory_" + "0" * 40)
+    for folder in (ours, other):
+        os.makedirs(folder)
+        with open(os.path.join(folder, "k.1.nbc"), "wb") as handle:
+            handle.write(b"\x80\x04torn")
+    jit_cache.configure()
+    assert not os.path.exists(os.path.join(ours, "k.1.nbc"))
+    assert os.path.exists(os.path.join(other, "k.1.nbc"))
+
+
 def _cache_files(folder):
     return sorted(p for p in folder.rglob("*") if p.suffix in (".nbi", ".nbc"))
 

@@ -25,7 +25,7 @@ def _mobile_prefill(p) -> bool:
 
 
 def _gpu(p) -> bool:
-    return p.preset in ("v100s", "a100", "h100")
+    return p.preset in ("v100s", "v100-pcie-16gb", "a100", "h100")
 
 
 KNOWN = [

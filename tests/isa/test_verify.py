@@ -159,3 +159,21 @@ def test_dropping_any_release_is_caught(program, data):
 
 def test_issue_order_of_empty_program():
     assert issue_order(Program("t")) == []
+
+
+def test_equal_instructions_are_checked_once_and_the_first_bad_one_is_named(monkeypatch):
+    """verify checks each distinct instruction once (a compiled program repeats most of its
+    instructions); an instruction that fails is never skipped: the error names its first
+    place, as when every instruction was checked."""
+    import importlib
+    verify_module = importlib.import_module("isa.verify")  # isa.verify is the function
+    checked = []
+    real = verify_module._check_shape
+    monkeypatch.setattr(verify_module, "_check_shape",
+                        lambda instr, where: checked.append(where) or real(instr, where))
+    load = "LOAD buf=1 dtype=int8 rows=1 row_bytes=16\n"
+    verify(assemble(".target flightllm-u280\n" + load * 5), U280)
+    assert checked == ["LOAD at LD[0]"]
+    big = "LOAD buf=1 dtype=int8 rows=16 row_bytes=16384\n"  # overflows b_buf (131072 B)
+    with pytest.raises(IsaError, match=r"^LOAD at LD\[2\]: sram operand"):
+        verify(assemble(".target flightllm-u280\n" + load * 2 + big * 2 + load), U280)

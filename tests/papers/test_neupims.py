@@ -157,8 +157,16 @@ def test_paper_order_gpu_npu_only_naive_neupims(runner, rows):
 def test_gpu_only_runs_no_stack_cost_until_the_40gb_card_has_a_calibrated_one():
     # issue 14: the paper's GPU-only is eager PyTorch on an A100 40 GB (SETUPS.md); a baseline
     # gets a runtime.stack only where the validation table calibrates one on that card. The
-    # `a100` preset has no `runtime:` section, so C4 runs the plain roofline; when one is added,
-    # this fails and C4's baseline (and the order xfail above) must be revisited
+    # `a100` preset's `runtime:` section carries the a100-80gb / h100 costs over (validated, not
+    # calibrated, by hwsim/validation/a100_40gb.yaml's vLLM CUDA-graph rows) and selects stack
+    # `none`, so C4 runs the plain roofline; when the 40 GB card gets a calibrated eager cost
+    # or a default stack, this fails and C4's baseline (and the order xfail above) must be revisited
     import targets
-    assert targets.load_target("a100").runtime is None
+    assert targets.load_target("a100").runtime.stack == "none"
+    assert all(row.use == "validation" for row in _validation_rows_on("a100"))
     assert neupims.SYSTEMS["gpu_only"] == ("a100", ())
+
+
+def _validation_rows_on(target: str):
+    from hwsim.validation import load_rows
+    return [row for row in load_rows() if row.target == target]

@@ -1,7 +1,10 @@
 """The API where compiler and simulator meet: compile a model (or read a .hwx) and simulate it,
-including the generate phase (TTFT, and TPOT over the growing KV cache)."""
+including the generate phase (TTFT, and TPOT over the growing KV cache). Steps compile to
+compact programs where the decoder layers repeat (compiler.codegen.compact): the simulator reads
+them as the flat program, without the repeated instructions being built."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import isa
@@ -18,6 +21,7 @@ from hwsim.program_meta import workload_of
 from hwsim.simulate import simulate_program
 
 TPOT_SAMPLES = 3  # decode steps simulated across the generation (context grows linearly)
+COMPACT = True  # compile steps as compact programs (False: flat; the tests compare the two)
 
 
 def step_tokens(workload: Workload) -> int:
@@ -50,7 +54,7 @@ def _prefill(model, workload: Workload, target) -> dict:
     workload = replace(workload, phase="prefill")
     if target.family == "mobile_npu":
         return mobile_prefill.simulate(model, workload, target)
-    return simulate_program(compile_step(model, workload, target).program, target,
+    return simulate_program(compile_step(model, workload, target, compact=COMPACT).program, target,
                             step_tokens(workload))
 
 
@@ -61,8 +65,39 @@ def simulate_step(model, workload: Workload, target) -> dict:
     model's step faster (`interleaving_pays`); a --layers slice runs as the whole model would."""
     interleave = not (interleaves(target, workload) and workload.phase == "decode") or \
         interleaving_pays(model, workload, target)
-    program = compile_step(model, workload, target, interleave=interleave).program
-    return simulate_program(program, target, step_tokens(workload))
+    return _compiled_step(model, workload, target, interleave)
+
+
+_STEPS: list = []  # the memos of the open step_memo() blocks (innermost last)
+
+
+@contextmanager
+def step_memo():
+    """Within the block, a step compiled and simulated once (same model, workload, target
+    fingerprint and interleaving) is not compiled again: its result dict is shared (read it,
+    do not change it). `hwsim papers` runs inside one: the NeuPIMs claims simulate the 1- and
+    2-layer slices that interleaving_pays has just simulated to choose the interleaving.
+    Compile and simulation are deterministic, so every number is the one a fresh run gives."""
+    _STEPS.append({})
+    try:
+        yield
+    finally:
+        _STEPS.pop()
+
+
+def _compiled_step(model, workload: Workload, target, interleave: bool) -> dict:
+    """simulate_program of compile_step(...), through the innermost step_memo() if any."""
+    memo = _STEPS[-1] if _STEPS else None
+    key = (repr(model), workload, target.fingerprint(), interleave) if memo is not None \
+        else None
+    if key is not None and key in memo:
+        return memo[key]
+    program = compile_step(model, workload, target, interleave=interleave,
+                           compact=COMPACT).program
+    result = simulate_program(program, target, step_tokens(workload))
+    if key is not None:
+        memo[key] = result
+    return result
 
 
 _PAYS: dict = {}
@@ -78,9 +113,8 @@ def interleaving_pays(model, workload: Workload, target) -> bool:
         slices = (1, 2) if model.num_layers > 1 else (1,)
 
         def whole_model_s(interleave: bool) -> float:
-            t = [simulate_program(compile_step(model, replace(workload, layers=n), target,
-                                               interleave=interleave).program, target,
-                                  step_tokens(workload))["seconds"] for n in slices]
+            t = [_compiled_step(model, replace(workload, layers=n), target,
+                                interleave)["seconds"] for n in slices]
             return t[0] + (model.num_layers - 1) * (t[-1] - t[0])
         _PAYS[key] = whole_model_s(True) < whole_model_s(False)
     return _PAYS[key]

@@ -2,6 +2,7 @@
 PAPERS.md's tolerance rules and its ablation."""
 from __future__ import annotations
 
+from hwsim.api.flows.run_model import step_memo
 from hwsim.api.papers import flightllm, mllm_npu, neupims
 from hwsim.api.papers.claim import ablation_removes_half, tolerance_text, within
 from hwsim.api.papers.runner import Runner
@@ -46,4 +47,5 @@ def evaluate(claim, runner: Runner) -> dict:
 def papers(only: str | None = None) -> list[dict]:
     """One row per claim (all, or the comma-separated ids in `only`), from live simulations."""
     runner = Runner()
-    return [evaluate(c, runner) for c in select(only)]
+    with step_memo():  # identical compiled steps across claims run once (run_model.step_memo)
+        return [evaluate(c, runner) for c in select(only)]

@@ -1,0 +1,155 @@
+"""Which decoder layers the engine may time once (hwsim.timing.layer_reuse): the longest run of
+layers whose rows are equal on every column the engine reads, from the program's op names.
+
+Addresses may differ by a multiple of channels x channel_interleave_bytes (the same channels,
+the same bursts, in the same order, for a memory without a timing table); GPU kernel numbers
+by a constant per layer. Memories with a DRAM timing table are refused here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwsim.memory.kernel import P_BURST_BYTES, P_CHANNELS, P_INTERLEAVE_BYTES, P_TIMED
+from isa import Queue
+
+N_QUEUES = len(Queue)
+_LAYER = re.compile(r"L(\d+)\.")
+_EXACT = ("wait", "release", "service", "resource", "side", "overlap", "is_mem")
+_MEMORY = ("is_write", "rows", "row_bytes", "stride")  # compared on LD / ST rows only
+
+
+def row_layers(op_index: np.ndarray, op_names: list) -> np.ndarray:
+    """Decoder layer of every row from the op names `L<k>.<op>` (-1: not a layer's row)."""
+    of_op = np.array([int(m.group(1)) if (m := _LAYER.match(n)) else -1 for n in op_names]
+                     + [-1], np.int64)  # index -1 (rows of no op) reads the last entry
+    return of_op[op_index]
+
+
+@dataclass
+class Plan:
+    first: int            # first layer of the identical run
+    count: int            # layers in it
+    anchor: int           # queue whose layer starts are the checkpoints
+    a: np.ndarray         # per queue: first row of the run (queue_start where length is 0)
+    length: np.ndarray    # per queue: rows per layer
+    kernels: int          # K: kernel numbers grow by this per layer
+    layers: int           # layers in the program
+    rotating: np.ndarray  # per row: its transfer lands on other channels in the next layer
+    group: int = 1        # layers per copied unit (first, count, a, length, kernels: in units)
+    end: np.ndarray = None  # per queue: the row after the run's last layer
+
+
+def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
+    """The longest run of identical layers (condition 1), or the reason there is none."""
+    if params[P_TIMED]:
+        return ("main memory has a DRAM timing table (refresh on an absolute clock, open rows "
+                "per address): not reused")
+    ids = np.unique(layers[layers >= 0])
+    n_layers = len(ids)
+    if n_layers < 3:
+        return f"{n_layers} decoder layer(s): reuse needs at least 3"
+    if ids[-1] - ids[0] + 1 != n_layers:
+        return "the program's layers are not consecutive"
+    base = int(ids[0])  # a pipeline stage's layers need not start at 0
+    layers = np.where(layers >= 0, layers - base, -1)
+    qs = rows["queue_start"]
+    starts = np.zeros((N_QUEUES, n_layers + 1), np.int64)
+    for q in range(N_QUEUES):
+        lay = layers[qs[q]:qs[q + 1]]
+        where = np.flatnonzero(lay >= 0)
+        if not len(where):
+            starts[q] = qs[q]
+            continue
+        if np.any(np.diff(lay[where]) < 0) or len(np.unique(lay[where])) != n_layers:
+            return f"the layers' rows are not in layer order on queue {Queue(q).name}"
+        first = np.searchsorted(lay[where], np.arange(n_layers))
+        starts[q, :-1] = qs[q] + where[first]
+        starts[q, -1] = qs[q] + where[-1] + 1
+    length = np.diff(starts, axis=1)                        # (queues, layers)
+    pair_ok, kernel_step, rotating, why = _adjacent_equal(rows, starts, length, params)
+    best = (0, 0)  # (count, first) of the longest run of layers equal to their predecessor
+    k = 0
+    while k < n_layers:
+        e = k + 1
+        while e < n_layers and pair_ok[e] and (e == k + 1 or kernel_step[e] == kernel_step[k + 1]):
+            e += 1
+        best = max(best, (e - k, -k))
+        k = e
+    count, first = best[0], -best[1]
+    if count < 3:
+        return why or "no three identical layers in a row"
+    step = length[:, first]
+    end = starts[:, first + count]  # the run's end: copies' next rows stay before it
+    group = _group(rows, starts[:, first], step, count, params)
+    if group > 1:  # whole groups of layers land on the same channels: no rotated transfers
+        step, count, rotating = step * group, count // group, rotating & False
+    return Plan(base + first, count, _anchor(step), starts[:, first], step,
+                int(kernel_step[first + 1]) * group, n_layers, rotating, group, end)
+
+
+def _anchor(length: np.ndarray) -> int:
+    """The queue whose layer starts are the checkpoints: one late in a layer's dataflow
+    (stores, then vector ops), so that at its first row of a layer every other queue has left
+    the layer before (measured on LLaMA2-7B: 20 of 32 layers copied against 15 with LD)."""
+    for q in (Queue.ST, Queue.VEC, Queue.MV, Queue.MM, Queue.SYS, Queue.LD):
+        if length[int(q)]:
+            return int(q)
+    return 0
+
+
+def _group(rows, a, length, count: int, params) -> int:
+    """1 when every LD / ST moves by whole rounds over the channels from a layer to the next;
+    else the fewest layers G (at most count / 3) after which every one has (an address moved
+    by r interleave chunks per layer comes back to its channels after C / gcd(r, C) layers);
+    1 again when there is none."""
+    period = int(params[P_CHANNELS]) * int(params[P_INTERLEAVE_BYTES])
+    addr = [rows["addr"][a[q]:a[q] + count * length[q]].reshape(count, length[q])
+            for q in range(N_QUEUES) if length[q]]
+    mem = [rows["is_mem"][a[q]:a[q] + length[q]] for q in range(N_QUEUES) if length[q]]
+    for g in range(1, count // 3 + 1):
+        if all(not np.any((x[g:, m] - x[:-g, m]) % period) for x, m in zip(addr, mem)):
+            return g
+    return 1
+
+
+def _adjacent_equal(rows, starts, length, params):
+    """(ok[k]: layer k equals layer k-1, kernel step K of that pair, rotating[row]: an LD / ST
+    whose address moves from a layer's to the next by whole interleave chunks but not whole
+    rounds over the channels (its bursts land on other channels), first reason one is not)."""
+    n_layers = starts.shape[1] - 1
+    ok = np.ones(n_layers, bool)
+    ok[0] = False
+    step = np.zeros(n_layers, np.int64)
+    reason = None
+    chunk = int(params[P_INTERLEAVE_BYTES])
+    period = int(params[P_CHANNELS]) * chunk
+    rotating = np.zeros(len(rows["service"]), bool)
+    if chunk % int(params[P_BURST_BYTES]):
+        return ok & False, step, rotating, "channel interleave is not a whole number of bursts"
+    for k in range(1, n_layers):
+        if np.any(length[:, k] != length[:, k - 1]):
+            ok[k], reason = False, reason or f"layer {k} has other row counts than layer {k - 1}"
+            continue
+        idx = np.concatenate([np.arange(starts[q, k], starts[q, k] + length[q, k])
+                              for q in range(N_QUEUES)])
+        prev = idx - np.repeat(length[:, k], length[:, k])
+        bad = next((c for c in _EXACT if np.any(rows[c][idx] != rows[c][prev])), None)
+        mem = rows["is_mem"][idx]
+        bad = bad or next((c for c in _MEMORY if np.any(rows[c][idx][mem] != rows[c][prev][mem])),
+                          None)
+        offset = rows["addr"][idx] - rows["addr"][prev]
+        if bad is None and np.any(offset[mem] % chunk):
+            bad = "addr (offset not a multiple of channel_interleave_bytes)"
+        rotating[idx[mem & (offset % period != 0)]] = True
+        kn, kp = rows["kernel"][idx], rows["kernel"][prev]
+        steps = np.unique(kn[kp >= 0] - kp[kp >= 0])
+        if bad is None and (np.any((kn < 0) != (kp < 0)) or len(steps) > 1):
+            bad = "kernel"
+        if bad is not None:
+            ok[k], reason = False, reason or f"layer {k} differs from layer {k - 1} in {bad}"
+            continue
+        step[k] = steps[0] if len(steps) else 0
+    return ok, step, rotating, reason
