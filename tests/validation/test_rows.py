@@ -17,7 +17,13 @@ LLAMACPP_PROMPT = ("llama.cpp build 1077's prompt path runs no tensor-core GEMM:
                    "through fp32 cuBLAS SGEMM (648 token/s = 8.7 TFLOP/s, 62 % of the V100's 14 "
                    "TFLOPS fp32) and Q8_0 / Q4_0 through DP4A mul_mat_q (1,227 / 1,150 token/s, "
                    "faster than f16); hwsim runs every GPU GEMM on the fp16 tensor cores")
+AWQ_GEMM_PROMPT = ("AutoAWQ's Jan-2024 AWQ GEMM kernel on a 512-token prompt: 201 ms (2,547 token/s), "
+                   "4x the same card's fp16 HF prompt (50.7 ms, a100-80gb-flightllm-hf-llama2-7b-"
+                   "fp16-prefill-512); hwsim charges Marlin's 1.625 dequantization instructions per "
+                   "weight per 128-row tile and comes out 4.8x faster. The kernel's own cost "
+                   "(16-row M tiles, each re-dequantizing its weights) is not modelled")
 OUTSIDE = {
+    "a100-80gb-autoawq-vicuna-7b-w4g128-prefill-512": AWQ_GEMM_PROMPT,
     **{f"v100-llamacpp1077-openllama-7b-{q}-prefill-b1": LLAMACPP_PROMPT
        for q in ("fp16", "q8-0", "q4-0")},
 }
@@ -106,3 +112,29 @@ def test_without_the_dequantization_cost_the_weight_only_rows_get_faster(row_id,
     per_token_s = 6_607_077_376 / weights_per_int_s
     saved_s = 1 / with_cost["simulated_si"] - 1 / without["simulated_si"]
     assert 0 < saved_s < per_token_s
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("row_id, prompt_tiles, steps", [
+    ("h100-vllm-rtn-marlin-llama3.1-8b-int4g128-b4-256-32", 4 * 256 // 128, 32),
+    ("h100-vllm-rtn-marlin-llama3.1-8b-int4g128-b8-256-32", 8 * 256 // 128, 32)])
+def test_without_the_dequantization_cost_the_batched_marlin_rows_get_faster(row_id,
+                                                                            prompt_tiles,
+                                                                            steps):
+    # Still not the issue's "breaks the tolerance": vLLM's Marlin int4 at batch 4 / 8 of 256-token
+    # prompts on the H100 is within (0.89x / 0.93x of the measured latency) and stays within
+    # without its conversion (0.885x / 0.916x). By hand: a 128-row prompt tile converts each
+    # weight once (1.625 instructions at 66.9e12 / 2 per s: 0.049 ps) against 2 x 128 tensor FLOPs
+    # (at 0.79 x 989.4e12: 0.33 ps), so the conversion is at most 15 % of a compute-bound GEMM,
+    # less than the 30 % tolerance. Held here: the cost is charged (the latency is longer with
+    # it) and by no more than every pass's whole conversion: 7,504,658,432 matrix weights
+    # (32 x 218,103,808 + the 4096 x 128256 head) per pass, one pass per 128-row prompt tile and
+    # one per decode step
+    row = BY_ID[row_id]
+    with_cost = evaluate(row, simulate_row)
+    without = evaluate(dataclasses.replace(row, overrides=row.overrides + NO_DEQUANT),
+                       simulate_row)
+    assert with_cost["status"] == "within" and without["status"] == "within"
+    pass_s = 7_504_658_432 * 1.625 / (66.9e12 / 2)
+    saved_s = with_cost["simulated_si"] - without["simulated_si"]
+    assert 0 < saved_s < (prompt_tiles + steps) * pass_s
