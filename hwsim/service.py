@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
+from hwsim.timing.cuda_core_gemm import cuda_core_gemm_seconds
 from hwsim.timing.pim_channels import pim_gemv_seconds
 from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, systolic_cycles,
                                systolic_os_cycles, vector_cycles)
@@ -99,6 +100,11 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
         vec_peak = unit.peak_flops_per_s.get("fp32", max(unit.peak_flops_per_s.values()))
         mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)
         mat = mat + _gpu_dequant_seconds(dequant, a.dtype_w[rows], unit)
+        cuda_core = getattr(getattr(target, "runtime", None), "cuda_core", lambda: None)()
+        if cuda_core is not None:
+            weights = a.fields["n"][rows] * a.fields["k"][rows] * g * kept_fraction(a)[rows]
+            mat = cuda_core_gemm_seconds(macs(a)[rows], weights, m, a.dtype_w[rows], target,
+                                         unit, cuda_core)
         return np.where(is_vec, ops / (vec_peak * unit.compute_efficiency_fraction), mat)
     if unit.kind == "vector" or (is_vec.any() and unit.kind != "pim"):
         lanes = getattr(unit, "count", 1) * getattr(unit, "lanes", 1)

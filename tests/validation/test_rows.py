@@ -16,18 +16,6 @@ BY_ID = {r.id: r for r in ROWS}
 A100_GEMM = ("A100 prompt processing simulates 0.56-0.68x of the measured time: the a100-80gb "
              "preset runs GEMMs at the datasheet peak (compute_efficiency_fraction 1.0, no "
              "A100 GEMM measurement to calibrate it)")
-LLAMACPP_PROMPT = ("llama.cpp build 1077's prompt path runs no tensor-core GEMM: f16 weights go "
-                   "through fp32 cuBLAS SGEMM (648 token/s = 8.7 TFLOP/s, 62 % of the V100's 14 "
-                   "TFLOPS fp32) and Q8_0 / Q4_0 through DP4A mul_mat_q (1,227 / 1,150 token/s, "
-                   "faster than f16); hwsim runs every GPU GEMM on the fp16 tensor cores")
-OUTSIDE = {
-    "a100-80gb-flightllm-hf-llama2-7b-fp16-prefill-512": A100_GEMM,
-    "a100-80gb-flightllm-vllm017-llama2-7b-fp16-prefill-512": A100_GEMM,  # 0.684 since fused attention
-    "a100-80gb-trtllm05-llama2-7b-fp16-ttft-128": A100_GEMM,
-    "a100-80gb-trtllm080-llama2-7b-fp16-ttft-128": A100_GEMM,
-    **{f"v100-llamacpp1077-openllama-7b-{q}-prefill-b1": LLAMACPP_PROMPT
-       for q in ("fp16", "q8-0", "q4-0")},
-}
 
 
 # A row whose prompts add up to this many tokens (batch x seq) simulates a prefill of tens of
