@@ -88,7 +88,9 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
                 cx.read_by(w_tile[3], w_tile[4], rec)
             last = rec
         row0, rows, col0, cols = out_window(cx, op, t, b, g0, m0, tm, n0, tn)
-        d_buf, d_addr, d_deps, commit = cx.output_target(op.name, row0, rows, col0, cols)
+        staging = None if _converts_on_same_unit(cx.target, op) else (o_role, o_index, o_region)
+        d_buf, d_addr, d_deps, commit = cx.output_target(op.name, row0, rows, col0, cols,
+                                                         staging=staging)
         note = cx.note(op.name, pitch=cx.pitch(op.name, cols), col0=n0,
                        **_layout(op, t, tm, tn, None, None)) if cx.annotate else None
         conv = cx.em.emit(
@@ -99,6 +101,16 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
             shift=15 if integer else 0, count=t["g_per"])
         cx.read_by(o_role, o_index, conv)
         commit(conv)
+
+
+def _converts_on_same_unit(target, op) -> bool:
+    """The op's unit also serves the VEC queue (a GPU's SMs): its tile conversions and products
+    take turns on the unit, so a spilled tile is staged in the other output slot and the next
+    product waits for the conversion only, not the store (Lowering.output_target). Elsewhere
+    (FlightLLM's MPE and SFU, NeuPIMs' arrays and vector unit) a product overlaps the previous
+    tile's conversion, and the tile is converted in place and stored from its accumulator."""
+    name = target.units_for_queue(op.attr("queue"))[op.attr("unit")]  # ISA unit field: i-th
+    return "VEC" in target.units[name].queues
 
 
 def _load_weight(cx, op, t, b, g0, n0, tn, k0, tk, wdt, deps):

@@ -12,7 +12,18 @@ largest tiles that fit a buffer's halves, and a pipeline's fill (the first tile'
 drain (the last tile's compute) are one tile long, so a larger buffer can make an op slower
 by part of a tile while it moves fewer bytes: flightllm-u280 phi-2 prefill 6.7 % slower with
 b_buf 512 KiB than 256 KiB, h100 decode 2-3 % slower with a 200 MB than a 100 MB L2.
-TILE_FILL_SLACK bounds it for `buffers.*.size_bytes`; every other resource is exact.
+TILE_FILL_SLACK bounds it for `buffers.*.size_bytes`.
+
+Exception, DRAM address mapping (hwsim.memory.kernel.dram_locate: row, column-high, bank,
+channel, column-low): more channels spread the same bytes over more banks, so which earlier
+transfer has already opened the DRAM row a later transfer needs changes with the channel count,
+and an in-order queue pays each activate (tRCD) it meets in series. neupims tiny-llama prefill
+of 16 tokens: the KV cache's four 512 B stores find their rows opened by q_proj's weight load
+with 8 channels (12 ns each) and closed with 16 (26 ns each), and the step takes 1.805 us
+against 1.789 us (0.9 %). A memory controller with this address map meets the same closed
+banks. MAPPING_SLACK (test_monotone) bounds it for `memories.*.channels`, and only where the
+run with more channels does activate more rows (the mechanism's signature); every other
+resource is exact.
 """
 from __future__ import annotations
 
@@ -20,10 +31,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from targets.ranges import range_of
 from tests.invariants import profiles
 from tests.invariants.check import holds
 from tests.invariants.runner import is_refusal
 from tests.invariants.strategies import PRESETS, Point, model, resource_fields, scaled, workload
+from tests.invariants.test_monotone import MAPPING_SLACK
 
 REL = 1e-9
 TILE_FILL_SLACK = 0.10
@@ -44,6 +57,8 @@ def resource_pairs(draw):
 
 
 def check_resource(point, key, small, large) -> None:
+    if not _plausible(large):
+        return  # x4 of a preset value can leave the schema's plausible range (targets/ranges.py)
     slow, fast = point.run(small), point.run(large)
     if is_refusal(fast):
         holds(f"resource:{key}", point, is_refusal(slow),
@@ -51,11 +66,35 @@ def check_resource(point, key, small, large) -> None:
         return
     if is_refusal(slow):
         return  # less of a resource may not fit
-    slack = TILE_FILL_SLACK if key.startswith("buffers.") and key.endswith(".size_bytes") \
-        else REL
+    slack = _slack(key, slow, fast)
     holds(f"resource:{key}", point, fast["seconds"] <= slow["seconds"] * (1 + slack),
           f"more {key}: {large} takes {fast['seconds']} s, less: {small or 'preset'} takes "
           f"{slow['seconds']} s")
+
+
+def _plausible(sets: tuple) -> bool:
+    """Every `key=value` of `sets` lies in its field's plausible range: a value outside it is
+    refused by design (h100 HBM clock x4 = 10.5 GHz > 10 GHz), not for want of a resource."""
+    for item in sets:
+        key, value = item.split("=", 1)
+        span = range_of(key.rsplit(".", 1)[-1])
+        if span is not None and not span[0] <= float(value) <= span[1]:
+            return False
+    return True
+
+
+def _slack(key: str, slow: dict, fast: dict) -> float:
+    """The named exception a resource's comparison allows (module docstring), else REL."""
+    if key.startswith("buffers.") and key.endswith(".size_bytes"):
+        return TILE_FILL_SLACK
+    if key.startswith("memories.") and key.endswith(".channels") and \
+            _activations(fast) > _activations(slow):
+        return MAPPING_SLACK
+    return REL
+
+
+def _activations(result: dict) -> int:
+    return result.get("dram", {}).get("activations", 0)
 
 
 @profiles.fast(60)
