@@ -21,6 +21,7 @@ from hwsim.service import service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
 from hwsim.timing.cross_channel import cross_channel_rows, cross_channel_service_s
 from hwsim.timing.gpu_stack import apply_stack
+from hwsim.timing.gpu_waves import add_wave_time
 from hwsim.timing.host_issue import kernel_issue_s
 from hwsim.timing.layer_plan import row_layers
 from hwsim.timing.pim_blocking import memory_sides
@@ -85,6 +86,7 @@ def simulate_program(program: isa.Program, target, tokens: int,
     if stack is not None:
         service, kernel, stack_issue, gap_s = stack
         not_before = stack_issue if not_before is None else np.maximum(not_before, stack_issue)
+    service = add_wave_time(program.metadata, a, service, target, units, kernel)
     layers = row_layers(a.op_index, a.op_names) if reuse_enabled(reuse) else \
         f"switched off ({REUSE_OFF_ENV} or reuse=False)"
     start, end, reuse_report = engine.run_layers(

@@ -20,7 +20,7 @@ COUNT_FIELDS = frozenset({
     "connected_channels", "dsps_per_chain",
     "dsps_per_group", "channels", "banks_per_channel", "ranks_per_channel", "bank_groups", "ports", "banks",
     "multipliers_per_bank", "burst_length", "sparse_m", "sparse_n_values",
-    "sub_batch_min_batch",
+    "sub_batch_min_batch", "gemm_cta_tile_rows", "gemm_cta_tile_cols", "gemm_cta_row_granule_rows",
 })
 
 DtypeName = Literal[DTYPE_NAMES]

@@ -35,6 +35,9 @@ FIELD_RANGES: dict[str, tuple[float, float, str]] = {
     # f16 -> fp32: read 2 B + write 4 B; fp32 -> fp64 would be 12 (targets/gpu_runtime.py)
     "conversion_bytes_per_weight": (0, 32, "B per weight"),
     "conversion_batch_tokens": (1, 2**20, "tokens"),
+    "gemm_cta_tile_rows": (1, 4096, "rows"),
+    "gemm_cta_tile_cols": (1, 4096, "columns"),
+    "gemm_cta_row_granule_rows": (1, 4096, "rows"),
     "size_bytes": (1, 2**36, "B"),
     "ports": (1, 1024, "ports"),
     "banks": (1, 65536, "banks"),

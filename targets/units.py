@@ -174,12 +174,24 @@ class GpuCores(Unit):
     # 32-bit CUDA-core instructions a weight-only GEMM / GEMV kernel spends per weight to turn
     # it into fp16 in its inner loop (unpack, convert, zero point, group scale), issued at one
     # per lane per cycle: the rate of fp32 FMAs, peak_flops_per_s["fp32"] / 2 (hwsim/service.py).
-    # Marlin (Frantar et al., arXiv 2408.11743; IST-DASLab/marlin marlin_cuda_kernel.cu):
-    # int4: per 8 weights (one int32) dequant() twice = 2 x (2 lop3 + hsub2 + hfma2), one
-    # shift, and scale() = 4 hmul2 for the group scale: 13 / 8 = 1.625; int8 (vLLM's Marlin
-    # uint8b128 path): per 4 weights 2 prmt + 2 hsub2, and 2 hmul2 to scale: 6 / 4 = 1.5
+    # Counted in the kernels' source (Marlin, Frantar et al., arXiv 2408.11743):
+    # int4: IST-DASLab/marlin @2f6d7c10 marlin/marlin_cuda_kernel.cu, matmul() lines 443-455
+    # per int32 of 8 weights: one shift (b_quant >> 8), dequant() twice (lines 131-152: 2 lop3
+    # + hsub2 + hfma2 each) and, with groups, scale() twice (lines 155-159: 2 hmul2 each; its
+    # __half2half2 broadcast not counted, with it 15 / 8): 13 / 8 = 1.625; int8: vLLM's Marlin
+    # (vllm-project/vllm @58942ec9 csrc/quantization/gptq_marlin/dequant.h, dequant<half2,
+    # kU8B128, false>) per int32 of 4 weights 2 prmt + 2 hsub2, and scale() 2 hmul2: 6 / 4 =
+    # 1.5. gpt-fast's int4 runs tinygemm (aten _weight_int4pack_mm), not Marlin: not counted
     dequant_instructions_per_weight: dict[DtypeName, PositiveFloat] = Field(
         default_factory=lambda: {"int4": 1.625, "int8": 1.5})
+    # GEMM kernels as tiled libraries run them (hwsim/timing/gpu_waves.py): the output is cut
+    # into CTA tiles of gemm_cta_tile_rows x gemm_cta_tile_cols (fewer rows, rounded up to
+    # gemm_cta_row_granule_rows, when M is smaller than a tile), one tile per SM at a time, so
+    # a kernel takes ceil(tiles / count) waves of one tile's time at the SM's share of the peak
+    gemm_wave_quantization: bool = False
+    gemm_cta_tile_rows: PositiveInt = 128
+    gemm_cta_tile_cols: PositiveInt = 128
+    gemm_cta_row_granule_rows: PositiveInt = 16
 
     def peak_macs_per_cycle(self, dtype: str) -> float:
         raise NotImplementedError("GPU peaks are per second; use peak_macs_per_s")

@@ -43,6 +43,9 @@ def resource_fields(preset: str) -> tuple[str, ...]:
     for path, value in _leaves(tree):
         if path[0] == "energy" or not isinstance(value, (int, float)) or isinstance(value, bool):
             continue
+        if path[:1] == ("units",) and path[-1] == "count" and \
+                tree["units"][path[1]].get("kind") == "gpu":
+            continue  # SMs at a fixed datasheet peak: see test_resources.py
         if path[-1] in RESOURCE_LEAVES or (path[0] == "memories" and path[-1] == "channels"):
             keys.append(".".join(path))
     return tuple(sorted(keys))

@@ -5,7 +5,9 @@ bandwidth), every buffer's bytes and ports, every unit's count / lanes / cores /
 PIM multipliers. Not a resource here: a systolic array's rows and cols. A larger array pays
 2 x rows + cols cycles of fill and drain per fold, so a matrix smaller than the array runs
 slower on it (hwsim.unit_models.systolic_cycles, SCALE-Sim's fold): a real effect, see
-docs/fidelity.md "Invariants".
+docs/fidelity.md "Invariants". Nor a GPU's SM `count`: its tensor peak is the datasheet's
+whole-chip `peak_flops_per_s`, so more SMs at that peak are slower SMs, and a GEMM of fewer
+CTA tiles than SMs runs slower on them (hwsim/timing/gpu_waves.py, wave quantization).
 
 Exception, double-buffered tile pipeline (compiler/passes/tile.py): the tile pass takes the
 largest tiles that fit a buffer's halves, and a pipeline's fill (the first tile's load) and

@@ -12,16 +12,11 @@ from hwsim.validation import load_rows
 ROWS = load_rows()
 BY_ID = {r.id: r for r in ROWS}
 
-# id -> why it is outside its tolerance (or refused) today; see docs/fidelity.md, "Validation"
-A100_GEMM = ("A100 prompt processing simulates 0.56-0.68x of the measured time: the a100-80gb "
-             "preset runs GEMMs at the datasheet peak (compute_efficiency_fraction 1.0, no "
-             "A100 GEMM measurement to calibrate it)")
-OUTSIDE = {
-    "a100-80gb-flightllm-hf-llama2-7b-fp16-prefill-512": A100_GEMM,
-    "a100-80gb-flightllm-vllm017-llama2-7b-fp16-prefill-512": A100_GEMM,  # 0.684 since fused attention
-    "a100-80gb-trtllm05-llama2-7b-fp16-ttft-128": A100_GEMM,
-    "a100-80gb-trtllm080-llama2-7b-fp16-ttft-128": A100_GEMM,
-}
+# id -> why it is outside its tolerance (or refused) today; see docs/fidelity.md, "Validation".
+# Empty since GEMM wave quantization (the A100 prompt rows) and runtime.gemm_datapath (the V100
+# llama.cpp prompt rows)
+OUTSIDE: dict[str, str] = {}
+
 
 # A row whose prompts add up to this many tokens (batch x seq) simulates a prefill of tens of
 # thousands of tokens: 1-2 minutes each (the seven TensorRT-LLM throughput rows, ~9 minutes in
@@ -73,3 +68,47 @@ def test_with_tensor_cores_the_llamacpp_f16_prompt_row_leaves_its_tolerance():
     tensor = tuple(o for o in row.overrides if not o.startswith("runtime.gemm_datapath"))
     record = evaluate(dataclasses.replace(row, overrides=tensor), simulate_row)
     assert record["status"] == "outside" and record["ratio"] > 2.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("row_id", ["a100-80gb-trtllm080-llama2-7b-fp16-ttft-128",
+                                    "a100-80gb-trtllm05-llama2-7b-fp16-ttft-128",
+                                    "a100-80gb-flightllm-hf-llama2-7b-fp16-prefill-512"])
+def test_without_gemm_wave_quantization_the_prompt_rows_leave_their_tolerance(row_id):
+    # a 128- or 512-token prompt's projections are 32-688 CTA tiles of 128 x 128 on the A100's
+    # 108 SMs: one to seven waves, the last one part-empty (hwsim/timing/gpu_waves.py). With
+    # each GEMM at the whole GPU's rate instead, the prompt comes out 0.63x (TTFT at 128
+    # tokens) and 0.57x (HF, 512 tokens) of the measured time, too fast, again
+    row = BY_ID[row_id]
+    assert evaluate(row, simulate_row)["status"] == "within"
+    flat = dataclasses.replace(row, overrides=row.overrides + (
+        "units.sm.gemm_wave_quantization=false",))
+    record = evaluate(flat, simulate_row)
+    assert record["status"] == "outside" and record["ratio"] < 0.7
+
+
+NO_DEQUANT = ("units.sm.dequant_instructions_per_weight.int4=1e-9",
+              "units.sm.dequant_instructions_per_weight.int8=1e-9")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("row_id, weights_per_int_s", [
+    ("a100-80gb-gptfast-llama2-7b-int4g32-b1", 9.75e12 / 1.625),
+    ("a100-80gb-gptfast-llama2-7b-int8wo-b1", 9.75e12 / 1.5)])
+def test_without_the_dequantization_cost_the_weight_only_rows_get_faster(row_id,
+                                                                        weights_per_int_s):
+    # Not yet the issue's "breaks the tolerance": every weight-only row of the table is a
+    # batch-1 decode, whose conversion (6,607,077,376 matrix weights at Marlin's 1.625 / 1.5
+    # instructions per weight on 9.75e12 CUDA-core instructions/s: 1.10 / 1.02 ms per token)
+    # runs under the weight stream (3.7 / 6.7 GB at 1.69 TB/s: 2.2 / 4.0 ms), so removing it
+    # moves int4 G=32 from 1.188 to 1.212 and int8 from 1.113 to 1.125, both within. What is
+    # held here: the cost is charged on these rows (the simulator is faster, more optimistic,
+    # without it), by less than the conversion's whole time (it overlaps the stream)
+    row = BY_ID[row_id]
+    with_cost = evaluate(row, simulate_row)
+    without = evaluate(dataclasses.replace(row, overrides=row.overrides + NO_DEQUANT),
+                       simulate_row)
+    assert without["ratio"] > with_cost["ratio"]
+    per_token_s = 6_607_077_376 / weights_per_int_s
+    saved_s = 1 / with_cost["simulated_si"] - 1 / without["simulated_si"]
+    assert 0 < saved_s < per_token_s

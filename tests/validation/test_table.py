@@ -178,6 +178,6 @@ def test_cli_json_is_byte_identical_across_runs(hwsim):
 
 
 def test_table_files_ship_as_package_data():
-    assert [p.name for p in table_paths()] == ["a100.yaml", "a100_40gb.yaml",
+    assert [p.name for p in table_paths()] == ["a100.yaml", "a100_40gb.yaml", "gpu_gemm.yaml",
                                                "h100_measured.yaml", "reference_systems.yaml",
                                                "v100.yaml"]

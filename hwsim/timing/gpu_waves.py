@@ -1,0 +1,107 @@
+"""Tile and wave quantization of GPU GEMM kernels (units.<gpu>.gemm_wave_quantization).
+
+A tiled GEMM library (cuBLAS, CUTLASS, TensorRT's kernels) cuts the M x N output into CTA
+tiles of tile_rows x tile_cols; each tile is one thread block that runs the whole K loop on
+one SM, and the SMs take the tiles in waves of `count` (NVIDIA, "Matrix Multiplication
+Background User's Guide", DU-09799-001, 2023: section 3.1 tile quantization, 3.2 wave
+quantization). A kernel of T tiles therefore lasts ceil(T / SMs) waves of one tile's time,
+
+    t_tile = tile_rows x tile_cols x K / (peak MAC/s / SMs x compute_efficiency_fraction),
+
+where a GEMM with fewer rows than a tile (M < tile_rows) runs tiles of M rows rounded up to
+gemm_cta_row_granule_rows (the tensor-core MMA's row granule). The unit's plain model charges
+the kernel's MACs at the whole GPU's rate (macs / (peak x efficiency)); the difference, never
+negative, is added to the kernel's matrix rows in proportion to their MACs. It is largest
+where there are few tiles: a 128-token prompt's 128 x 4096 x 4096 projection is 32 tiles on
+the A100's 108 SMs, one wave with 30 % of the SMs busy.
+
+Kernels: the stack's kernels (hwsim.timing.serving_stacks: q/k/v in one GEMM under a fused
+stack) when a stack is selected, else one kernel per op. Only matrix instructions (MATMUL, and GEMV: a
+one-token projection is a 16-row tile row too, so a batch that crosses the compiler's GEMV /
+MATMUL threshold meets no cliff) of ops of kind `matmul` with a two-dimensional weight [K, N]
+in the program's weight layout are GEMM kernels here; M is the op's FLOPs / (2 K N).
+Attention has its own tiling (fused_attention) and is not counted here.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hwsim.program_arrays import ProgramArrays
+from hwsim.service import LABELS, _gpu_dequant_seconds, dequant_weights, macs
+from isa import Opcode
+
+
+def gemm_shapes(metadata: dict) -> dict:
+    """{op index: (M, N, K)} for every op of kind `matmul` with a [K, N] weight."""
+    weights = {w["op"]: w.get("shape") for w in metadata.get("weights", [])}
+    out = {}
+    for index, op in enumerate(metadata.get("ops", [])):
+        shape = weights.get(op["name"])
+        if op.get("kind") != "matmul" or not shape or len(shape) != 2:
+            continue
+        k, n = int(shape[0]), int(shape[1])
+        m = int(round(op.get("flops", 0) / (2 * k * n)))
+        if m >= 1:
+            out[index] = (m, n, k)
+    return out
+
+
+def tile_count_and_macs(m: int, n: int, k: int, unit) -> tuple[int, int]:
+    """(CTA tiles, MACs of one tile) of an M x N x K GEMM on `unit`'s tile shape."""
+    rows = unit.gemm_cta_tile_rows
+    if m < rows:
+        granule = unit.gemm_cta_row_granule_rows
+        rows = min(rows, math.ceil(m / granule) * granule)
+    tiles = math.ceil(m / rows) * math.ceil(n / unit.gemm_cta_tile_cols)
+    return tiles, rows * unit.gemm_cta_tile_cols * k
+
+
+def wave_seconds(tiles: int, tile_macs: int, sm_macs_per_s: float, sms: int) -> float:
+    """Time of `tiles` CTA tiles of `tile_macs` MACs each, `sms` at a time."""
+    return math.ceil(tiles / sms) * tile_macs / sm_macs_per_s
+
+
+def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target, units: list,
+                  kernel: np.ndarray | None) -> np.ndarray:
+    """`service` with each GEMM kernel's wave-quantized tensor time added to its matrix rows
+    (unchanged where no GPU unit switches gemm_wave_quantization on)."""
+    if not any(getattr(u, "gemm_wave_quantization", False) for u in target.units.values()):
+        return service
+    shapes = gemm_shapes(metadata)
+    if not shapes:
+        return service
+    is_mm = np.isin(a.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
+    row_macs = macs(a)
+    f = a.fields
+    dense_macs = f["m"] * f["n"] * f["k"] * f["count"]
+    groups: dict = {}
+    for row in np.flatnonzero(is_mm & (a.op_index >= 0)):
+        op = int(a.op_index[row])
+        unit = target.units.get(units[row]) if units[row] else None
+        if op not in shapes or not getattr(unit, "gemm_wave_quantization", False):
+            continue
+        key = (units[row], int(kernel[row]) if kernel is not None else op)
+        groups.setdefault(key, {}).setdefault(op, []).append(row)
+    out = service.copy()
+    for (name, _), ops in groups.items():
+        unit = target.units[name]
+        rows = np.concatenate([np.array(r, np.int64) for r in ops.values()])
+        dtype = LABELS[int(a.dtype_in[rows[0]])]
+        rate = (target.peak_macs_per_s(name, dtype) or max(unit.peak_flops_per_s.values()) / 2) \
+            * unit.compute_efficiency_fraction
+        tiles, tile_macs = 0, 0
+        for op in ops:  # one kernel's GEMMs (q, k, v fused) share K: the largest tile sets it
+            count, macs_per_tile = tile_count_and_macs(*shapes[op], unit)
+            tiles, tile_macs = tiles + count, max(tile_macs, macs_per_tile)
+        plain_s = row_macs[rows].sum() / rate
+        kept = row_macs[rows].sum() / max(dense_macs[rows].sum(), 1)  # N:M sparse weights
+        extra_s = wave_seconds(tiles, tile_macs * kept, rate / unit.count, unit.count) - plain_s
+        if extra_s > 0 and row_macs[rows].sum() > 0:
+            # the unit's own time grows; a row held up by its buffer ports keeps that bound
+            unit_s = row_macs[rows] / rate + _gpu_dequant_seconds(
+                dequant_weights(a)[rows], a.dtype_w[rows], unit)
+            out[rows] = np.maximum(service[rows],
+                                   unit_s + extra_s * row_macs[rows] / row_macs[rows].sum())
+    return out
