@@ -153,6 +153,10 @@ class GpuTarget(Target):
             if unit.kind == "gpu" and missing:
                 raise ValueError(f"runtime.gemm_datapath = cuda_core needs units.{name}."
                                  f"peak_flops_per_s[{missing[0]!r}], which this target lacks")
+            if getattr(unit, "gemm_wave_quantization", False):
+                raise ValueError(f"runtime.gemm_datapath = cuda_core with units.{name}."
+                                 "gemm_wave_quantization = true: waves are modelled for "
+                                 "tensor-core tiles only (hwsim/timing/gpu_waves.py)")
         return self
 
 

@@ -67,3 +67,12 @@ def test_a_target_without_the_dp4a_rate_refuses_in_one_line(hwsim, tmp_path):
     out = hwsim("simulate", "tiny-llama", "-t", str(path), "--set", CUDA_CORE)
     assert_one_line_error(out, "runtime.gemm_datapath = cuda_core needs "
                                "units.sm.peak_flops_per_s['int8']")
+
+
+def test_cuda_core_with_wave_quantization_refuses_in_one_line(hwsim):
+    # the wave model times tensor-core CTA tiles; on the CUDA-core datapath it would change
+    # nothing, so the combination is refused rather than accepted and ignored
+    out = hwsim("simulate", "tiny-llama", "-t", "v100-pcie-16gb", "--set", CUDA_CORE,
+                "--set", "units.sm.gemm_wave_quantization=true")
+    assert_one_line_error(out, "runtime.gemm_datapath = cuda_core with "
+                               "units.sm.gemm_wave_quantization = true")
