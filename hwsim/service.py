@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
+from hwsim.timing.cuda_core_gemm import cuda_core_gemm_seconds
 from hwsim.timing.pim_channels import pim_gemv_seconds
 from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, systolic_cycles,
                                systolic_os_cycles, vector_cycles)
@@ -94,11 +95,8 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
     freq = target.clocks[unit.clock].freq_hz
     dequant = dequant_weights(a)[rows]
     if unit.kind == "gpu":
-        peak = per_value(dtype, lambda d: target.peak_macs_per_s(name, LABELS[d]) or
-                         max(unit.peak_flops_per_s.values()) / 2)
         vec_peak = unit.peak_flops_per_s.get("fp32", max(unit.peak_flops_per_s.values()))
-        mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)
-        mat = mat + _gpu_dequant_seconds(dequant, a.dtype_w[rows], unit)
+        mat = _gpu_matrix_seconds(a, rows, target, name, dequant)
         return np.where(is_vec, ops / (vec_peak * unit.compute_efficiency_fraction), mat)
     if unit.kind == "vector" or (is_vec.any() and unit.kind != "pim"):
         lanes = getattr(unit, "count", 1) * getattr(unit, "lanes", 1)
@@ -143,6 +141,22 @@ def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
     if unit.dequant_weights_per_cycle is not None:  # a pipeline stage ahead of the MACs
         mat = np.maximum(mat, dequant / (unit.dequant_weights_per_cycle * freq))
     return np.where(is_vec, vec, mat)
+
+
+def _gpu_matrix_seconds(a: ProgramArrays, rows, target, name: str, dequant) -> np.ndarray:
+    """A GPU's matrix rows: on the tensor cores at the peak for the input dtype, plus the
+    weight-only dequantization; or, with runtime.gemm_datapath = cuda_core, on the CUDA cores
+    (hwsim.timing.cuda_core_gemm)."""
+    unit, dtype, f = target.units[name], a.dtype_in[rows], a.fields
+    cuda_core = getattr(getattr(target, "runtime", None), "cuda_core", lambda: None)()
+    if cuda_core is not None:
+        weights = f["n"][rows] * f["k"][rows] * f["count"][rows] * kept_fraction(a)[rows]
+        return cuda_core_gemm_seconds(macs(a)[rows], weights, f["m"][rows], a.dtype_w[rows],
+                                      target, unit, cuda_core)
+    peak = per_value(dtype, lambda d: target.peak_macs_per_s(name, LABELS[d]) or
+                     max(unit.peak_flops_per_s.values()) / 2)
+    mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)
+    return mat + _gpu_dequant_seconds(dequant, a.dtype_w[rows], unit)
 
 
 def dequant_weights(a: ProgramArrays) -> np.ndarray:

@@ -15,6 +15,18 @@ Achieved bandwidth depends on the bytes a kernel moves (small GEMVs reach less):
 but `none`, a kernel moving B bytes streams them at bandwidth_bytes_per_s x f(B), with f
 interpolated linearly in log(B) between the measured points (kernel_bandwidth_bytes,
 kernel_bandwidth_fraction) and held constant outside them.
+
+`gemm_datapath` names the units a stack's GEMM kernels run on: `tensor_core` (the default: every
+matmul at the unit's peak for its input dtype, hwsim/service.py) or `cuda_core`, a stack whose
+prompt GEMMs do not use the tensor cores (llama.cpp's CUDA build of 2023 on Volta: f16 weights
+converted to fp32 and multiplied by cuBLAS SGEMM; int8 / int4 weights multiplied by its
+mul_mat_q DP4A kernels). `cuda_core_gemm` gives that datapath's measured costs:
+- fp32_efficiency_fraction: achieved fraction of peak_flops_per_s["fp32"] of an SGEMM;
+- int8_efficiency_fraction: achieved fraction of peak_flops_per_s["int8"] (DP4A) of the
+  integer-weight kernel (weights used as stored, activations quantized to int8);
+- conversion_bytes_per_weight: bytes a float-weight GEMM moves per weight before it runs (f16
+  -> fp32: read 2, write 4), at the preset's achieved bandwidth, once per
+  conversion_batch_tokens prompt tokens (the stack's batch: llama.cpp's -b).
 """
 from __future__ import annotations
 
@@ -23,7 +35,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from targets.parts import Fraction, NonNegativeFloat, Part, PositiveFloat
+from targets.parts import Fraction, NonNegativeFloat, Part, PositiveFloat, PositiveInt
 
 STACK_NAMES = ("eager", "cuda_graph", "compiled")
 
@@ -34,8 +46,17 @@ class GpuStackCosts(Part):
     kernel_fusion: Literal["none", "vllm-0.1", "inductor"] = "none"
 
 
+class CudaCoreGemm(Part):
+    fp32_efficiency_fraction: Fraction
+    int8_efficiency_fraction: Fraction
+    conversion_bytes_per_weight: NonNegativeFloat = 0.0
+    conversion_batch_tokens: PositiveInt = 512
+
+
 class GpuRuntime(Part):
     stack: Literal["none", "eager", "cuda_graph", "compiled"] = "none"
+    gemm_datapath: Literal["tensor_core", "cuda_core"] = "tensor_core"
+    cuda_core_gemm: CudaCoreGemm | None = None
     eager: GpuStackCosts
     cuda_graph: GpuStackCosts
     compiled: GpuStackCosts
@@ -50,7 +71,14 @@ class GpuRuntime(Part):
                              f"kernel_bandwidth_fraction {len(self.kernel_bandwidth_fraction)}")
         if any(b <= a for a, b in zip(sizes, sizes[1:])):
             raise ValueError(f"kernel_bandwidth_bytes must increase, not {sizes}")
+        if self.gemm_datapath == "cuda_core" and self.cuda_core_gemm is None:
+            raise ValueError("runtime.gemm_datapath = cuda_core needs runtime.cuda_core_gemm "
+                             "(its measured efficiencies), which this target does not give")
         return self
+
+    def cuda_core(self) -> CudaCoreGemm | None:
+        """The CUDA-core GEMM costs when the stack's GEMMs run there; None for tensor cores."""
+        return self.cuda_core_gemm if self.gemm_datapath == "cuda_core" else None
 
     def active(self) -> GpuStackCosts | None:
         """The selected stack's costs; None for `none`."""

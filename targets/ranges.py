@@ -32,6 +32,9 @@ FIELD_RANGES: dict[str, tuple[float, float, str]] = {
     "multipliers_per_bank": (1, 1024, "multipliers"),
     # 1e-9: an ablation that switches the GPU's dequantization cost off (tests/hwsim)
     "dequant_instructions_per_weight": (1e-9, 64, "instructions per weight"),
+    # f16 -> fp32: read 2 B + write 4 B; fp32 -> fp64 would be 12 (targets/gpu_runtime.py)
+    "conversion_bytes_per_weight": (0, 32, "B per weight"),
+    "conversion_batch_tokens": (1, 2**20, "tokens"),
     "gemm_cta_tile_rows": (1, 4096, "rows"),
     "gemm_cta_tile_cols": (1, 4096, "columns"),
     "gemm_cta_row_granule_rows": (1, 4096, "rows"),

@@ -142,6 +142,23 @@ class GpuTarget(Target):
     family: Literal["gpu"]
     runtime: GpuRuntime | None = None  # software-stack costs (targets/gpu_runtime.py)
 
+    @model_validator(mode="after")
+    def _cuda_core_rates_given(self):
+        """runtime.gemm_datapath = cuda_core runs GEMMs at the fp32 and int8 (DP4A) rates:
+        every GPU unit must give both."""
+        if self.runtime is None or self.runtime.gemm_datapath != "cuda_core":
+            return self
+        for name, unit in self.units.items():
+            missing = [d for d in ("fp32", "int8") if d not in unit.peak_flops_per_s]
+            if unit.kind == "gpu" and missing:
+                raise ValueError(f"runtime.gemm_datapath = cuda_core needs units.{name}."
+                                 f"peak_flops_per_s[{missing[0]!r}], which this target lacks")
+            if getattr(unit, "gemm_wave_quantization", False):
+                raise ValueError(f"runtime.gemm_datapath = cuda_core with units.{name}."
+                                 "gemm_wave_quantization = true: waves are modelled for "
+                                 "tensor-core tiles only (hwsim/timing/gpu_waves.py)")
+        return self
+
 
 AnyTarget = Annotated[Union[FpgaDspTarget, NpuPimTarget, MobileNpuTarget, GpuTarget],
                       Field(discriminator="family")]
