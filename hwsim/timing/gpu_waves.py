@@ -85,6 +85,7 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
         key = (units[row], int(kernel[row]) if kernel is not None else op)
         groups.setdefault(key, {}).setdefault(op, []).append(row)
     out = service.copy()
+    weights_to_dequant = dequant_weights(a)  # once: a whole-array pass, indexed per kernel
     for (name, _), ops in groups.items():
         unit = target.units[name]
         rows = np.concatenate([np.array(r, np.int64) for r in ops.values()])
@@ -101,7 +102,7 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
         if extra_s > 0 and row_macs[rows].sum() > 0:
             # the unit's own time grows; a row held up by its buffer ports keeps that bound
             unit_s = row_macs[rows] / rate + _gpu_dequant_seconds(
-                dequant_weights(a)[rows], a.dtype_w[rows], unit)
+                weights_to_dequant[rows], a.dtype_w[rows], unit)
             out[rows] = np.maximum(service[rows],
                                    unit_s + extra_s * row_macs[rows] / row_macs[rows].sum())
     return out
