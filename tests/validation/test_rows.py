@@ -18,8 +18,11 @@ BY_ID = {r.id: r for r in ROWS}
 AWQ_GEMM_PROMPT = ("AutoAWQ's Jan-2024 AWQ GEMM kernel on a 512-token prompt: 201 ms (2,547 token/s), "
                    "4x the same card's fp16 HF prompt (50.7 ms, a100-80gb-flightllm-hf-llama2-7b-"
                    "fp16-prefill-512); hwsim charges Marlin's 1.625 dequantization instructions per "
-                   "weight per 128-row tile and comes out 4.8x faster. The kernel's own cost "
-                   "(16-row M tiles, each re-dequantizing its weights) is not modelled")
+                   "weight per compiler prompt tile (256 rows here) and comes out 4.8x faster. "
+                   "The kernel's own cost (16-row M tiles, each re-dequantizing its weights) is "
+                   "not modelled: counted from "
+                   "the kernel's source it gives ~99.5 ms of 201 (docs/fidelity.md), so no "
+                   "kernel option was added")
 OUTSIDE: dict[str, str] = {
     "a100-80gb-autoawq-vicuna-7b-w4g128-prefill-512": AWQ_GEMM_PROMPT,
 }
