@@ -18,7 +18,12 @@ pytestmark = pytest.mark.rtl
 # back-to-back column commands: 16x16x16 loads A and B as 16 rows of 16 B (4 rows per 64 B
 # burst: 16 -> 4 bursts each), 655 - 2 * 12 * 2 = 607; 64x32x32 loads A as 64 rows of 32 B
 # (64 -> 32 bursts) and B as 32 rows of 32 B (32 -> 16), 6,188 - (32 + 16) * 2 = 6,092.
-@pytest.mark.parametrize("shape, cycles", [((16, 16, 16), 607), ((64, 32, 32), 6092)])
+# Since a matrix unit that does not run VEC converts each output tile in place (the spill
+# staging fix, compiler/codegen/context.py), 64x32x32's second MATMUL no longer waits for the
+# first tile's REQUANT: it starts when the first MATMUL ends, one REQUANT earlier. A 32 x 32
+# REQUANT on the 4-lane vector unit is 1,024 / 4 + 1 (pipeline start) = 257 cycles, so
+# 6,092 - 257 = 5,835. 16x16x16 is one tile: unchanged.
+@pytest.mark.parametrize("shape, cycles", [((16, 16, 16), 607), ((64, 32, 32), 5835)])
 def test_compiled_gemm_on_core_icarus(shape, cycles, rtl_build_root):
     require("icarus")
     result = programs.cross_check_gemm(shape, sim="icarus", seed=3, build_root=rtl_build_root,
