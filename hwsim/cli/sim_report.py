@@ -62,4 +62,16 @@ def simulate_table(result, explained: dict) -> str:
                      f" simulated / roofline = {r['seconds'] / r['roofline_seconds']:.2f}")
     if "ttft_s" in r:
         lines.append(f"  TTFT {r['ttft_s'] * 1e3:.2f} ms, TPOT {r['tpot_s'] * 1e3:.3f} ms")
+    lines += _reuse(r.get("reuse"))
     return "\n".join(lines) + "\n"
+
+
+def _reuse(reuse: dict | None) -> list[str]:
+    """The JSON's `reuse`: how many decoder layers' timing was copied, from where, or why not."""
+    if not reuse:
+        return []
+    if not reuse["layers_reused"]:
+        return [f"  layer reuse none of {reuse['layers']} layers: {reuse['reason']}"]
+    spans = ", ".join(f"{first}-{last} from {source}" for first, last, source in reuse["reused"])
+    return [f"  layer reuse {reuse['layers_reused']} of {reuse['layers']} layers' timing copied "
+            f"({spans})"]

@@ -21,3 +21,15 @@ def test_simulate_table_states_what_it_measured(hwsim):
     assert abs(sum(parts) - ms) <= 0.0005 * len(parts)
     busy = re.search(r"busy per unit \(overlapping, fractions of the step\): (.*)", text)
     assert {p.split()[0] for p in busy.group(1).split(", ")} <= {"sm", "memory"}
+
+
+def test_simulate_table_says_where_layer_timing_was_reused(hwsim):
+    # LLaMA2-7B decode on h100 (no DRAM timing table): layers 6-25 copy layer 1's timing (the
+    # JSON's reuse field, tests/scale/test_layer_reuse.py), 20 of 32
+    out = hwsim("simulate", "llama2-7b", "-t", "h100")
+    assert out.returncode == 0, out.stderr
+    assert "layer reuse 20 of 32 layers' timing copied (6-25 from 1)" in out.stdout
+    # a timed DRAM (flightllm-u280's HBM) is never reused, and the table says why
+    out = hwsim("simulate", "tiny-llama", "-t", "flightllm-u280")
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"layer reuse none of \d+ layers: .*DRAM timing table", out.stdout)
