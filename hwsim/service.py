@@ -151,8 +151,9 @@ def _gpu_matrix_seconds(a: ProgramArrays, rows, target, name: str, dequant) -> n
     cuda_core = getattr(getattr(target, "runtime", None), "cuda_core", lambda: None)()
     if cuda_core is not None:
         weights = f["n"][rows] * f["k"][rows] * f["count"][rows] * kept_fraction(a)[rows]
-        return cuda_core_gemm_seconds(macs(a)[rows], weights, f["m"][rows], a.dtype_w[rows],
-                                      target, unit, cuda_core)
+        return cuda_core_gemm_seconds(macs(a)[rows], weights, f["m"][rows],
+                                      np.isin(a.dtype_w[rows], INT_DTYPES), target, unit,
+                                      cuda_core)
     peak = per_value(dtype, lambda d: target.peak_macs_per_s(name, LABELS[d]) or
                      max(unit.peak_flops_per_s.values()) / 2)
     mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)

@@ -17,10 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from isa import Dtype
-
-INT_WEIGHT_DTYPES = [int(d) for d in Dtype if d.label.startswith("int") and d.label != "int32"]
-
 
 def conversion_seconds(weights: np.ndarray, m: np.ndarray, target, cuda_core) -> np.ndarray:
     """The float-weight conversion pass, this row's share of it: bytes moved at the achieved
@@ -32,10 +28,9 @@ def conversion_seconds(weights: np.ndarray, m: np.ndarray, target, cuda_core) ->
 
 
 def cuda_core_gemm_seconds(macs: np.ndarray, weights: np.ndarray, m: np.ndarray,
-                           dtype_w: np.ndarray, target, unit, cuda_core) -> np.ndarray:
-    """Seconds of each matrix row (macs, weights = n x k x count, m activation rows, weight
-    dtype per row)."""
-    int_w = np.isin(dtype_w, INT_WEIGHT_DTYPES)
+                           int_w: np.ndarray, target, unit, cuda_core) -> np.ndarray:
+    """Seconds of each matrix row (macs, weights = n x k x count, m activation rows, whether
+    the row's weights are integers)."""
     int8_macs_per_s = unit.peak_flops_per_s["int8"] / 2 * cuda_core.int8_efficiency_fraction
     fp32_macs_per_s = unit.peak_flops_per_s["fp32"] / 2 * cuda_core.fp32_efficiency_fraction
     as_float = macs / fp32_macs_per_s + conversion_seconds(weights, m, target, cuda_core)

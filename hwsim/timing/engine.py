@@ -191,7 +191,7 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
     kernel = rows["kernel"]
     pending = np.bincount(kernel[kernel >= 0], minlength=int(kernel.max(initial=-1)) + 1)
-    state = EngineState(len(rows["service"]), rows["queue_start"], int(counts.sum()),
+    state = EngineState(len(rows["service"]), rows["queue_start"], rows["fifo_size"],
                         int(np.max(rows["resource"], initial=-1)) + 1, pending.astype(np.int64),
                         dram)
     report = layer_reuse.run_reusing(_loop(rows, dram), rows, state, layers)

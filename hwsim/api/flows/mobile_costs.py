@@ -60,11 +60,14 @@ class SocCosts:
             r = simulate_program(compiled.program, self.t, m)
             self._record[key] = r
             energy = {c: float(j) for c, j in r["energy_breakdown_j"].items() if c != "static"}
-            stream_s = k * n / self.rt.npu_weight_stream_bytes_per_s
-            self._gemm[key] = Cost(max(float(r["seconds"]), stream_s), energy,
+            self._gemm[key] = Cost(max(float(r["seconds"]), self.npu_weight_stream_s(k, n)), energy,
                                    float(r["roofline_seconds"]),
                                    float(r["bytes"]["dram_read"]))
         return self._gemm[key]
+
+    def npu_weight_stream_s(self, k: int, n: int) -> float:
+        """The k x n INT8 weights streamed from DRAM at the achieved NPU rate."""
+        return k * n / self.rt.npu_weight_stream_bytes_per_s
 
     def npu_gemm_record(self, m: int, k: int, n: int) -> dict:
         """The simulator's record of the INT8 GEMM kernel alone (the matrix-unit model)."""

@@ -34,6 +34,6 @@ def simulate_npu_graph_gemm(shape: tuple, target) -> dict:
         "tokens_per_s": out["tokens"] / seconds,
         "mobile_graph": {"graph_execute_overhead_s": call.seconds,
                          "kernel_s": float(kernel["seconds"]),
-                         "weight_stream_s": k * n / costs.rt.npu_weight_stream_bytes_per_s},
+                         "weight_stream_s": costs.npu_weight_stream_s(k, n)},
     })
     return out
