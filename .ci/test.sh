@@ -42,7 +42,12 @@ fi
 echo "test.sh: $(iverilog -V 2>&1 | sed -n 1p); $vl_ver at $(command -v verilator)"
 
 # 5. Run pytest with pass-through args; "no tests collected" (exit 5) is a failure too.
+#    Two pytest-xdist workers (CI has 2 cores; HWSIM_TEST_WORKERS=0 runs in one process).
+#    `worksteal` hands long validation rows and quick unit tests out as workers free up.
+workers="${HWSIM_TEST_WORKERS:-2}"
+xdist=(-n "$workers" --dist worksteal)
+[ "$workers" = "0" ] && xdist=(-p no:xdist)
 rc=0
-python3 -m pytest -q "$@" || rc=$?
+python3 -m pytest -q "${xdist[@]}" "$@" || rc=$?
 [ "$rc" -eq 5 ] && die "pytest collected no tests (args: $*)"
 exit "$rc"

@@ -1,7 +1,18 @@
+import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
+
+# Under pytest-xdist (.ci/test.sh runs two workers), each worker gets its own temporary root, so
+# two workers never build the same RTL configuration into one directory at once (the cosim build
+# root lives under tempfile.gettempdir(); subprocesses inherit TMPDIR).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _worker_tmp = os.path.join(tempfile.gettempdir(), f"hwsim-{os.environ['PYTEST_XDIST_WORKER']}")
+    os.makedirs(_worker_tmp, exist_ok=True)
+    os.environ["TMPDIR"] = _worker_tmp
+    tempfile.tempdir = None
 
 
 def _run(*args, cwd=None, stdin=None):
