@@ -252,15 +252,17 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
         channel, bank, row, column = dram_locate(params, burst * burst_bytes)
         slot = column // interleave
         chunk_end = (burst // per_chunk + 1) * per_chunk  # the first chunk may start mid-way
-        rounds, retry = 0, banks + 1  # rounds begun at channel 0; when to try a jump
+        rounds, retry = 0, 0  # rounds begun at channel 0; when to try a jump next
         while burst <= last:  # one chunk (one channel, bank and row) per pass
-            if jumps and channel == 0 and rounds >= retry:
-                n, jumped_conflicts, bus_end, wait = stream.stream_jump(
+            if jumps and channel == 0 and rounds >= retry and burst % per_chunk == 0 \
+                    and last + 1 - burst >= 2 * banks * round_bursts:
+                n, jumped_misses, jumped_conflicts, bus_end, wait = stream.stream_jump(
                     tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, row, channels,
                     banks, slots, per_chunk, (last + 1 - burst) // round_bursts)
                 retry = rounds + wait
                 if n > 0:
                     end_s = max(end_s, bus_end)
+                    misses += jumped_misses
                     conflicts += jumped_conflicts
                     bursts += n * round_bursts
                     closed_form += n * channels

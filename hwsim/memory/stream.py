@@ -79,13 +79,13 @@ def _channel_step(L0, cas, burst_s, tccd, hit_span_s):
 
 
 @njit(cache=True)
-def _jump_rounds(tm, bank_state, chan_state, cas, channels, banks, slots, per_chunk,
-                 rounds_max):
-    """(J, retry): how many rounds all `channels` (the mapped ones) may jump (0: none), and
-    after how many stepped rounds to ask again when J is 0."""
+def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, banks, slots,
+                 per_chunk, pos0, row, rounds_max):
+    """(J, retry): how many rounds all `channels` (the mapped ones) may jump from position
+    pos0 = slot x banks + bank of row `row` (0: none), and after how many stepped rounds to
+    ask again when J is 0."""
     S = banks * slots
-    spacing = max(tm.tccd_s, tm.burst_s)
-    hit_span = (per_chunk - 1) * spacing  # as the walk computes `hits * spacing_s`
+    hit_span = (per_chunk - 1) * max(tm.tccd_s, tm.burst_s)  # as the walk's `hits * spacing_s`
     if tm.trefi_s <= 0.0:
         return 0, 1 << 30
     J = rounds_max
@@ -100,9 +100,8 @@ def _jump_rounds(tm, bank_state, chan_state, cas, channels, banks, slots, per_ch
                 or (S - banks) * D + tm.tccd_s + tm.trcd_s - tm.tras_s <= margin):
             return 0, 1 << 30  # the bank may bind in this regime: never jump this transfer
         when0 = L0 + b_r
-        act = bank_state[c * banks:(c + 1) * banks, BANK_ACT_S].max()
-        if act + tm.tras_s + tm.trp_s + tm.trcd_s > when0 - margin:
-            return 0, banks
+        if max(L0 + tm.tccd_s, chan_state[c, CHAN_BUS_FREE_S] - cas) != when0:
+            return 0, 1  # the bus is held by a transfer of the other direction (CL vs CWL)
         n = math.floor(when0 / tm.trefi_s)
         if n >= 1.0 and when0 - n * tm.trefi_s < tm.trfc_s:
             return 0, 1  # in a refresh window: step through it
@@ -113,52 +112,120 @@ def _jump_rounds(tm, bank_state, chan_state, cas, channels, banks, slots, per_ch
                              and math.floor((L0 + (j - 1) * D + b_r) / tm.trefi_s) == n):
             j -= 1
         J = min(J, j)
-        if J <= 0:
+        if J < banks:  # too few rounds to pay for the checks below: step one and ask again
             return 0, 1
+    for c in range(channels):
+        retry = _banks_follow(tm, bank_state, chan_state[c, CHAN_COL_S], c, transfer, start_s,
+                              cas, banks, slots, per_chunk, pos0, row, J)
+        if retry:
+            return 0, retry
     return J, 1
+
+
+@njit(cache=True, inline="always")
+def _first_access(tm, bank_state, b, transfer, start_s, row):
+    """(outcome: 0 hit, 1 miss, 2 conflict; column time; ACT time) of bank b's next access, to
+    `row`: the walk's `_activate`, state left as it is."""
+    open_row = bank_state[b, BANK_ROW]
+    if tm.closed_page and open_row >= 0.0 and bank_state[b, BANK_OPENED_BY] != transfer:
+        ready = max(start_s, max(bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S]
+                                 + tm.tras_s) + tm.trp_s)
+        open_row = -1.0
+    else:
+        ready = max(start_s, bank_state[b, BANK_READY_S])
+    if open_row == row:
+        return 0, ready, bank_state[b, BANK_ACT_S]
+    if open_row < 0.0:
+        return 1, ready + tm.trcd_s, ready
+    act = max(ready, bank_state[b, BANK_ACT_S] + tm.tras_s) + tm.trp_s
+    return 2, act + tm.trcd_s, act
+
+
+@njit(cache=True, inline="always")
+def _bank_rounds(beta, pos0, banks, S):
+    """(j, ja1) for bank beta: the jump's round of its first access, and of its first
+    activation after that one (the next slot-0 round of the bank)."""
+    j = (beta - pos0) % banks
+    p = pos0 + j
+    return j, j + ((beta - p) % S if (beta - p) % S else S)
+
+
+@njit(cache=True)
+def _banks_follow(tm, bank_state, L0, c, transfer, start_s, cas, banks, slots, per_chunk,
+                  pos0, row, J):
+    """0 when no bank of channel c binds in the first J rounds of the jump from L0: its first
+    access (whatever its outcome) and its next activation (tRAS after the one before) issue
+    by the column the channel gives them; else the rounds to step before asking again."""
+    S = banks * slots
+    u, b_r, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s,
+                                   (per_chunk - 1) * max(tm.tccd_s, tm.burst_s))
+    margin = (8 * S + 64) * u
+    if start_s > L0 + b_r - margin:  # the channel was idle: the transfer's start binds
+        return 1
+    retry = 0
+    for beta in range(banks):
+        b = c * banks + beta
+        j, ja1 = _bank_rounds(beta, pos0, banks, S)
+        if j >= J:
+            continue
+        outcome, col, act = _first_access(tm, bank_state, b, transfer, start_s,
+                                          _row_of(pos0 + j, S, row))
+        if col > L0 + j * D + b_r - margin:
+            retry = max(retry, j + 1)
+        if ja1 < J and act + tm.tras_s + tm.trp_s + tm.trcd_s > L0 + ja1 * D + b_r - margin:
+            retry = max(retry, ja1 + 1)
+    return retry
+
+
+@njit(cache=True, inline="always")
+def _row_of(position, S, row):
+    return row + position // S
 
 
 @njit(cache=True)
 def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, row, channels,
                 banks, slots, per_chunk, rounds_max):
     """Jump up to `rounds_max` whole rounds from a round start at (bank, slot, row), when the
-    conditions above hold. -> (J rounds jumped, conflicts, latest bus end, retry: rounds to
-    step before asking again when J is 0)."""
-    J, retry = _jump_rounds(tm, bank_state, chan_state, cas, channels, banks, slots, per_chunk,
-                            rounds_max)
+    conditions above hold. -> (J rounds jumped, misses, conflicts, latest bus end, retry:
+    rounds to step before asking again when J is 0)."""
+    pos0 = slot * banks + bank
+    J, retry = _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, banks,
+                            slots, per_chunk, pos0, row, rounds_max)
     if J == 0:
-        return 0, 0, -math.inf, retry
+        return 0, 0, 0, -math.inf, retry
     S = banks * slots
     hit_span = (per_chunk - 1) * max(tm.tccd_s, tm.burst_s)
-    pos0 = slot * banks + bank
-    bus_end = -math.inf
+    bus_end, misses, conflicts = -math.inf, 0, 0
     for c in range(channels):
         L0 = chan_state[c, CHAN_COL_S]
         D = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)[2]
         for beta in range(banks):
             b = c * banks + beta
-            j = J - 1 - (pos0 + J - 1 - beta) % banks  # the bank's last access in the jump
-            if j < 0:
+            j, ja1 = _bank_rounds(beta, pos0, banks, S)
+            if j >= J:
                 continue
-            ja = J - 1 - (pos0 + J - 1 - beta) % S   # its last activation (slot 0)
-            if ja >= 0:
-                if ja >= banks:
-                    ready = (L0 + (ja - banks + 1) * D) + tm.tccd_s
-                else:
-                    ready = bank_state[b, BANK_READY_S]
-                x = max(start_s, ready)
-                if ja < S:  # the activation before it is the state's
-                    x = max(x, bank_state[b, BANK_ACT_S] + tm.tras_s)
-                bank_state[b, BANK_ACT_S] = x + tm.trp_s
-                bank_state[b, BANK_OPENED_BY] = transfer
-            bank_state[b, BANK_READY_S] = (L0 + (j + 1) * D) + tm.tccd_s
-            bank_state[b, BANK_ROW] = row + (pos0 + j) // S
+            outcome, col, act = _first_access(tm, bank_state, b, transfer, start_s,
+                                              _row_of(pos0 + j, S, row))
+            at_slot0 = (pos0 + j) % S < banks
+            misses += 1 if outcome == 1 else 0
+            conflicts += (1 if outcome == 2 else 0) - (1 if at_slot0 else 0)  # see _slot0_rounds
+            ja = J - 1 - (pos0 + J - 1 - beta) % S  # its last slot-0 round in the jump
+            if ja >= ja1:  # activated after the first access: a conflict, as the walk does it
+                ready = max(start_s, (L0 + (ja - banks + 1) * D) + tm.tccd_s)
+                if ja == ja1:  # the activation before it: the first access's or the state's
+                    ready = max(ready, act + tm.tras_s)
+                act = ready + tm.trp_s  # (later: tRAS is over by then)
+            if outcome or ja >= ja1:
+                bank_state[b, BANK_ACT_S], bank_state[b, BANK_OPENED_BY] = act, transfer
+            jl = J - 1 - (pos0 + J - 1 - beta) % banks  # its last access in the jump
+            bank_state[b, BANK_READY_S] = (L0 + (jl + 1) * D) + tm.tccd_s
+            bank_state[b, BANK_ROW] = _row_of(pos0 + jl, S, row)
         last = L0 + J * D
         chan_state[c, CHAN_COL_S] = last
         chan_state[c, CHAN_BUS_FREE_S] = last + cas + tm.burst_s
         bus_end = max(bus_end, chan_state[c, CHAN_BUS_FREE_S])
-    conflicts = _slot0_rounds(pos0 + J, banks, S) - _slot0_rounds(pos0, banks, S)
-    return J, conflicts * channels, bus_end, retry
+    conflicts += (_slot0_rounds(pos0 + J, banks, S) - _slot0_rounds(pos0, banks, S)) * channels
+    return J, misses, conflicts, bus_end, retry
 
 
 @njit(cache=True)
