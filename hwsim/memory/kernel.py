@@ -258,7 +258,8 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
                     and last + 1 - burst >= 2 * banks * round_bursts:
                 n, jumped_misses, jumped_conflicts, bus_end, wait = stream.stream_jump(
                     tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, row, channels,
-                    banks, slots, per_chunk, (last + 1 - burst) // round_bursts)
+                    banks, slots, per_chunk, (last + 1 - burst) // round_bursts,
+                    rounds > banks * slots)
                 retry = rounds + wait
                 if n > 0:
                     end_s = max(end_s, bus_end)

@@ -80,18 +80,22 @@ def _channel_step(L0, cas, burst_s, tccd, hit_span_s):
 
 @njit(cache=True)
 def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, banks, slots,
-                 per_chunk, pos0, row, rounds_max):
+                 per_chunk, pos0, row, rounds_max, settled):
     """(J, retry): how many rounds all `channels` (the mapped ones) may jump from position
     pos0 = slot x banks + bank of row `row` (0: none), and after how many stepped rounds to
-    ask again when J is 0."""
+    ask again when J is 0. `settled`: S full rounds of this transfer are behind, so every
+    bank's last access and last ACT are this transfer's, at least D per round apart: the
+    static conditions alone keep the banks from binding (no bank-by-bank check)."""
     S = banks * slots
     hit_span = (per_chunk - 1) * max(tm.tccd_s, tm.burst_s)  # as the walk's `hits * spacing_s`
     if tm.trefi_s <= 0.0:
         return 0, 1 << 30
     J = rounds_max
+    u, b_r, D, top = 0.0, 0.0, 0.0, 0.0
     for c in range(channels):
         L0 = chan_state[c, CHAN_COL_S]
-        u, b_r, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
+        if not 0.5 * top <= L0 < top:  # another binade than the channel before
+            u, b_r, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
         if u == 0.0:
             return 0, 1
         margin = (8 * S + 64) * u
@@ -114,9 +118,12 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         J = min(J, j)
         if J < banks:  # too few rounds to pay for the checks below: step one and ask again
             return 0, 1
-    for c in range(channels):
-        retry = _banks_follow(tm, bank_state, chan_state[c, CHAN_COL_S], c, transfer, start_s,
-                              cas, banks, slots, per_chunk, pos0, row, J)
+    for c in range(0 if settled else channels):
+        L0 = chan_state[c, CHAN_COL_S]
+        if not 0.5 * top <= L0 < top:
+            u, b_r, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
+        retry = _banks_follow(tm, bank_state, L0, u, b_r, D, c, transfer, start_s, banks, slots,
+                              pos0, row, J)
         if retry:
             return 0, retry
     return J, 1
@@ -151,14 +158,12 @@ def _bank_rounds(beta, pos0, banks, S):
 
 
 @njit(cache=True)
-def _banks_follow(tm, bank_state, L0, c, transfer, start_s, cas, banks, slots, per_chunk,
-                  pos0, row, J):
+def _banks_follow(tm, bank_state, L0, u, b_r, D, c, transfer, start_s, banks, slots, pos0,
+                  row, J):
     """0 when no bank of channel c binds in the first J rounds of the jump from L0: its first
     access (whatever its outcome) and its next activation (tRAS after the one before) issue
     by the column the channel gives them; else the rounds to step before asking again."""
     S = banks * slots
-    u, b_r, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s,
-                                   (per_chunk - 1) * max(tm.tccd_s, tm.burst_s))
     margin = (8 * S + 64) * u
     if start_s > L0 + b_r - margin:  # the channel was idle: the transfer's start binds
         return 1
@@ -184,21 +189,22 @@ def _row_of(position, S, row):
 
 @njit(cache=True)
 def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, row, channels,
-                banks, slots, per_chunk, rounds_max):
+                banks, slots, per_chunk, rounds_max, settled):
     """Jump up to `rounds_max` whole rounds from a round start at (bank, slot, row), when the
     conditions above hold. -> (J rounds jumped, misses, conflicts, latest bus end, retry:
     rounds to step before asking again when J is 0)."""
     pos0 = slot * banks + bank
     J, retry = _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, banks,
-                            slots, per_chunk, pos0, row, rounds_max)
+                            slots, per_chunk, pos0, row, rounds_max, settled)
     if J == 0:
         return 0, 0, 0, -math.inf, retry
     S = banks * slots
     hit_span = (per_chunk - 1) * max(tm.tccd_s, tm.burst_s)
-    bus_end, misses, conflicts = -math.inf, 0, 0
+    bus_end, misses, conflicts, top, D = -math.inf, 0, 0, 0.0, 0.0
     for c in range(channels):
         L0 = chan_state[c, CHAN_COL_S]
-        D = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)[2]
+        if not 0.5 * top <= L0 < top:
+            _, _, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
         for beta in range(banks):
             b = c * banks + beta
             j, ja1 = _bank_rounds(beta, pos0, banks, S)
