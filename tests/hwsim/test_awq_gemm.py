@@ -1,0 +1,78 @@
+"""runtime.wo_gemm_kernel = awq_gemm (targets/gpu_runtime.py, hwsim/timing/awq_gemm.py): AutoAWQ's
+January-2024 AWQ GEMM kernel timed from its structure on the A100-80GB preset.
+
+Hand figures (a100-80gb: 108 SMs at 1.41 GHz, fp16 tensor 312 TFLOPS x 0.97, HBM 2,039 GB/s x
+0.83 achieved; runtime.awq_gemm: 16 x 128 CTA tiles, k steps of 32, 2 warps, split-K 8, 165
+loop + 2.265625 x 4096 / 64 = 145 conversion instructions per warp per k step, 282 per warp
+outside the loop, 72 registers, 9,984 + 1,024 B of shared memory per CTA, 4 warp instructions
+issued per SM cycle, 200-cycle L2 hits)."""
+import pytest
+
+import isa
+import targets
+from hwsim.program_arrays import flatten
+from hwsim.service import service_seconds, unit_of_rows
+from hwsim.timing.awq_gemm import resident_ctas
+from tests.cli.test_bad_input import assert_one_line_error
+
+AWQ = "runtime.wo_gemm_kernel=awq_gemm"
+NO_CONVERSION = "runtime.awq_gemm.dequant_instructions_per_weight=1e-9"
+
+
+def _gemm_seconds(sets=(), m=512, n=4096, k=4096, wgt="int4") -> float:
+    t = targets.load_target("a100-80gb", list(sets))
+    p = isa.assemble(
+        ".target a100-80gb\n"
+        f"MATMUL dtype_act=fp16 dtype_wgt={wgt} dtype_out=fp16 m={m} n={n} k={k} "
+        "act_buf=0 wgt_buf=0 wgt_addr=0x200000 out_buf=0 out_addr=0x2200000 count=1\n", "hand")
+    a = flatten(isa.Program(t.name, t.fingerprint(), p.streams))
+    return float(service_seconds(a, t, unit_of_rows(a, t))[0])
+
+
+def test_an_sm_holds_14_ctas_of_the_kernel_by_its_registers():
+    # 72 registers x 32 lanes = 2,304 per warp (a multiple of 256), 4,608 per 2-warp CTA:
+    # 65,536 // 4,608 = 14; shared memory 167,936 // (9,984 + 1,024) = 15; warps 64 // 2 = 32
+    t = targets.load_target("a100-80gb", [AWQ])
+    assert resident_ctas(t.runtime.awq()) == 14
+    fewer = targets.load_target("a100-80gb", [AWQ, "runtime.awq_gemm.registers_per_thread=128"])
+    assert resident_ctas(fewer.runtime.awq()) == 65536 // (128 * 32 * 2)  # 8
+
+
+def test_a_512_row_projection_is_issue_bound_plus_its_split_k_reduction():
+    # 512 x 4096 x 4096, int4 weights: 32 M tiles x 32 N tiles x 128 k steps = 131,072 CTA
+    # steps; 8,192 CTAs (x 8 split-K slices). Issue: 131,072 x 2 warps x 310 + 8,192 x 2 x 282
+    # = 85,884,928 warp instructions at 4 x 108 x 1.41e9 per s = 141.0 us. It beats the
+    # latency bound (131,072 x (200 + 310) cycles over 14 CTAs x 108 SMs: 31.3 us), the
+    # tensor time (8.59e9 MACs at 156e12 x 0.97: 56.8 us) and the partial sums' writes
+    # (8 x 512 x 4096 x 2 B at 1.692 TB/s: 19.8 us). Then .sum(0): 9 x 4,194,304 B = 22.3 us
+    issue_s = (131_072 * 2 * 310 + 8_192 * 2 * 282) / (4 * 108 * 1.41e9)
+    reduce_s = 9 * 512 * 4096 * 2 / (2039e9 * 0.83)
+    assert _gemm_seconds([AWQ]) == pytest.approx(issue_s + reduce_s, rel=1e-9)
+    assert issue_s + reduce_s == pytest.approx(163.3e-6, rel=1e-3)
+
+
+def test_each_16_row_m_tile_converts_the_weights_again():
+    # the loop's cost is per CTA step, so a 16-row prompt costs 1/32 of a 512-row one in the
+    # kernel (the split-K reduction scales with the rows too): exactly linear in M tiles
+    assert _gemm_seconds([AWQ], m=16) * 32 == pytest.approx(_gemm_seconds([AWQ], m=512),
+                                                             rel=1e-9)
+
+
+def test_without_its_conversion_the_kernel_issues_165_instead_of_310_per_warp_step():
+    issue_s = (131_072 * 2 * 165 + 8_192 * 2 * 282) / (4 * 108 * 1.41e9)  # 76.6 us
+    reduce_s = 9 * 512 * 4096 * 2 / (2039e9 * 0.83)
+    assert _gemm_seconds([AWQ, NO_CONVERSION]) == pytest.approx(issue_s + reduce_s, rel=1e-9)
+
+
+def test_marlin_default_and_fp16_rows_are_untouched_by_the_option():
+    marlin = _gemm_seconds()
+    # Marlin: 8.59e9 MACs at 156e12 x 0.97 + 16.8 M weights x 1.625 at 9.75e12 per s
+    assert marlin == pytest.approx(512 * 4096 * 4096 / (156e12 * 0.97) +
+                                   4096 * 4096 * 1.625 / 9.75e12, rel=1e-9)
+    assert _gemm_seconds([AWQ], wgt="fp16") == _gemm_seconds(wgt="fp16")
+    assert _gemm_seconds([AWQ]) > 2 * marlin
+
+
+def test_a_target_without_the_kernel_structure_refuses_in_one_line(hwsim):
+    out = hwsim("simulate", "tiny-llama", "-t", "h100", "--quant", "w4a16", "--set", AWQ)
+    assert_one_line_error(out, "runtime.wo_gemm_kernel = awq_gemm needs runtime.awq_gemm")
