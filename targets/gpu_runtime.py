@@ -34,7 +34,8 @@ compiler tile, hwsim/service.py) or `awq_gemm`, AutoAWQ's January-2024 AWQ GEMM 
 (gemm_forward_4bit_cuda_m16n128k32), timed from its structure by hwsim/timing/awq_gemm.py with
 the fields of `awq_gemm` (AwqGemmKernel): its CTA tile, split-K slices, the SASS instructions
 of its k loop, the dequantization instructions per weight, its registers and shared memory
-(which set how many CTAs an SM holds), the SM's issue rate and the L2 hit latency.
+(which set how many CTAs an SM holds), the SM's issue rate, the bytes each k step moves through
+the SM's L1 / shared-memory data path and that path's width, and the L2 hit latency.
 """
 from __future__ import annotations
 
@@ -79,6 +80,8 @@ class AwqGemmKernel(Part):
     sm_max_ctas: PositiveInt
     sm_max_warps: PositiveInt
     warp_issue_per_cycle: PositiveFloat
+    l1_bytes_per_warp_k_step: NonNegativeFloat = 0.0
+    sm_l1_bytes_per_cycle: PositiveFloat = 128.0
     l2_hit_latency_cycles: NonNegativeFloat = 0.0
 
 

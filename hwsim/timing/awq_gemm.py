@@ -18,17 +18,20 @@ Time of one matrix row (m activation rows, n x count output columns, k input cha
     per warp    = loop_warp_instructions_per_k_step + dequant x k_step x cols / (warps x 32)
     issue_s     = (cta_steps x warps x per_warp + ctas x warps x cta_warp_instructions)
                   / (warp_issue_per_cycle x SMs x f)
+    l1_s        = cta_steps x warps x l1_bytes_per_warp_k_step / (sm_l1_bytes_per_cycle x SMs x f)
     latency_s   = cta_steps x (l2_hit_latency_cycles + per_warp) / (resident x SMs x f)
     tensor_s    = m n k count / (peak fp16 MAC/s x compute_efficiency_fraction)
     partials_s  = split_k x m x n x count x 2 B / achieved bandwidth  (written by the kernel)
-    row_s       = max(issue_s, latency_s, tensor_s, partials_s)
+    row_s       = max(issue_s, l1_s, latency_s, tensor_s, partials_s)
                   + (split_k + 1) x m x n x count x 2 B / achieved bandwidth   (the .sum(0))
 
 where resident, the CTAs an SM holds at once, is the least of its CTA, warp, register and
 shared-memory limits (`resident_ctas`). A warp issues at most one instruction per cycle, so a k
 step lasts at least the L2 round trip of its loads plus its own instructions (the latency
 term); the SM's schedulers issue warp_issue_per_cycle instructions per cycle from all its warps
-(the issue term). The larger of the two sets the kernel's pace.
+(the issue term); the step's shared-memory stores and ldmatrix reads and its global loads' data
+share the SM's L1 / shared-memory data path (the l1 term). The tightest of these bounds sets
+the kernel's pace (the CTAs of an SM overlap one another's phases).
 """
 from __future__ import annotations
 
@@ -76,6 +79,8 @@ def awq_gemm_seconds(m, n, k, count, target, name: str, kernel) -> np.ndarray:
     warps = kernel.warps_per_cta
     issue_s = (cta_steps * warps * per_warp + ctas * warps * kernel.cta_warp_instructions) / (
         kernel.warp_issue_per_cycle * sm_cycles_per_s)
+    l1_s = cta_steps * warps * kernel.l1_bytes_per_warp_k_step / (
+        kernel.sm_l1_bytes_per_cycle * sm_cycles_per_s)
     latency_s = cta_steps * (kernel.l2_hit_latency_cycles + per_warp) / (
         resident_ctas(kernel) * sm_cycles_per_s)
     peak = target.peak_macs_per_s(name, "fp16") or \
@@ -86,5 +91,5 @@ def awq_gemm_seconds(m, n, k, count, target, name: str, kernel) -> np.ndarray:
     outputs_bytes = m * n * count * FP16_BYTES
     partials_s = kernel.split_k_slices * outputs_bytes / bandwidth
     reduce_s = (kernel.split_k_slices + 1) * outputs_bytes / bandwidth
-    return np.maximum.reduce([issue_s, latency_s, tensor_s, partials_s]) + reduce_s
+    return np.maximum.reduce([issue_s, l1_s, latency_s, tensor_s, partials_s]) + reduce_s
 

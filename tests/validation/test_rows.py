@@ -18,12 +18,13 @@ BY_ID = {r.id: r for r in ROWS}
 AWQ_GEMM_PROMPT = ("AutoAWQ's Jan-2024 AWQ GEMM kernel on a 512-token prompt: 201 ms (2,547 token/s), "
                    "4x the same card's fp16 HF prompt (50.7 ms, a100-80gb-flightllm-hf-llama2-7b-"
                    "fp16-prefill-512). With the kernel timed from its structure "
-                   "(runtime.wo_gemm_kernel=awq_gemm: 16-row M tiles each re-converting their "
-                   "weights, 310 SASS instructions per warp per k step, 14 CTAs per SM, split-K "
-                   "partial sums through HBM) hwsim gives 70.3 ms, 2.86x too fast (4.78x with "
-                   "Marlin's count): the kernel's SASS issued at the SM's 4 warp instructions per "
-                   "cycle is 63 ms of the prompt, the measurement implies ~3x that "
-                   "(docs/fidelity.md, 'Weight-only quantization')")
+                   "(runtime.wo_gemm_kernel=awq_gemm: 16-row M tiles each re-converting and "
+                   "re-staging their weights, 310 SASS instructions and 11.9 KB of shared-memory "
+                   "traffic per warp per k step, 14 CTAs per SM, split-K partial sums through HBM) "
+                   "hwsim gives 77.9 ms, 2.58x too fast (4.78x with Marlin's count): every "
+                   "throughput bound of the kernel (shared-memory path 186, issue 164 cycles per "
+                   "CTA step) is ~1/3 of the ~510 cycles per CTA step the table's 128/256/512-"
+                   "token rows imply (docs/fidelity.md, 'Weight-only quantization')")
 OUTSIDE: dict[str, str] = {
     "a100-80gb-autoawq-vicuna-7b-w4g128-prefill-512": AWQ_GEMM_PROMPT,
 }
@@ -99,25 +100,23 @@ def test_without_gemm_wave_quantization_the_prompt_rows_leave_their_tolerance(ro
 
 
 @pytest.mark.slow
-def test_without_its_conversion_the_awq_gemm_prompt_row_gets_faster_by_the_counted_work():
-    # Not the issue's "breaks the tolerance" either: the row is outside with its conversion
-    # (2.86x) and further out without it. Held: the AWQ kernel's conversion is charged, once
-    # per 16-row M tile, at the SM's issue rate. By hand: LLaMA-2-7B's 32 layers hold
-    # 6,476,005,376 matrix weights = 1,581,056 CTA steps of 32 x 128 weights per M tile, x 32
-    # M tiles (512 rows) = 50,593,792 CTA steps; each converts with 2 warps x 145 instructions
-    # = 14,672,199,680 warp instructions at 4 x 108 x 1.41e9 per s = 24.09 ms. The int4 head
-    # (4096 x 32000: 32 x 250 x 128 = 1,024,000 CTA steps) adds at most 0.49 ms
+def test_the_awq_gemm_kernel_moves_the_autoawq_row_but_its_conversion_is_hidden():
+    # Not the issue's "removing the dequantization cost breaks the tolerance": the row is
+    # outside with the AWQ kernel's cost (2.58x) and without its Marlin count (4.78x). Held:
+    # the kernel option is what moves it (its 16-row M tiles re-convert and re-stage every
+    # weight 32 times for 512 rows), and in the kernel's bound model the conversion's 145
+    # instructions per warp per k step stay under its shared-memory traffic (11,904 B per warp
+    # per k step at 128 B/cycle: 186 cycles per CTA step against 164 issue cycles with the
+    # conversion), so removing it leaves the prompt as it is (tests/hwsim/test_awq_gemm.py)
     row = BY_ID["a100-80gb-autoawq-vicuna-7b-w4g128-prefill-512"]
     assert "runtime.wo_gemm_kernel=awq_gemm" in row.overrides
-    with_cost = evaluate(row, simulate_row)
-    without = evaluate(dataclasses.replace(row, overrides=row.overrides + (
+    awq = evaluate(row, simulate_row)
+    marlin = evaluate(dataclasses.replace(row, overrides=tuple(
+        o for o in row.overrides if not o.startswith("runtime.wo_gemm_kernel"))), simulate_row)
+    bare = evaluate(dataclasses.replace(row, overrides=row.overrides + (
         "runtime.awq_gemm.dequant_instructions_per_weight=1e-9",)), simulate_row)
-    saved_s = 512 / with_cost["simulated_si"] - 512 / without["simulated_si"]
-    per_sm_issue = 4 * 108 * 1.41e9
-    layers_s = 50_593_792 * 2 * 145 / per_sm_issue
-    head_s = 1_024_000 * 2 * 145 / per_sm_issue
-    assert layers_s < saved_s <= layers_s + head_s + 1e-9
-    assert without["ratio"] > with_cost["ratio"] > 1.3
+    assert 1.3 < awq["ratio"] < marlin["ratio"] / 1.5
+    assert bare["ratio"] == awq["ratio"]
 
 
 NO_DEQUANT = ("units.sm.dequant_instructions_per_weight.int4=1e-9",
