@@ -80,7 +80,7 @@ class AwqGemmKernel(Part):
     sm_max_ctas: PositiveInt
     sm_max_warps: PositiveInt
     warp_issue_per_cycle: PositiveFloat
-    l1_bytes_per_warp_k_step: NonNegativeFloat = 0.0
+    warp_k_step_l1_bytes: NonNegativeFloat = 0.0
     sm_l1_bytes_per_cycle: PositiveFloat = 128.0
     l2_hit_latency_cycles: NonNegativeFloat = 0.0
 

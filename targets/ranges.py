@@ -49,7 +49,6 @@ FIELD_RANGES: dict[str, tuple[float, float, str]] = {
     "warp_register_granule": (1, 2**16, "registers"),
     "sm_max_ctas": (1, 1024, "CTAs"),
     "sm_max_warps": (1, 1024, "warps"),
-    "l1_bytes_per_warp_k_step": (0, 2**20, "B"),
     "gemm_cta_tile_cols": (1, 4096, "columns"),
     "gemm_cta_row_granule_rows": (1, 4096, "rows"),
     "size_bytes": (1, 2**36, "B"),

@@ -18,7 +18,7 @@ Time of one matrix row (m activation rows, n x count output columns, k input cha
     per warp    = loop_warp_instructions_per_k_step + dequant x k_step x cols / (warps x 32)
     issue_s     = (cta_steps x warps x per_warp + ctas x warps x cta_warp_instructions)
                   / (warp_issue_per_cycle x SMs x f)
-    l1_s        = cta_steps x warps x l1_bytes_per_warp_k_step / (sm_l1_bytes_per_cycle x SMs x f)
+    l1_s        = cta_steps x warps x warp_k_step_l1_bytes / (sm_l1_bytes_per_cycle x SMs x f)
     latency_s   = cta_steps x (l2_hit_latency_cycles + per_warp) / (resident x SMs x f)
     tensor_s    = m n k count / (peak fp16 MAC/s x compute_efficiency_fraction)
     partials_s  = split_k x m x n x count x 2 B / achieved bandwidth  (written by the kernel)
@@ -79,7 +79,7 @@ def awq_gemm_seconds(m, n, k, count, target, name: str, kernel) -> np.ndarray:
     warps = kernel.warps_per_cta
     issue_s = (cta_steps * warps * per_warp + ctas * warps * kernel.cta_warp_instructions) / (
         kernel.warp_issue_per_cycle * sm_cycles_per_s)
-    l1_s = cta_steps * warps * kernel.l1_bytes_per_warp_k_step / (
+    l1_s = cta_steps * warps * kernel.warp_k_step_l1_bytes / (
         kernel.sm_l1_bytes_per_cycle * sm_cycles_per_s)
     latency_s = cta_steps * (kernel.l2_hit_latency_cycles + per_warp) / (
         resident_ctas(kernel) * sm_cycles_per_s)
