@@ -31,7 +31,8 @@ step lasts at least the L2 round trip of its loads plus its own instructions (th
 term); the SM's schedulers issue warp_issue_per_cycle instructions per cycle from all its warps
 (the issue term); the step's shared-memory stores and ldmatrix reads and its global loads' data
 share the SM's L1 / shared-memory data path (the l1 term). The tightest of these bounds sets
-the kernel's pace (the CTAs of an SM overlap one another's phases).
+the kernel's pace (the CTAs of an SM overlap one another's phases). The `.sum(0)` is charged in
+the row's own time; the stack's per-kernel costs (runtime.stack) are not charged for it again.
 """
 from __future__ import annotations
 
