@@ -80,9 +80,25 @@ class AwqGemmKernel(Part):
     sm_max_ctas: PositiveInt
     sm_max_warps: PositiveInt
     warp_issue_per_cycle: PositiveFloat
+    sm_executed_warp_instructions_per_cycle: PositiveFloat | None = None
     warp_k_step_l1_bytes: NonNegativeFloat = 0.0
     sm_l1_bytes_per_cycle: PositiveFloat = 128.0
     l2_hit_latency_cycles: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _executed_under_the_issue_limit(self):
+        ipc = self.sm_executed_warp_instructions_per_cycle
+        if ipc is not None and ipc > self.warp_issue_per_cycle:
+            raise ValueError(f"sm_executed_warp_instructions_per_cycle = {ipc} is above "
+                             f"warp_issue_per_cycle = {self.warp_issue_per_cycle} (the SM "
+                             "cannot execute more warp instructions per cycle than it issues)")
+        return self
+
+    def executed_warp_instructions_per_cycle(self) -> float:
+        """Warp instructions an SM executes per cycle running the kernel: the measured rate
+        where the preset gives one, else the schedulers' issue limit."""
+        ipc = self.sm_executed_warp_instructions_per_cycle
+        return self.warp_issue_per_cycle if ipc is None else ipc
 
 
 class GpuRuntime(Part):

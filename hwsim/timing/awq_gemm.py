@@ -79,7 +79,7 @@ def awq_gemm_seconds(m, n, k, count, target, name: str, kernel) -> np.ndarray:
     per_warp = warp_instructions_per_k_step(kernel)
     warps = kernel.warps_per_cta
     issue_s = (cta_steps * warps * per_warp + ctas * warps * kernel.cta_warp_instructions) / (
-        kernel.warp_issue_per_cycle * sm_cycles_per_s)
+        kernel.executed_warp_instructions_per_cycle() * sm_cycles_per_s)
     l1_s = cta_steps * warps * kernel.warp_k_step_l1_bytes / (
         kernel.sm_l1_bytes_per_cycle * sm_cycles_per_s)
     latency_s = cta_steps * (kernel.l2_hit_latency_cycles + per_warp) / (
