@@ -17,7 +17,7 @@ Time of one matrix row (m activation rows, n x count output columns, k input cha
     cta_steps   = ceil(m / rows) x ceil(n / cols) x count x ceil(k / k_step)
     per warp    = loop_warp_instructions_per_k_step + dequant x k_step x cols / (warps x 32)
     issue_s     = (cta_steps x warps x per_warp + ctas x warps x cta_warp_instructions)
-                  / (warp_issue_per_cycle x SMs x f)
+                  / (executed x SMs x f)
     l1_s        = cta_steps x warps x warp_k_step_l1_bytes / (sm_l1_bytes_per_cycle x SMs x f)
     latency_s   = cta_steps x (l2_hit_latency_cycles + per_warp) / (resident x SMs x f)
     tensor_s    = m n k count / (peak fp16 MAC/s x compute_efficiency_fraction)
@@ -28,9 +28,11 @@ Time of one matrix row (m activation rows, n x count output columns, k input cha
 where resident, the CTAs an SM holds at once, is the least of its CTA, warp, register and
 shared-memory limits (`resident_ctas`). A warp issues at most one instruction per cycle, so a k
 step lasts at least the L2 round trip of its loads plus its own instructions (the latency
-term); the SM's schedulers issue warp_issue_per_cycle instructions per cycle from all its warps
-(the issue term); the step's shared-memory stores and ldmatrix reads and its global loads' data
-share the SM's L1 / shared-memory data path (the l1 term). The tightest of these bounds sets
+term); the SM executes `executed` warp instructions per cycle from all its warps (the issue
+term): sm_executed_warp_instructions_per_cycle where the preset gives it (a100-80gb: 1.9, fitted
+on a calibration row, docs/fidelity.md), else the schedulers' limit warp_issue_per_cycle; the
+step's shared-memory stores and ldmatrix reads and its global loads' data share the SM's L1 /
+shared-memory data path (the l1 term). The tightest of these bounds sets
 the kernel's pace (the CTAs of an SM overlap one another's phases). The `.sum(0)` is charged in
 the row's own time; the stack's per-kernel costs (runtime.stack) are not charged for it again.
 """
