@@ -16,14 +16,14 @@ BY_ID = {r.id: r for r in ROWS}
 # The A100 prompt rows came in with GEMM wave quantization and the V100 llama.cpp prompt rows
 # with runtime.gemm_datapath
 AWQ_PR320 = ("AutoAWQ PR #320's AWQ GEMM prompt rows (A100-SXM4-80GB, Jan 2024: 62.2 / 109.0 / "
-             "201.0 ms for 128 / 256 / 512 tokens) are 1.60 / 1.59 / 1.53x slower than AutoAWQ #276's on "
-             "the same card, kernel source, benchmark script and LLaMA-2-7B shape (38.8 / 68.5 / "
-             "131.3 ms), while #645 (LLaMA-2-13B on an A800-40GB, AutoAWQ 0.2.6) agrees with "
-             "#276 (1.03). The kernel's one fitted field (runtime.awq_gemm.sm_executed_warp_"
-             "instructions_per_cycle = 1.9) is set on #276's 512-token row, so PR #320's rows "
-             "are 1.53-1.86x fast; its decode rate equals #276's (93 vs 95 token/s), what a "
-             "lower SM clock would give, but the PR does not say (docs/fidelity.md, 'Weight-only "
-             "quantization')")
+             "201.0 ms for 128 / 256 / 512 tokens) are 1.60 / 1.59 / 1.53x slower than "
+             "AutoAWQ #276's on the same card, kernel source, benchmark script and LLaMA-2-7B "
+             "shapes (38.8 / 68.5 / 131.3 ms), while #645 (LLaMA-2-13B on an A800-40GB, AutoAWQ "
+             "0.2.6) agrees with #276 (1.03). The kernel's one fitted field (runtime.awq_gemm."
+             "sm_executed_warp_instructions_per_cycle = 1.9) is set on #276's 512-token row, so "
+             "PR #320's rows are 1.53-1.86x fast. Its decode rate equals #276's (93 vs 95 "
+             "token/s): a lower SM clock or another build of the kernel would give that, the PR "
+             "says neither (docs/fidelity.md, 'Weight-only quantization')")
 
 OUTSIDE: dict[str, str] = {
     "a100-80gb-autoawq-vicuna-7b-w4g128-prefill-128": AWQ_PR320,
