@@ -201,21 +201,27 @@ def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, 
     S = banks * slots
     hit_span = (per_chunk - 1) * max(tm.tccd_s, tm.burst_s)
     bus_end, misses, conflicts, top, D = -math.inf, 0, 0, 0.0, 0.0
+    last_q, last_rem = (J - 1) // banks, (J - 1) % banks
     for c in range(channels):
         L0 = chan_state[c, CHAN_COL_S]
         if not 0.5 * top <= L0 < top:
             _, _, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
-        for beta in range(banks):
+        for j in range(min(banks, J)):  # round j: the first access of its bank in the jump
+            beta = bank + j if bank + j < banks else bank + j - banks
             b = c * banks + beta
-            j, ja1 = _bank_rounds(beta, pos0, banks, S)
-            if j >= J:
-                continue
-            outcome, col, act = _first_access(tm, bank_state, b, transfer, start_s,
-                                              _row_of(pos0 + j, S, row))
-            at_slot0 = (pos0 + j) % S < banks
+            p = pos0 + j
+            pm = p - S if p >= S else p           # its slot x banks + bank
+            at_slot0 = pm < banks
+            ja1 = j + S - (pm - beta)             # the bank's next slot-0 round after j
+            if settled and not at_slot0:  # a hit on the row the transfer left open
+                outcome, act = 0, bank_state[b, BANK_ACT_S]
+            else:
+                outcome, _, act = _first_access(tm, bank_state, b, transfer, start_s,
+                                                row + (1 if p >= S else 0))
             misses += 1 if outcome == 1 else 0
-            conflicts += (1 if outcome == 2 else 0) - (1 if at_slot0 else 0)  # see _slot0_rounds
-            ja = J - 1 - (pos0 + J - 1 - beta) % S  # its last slot-0 round in the jump
+            conflicts += (1 if outcome == 2 else 0) - (1 if at_slot0 else 0)  # _slot0_rounds
+            j0 = j if at_slot0 else ja1           # its first slot-0 round in the jump
+            ja = j0 + S * ((J - 1 - j0) // S) if j0 <= J - 1 else -1  # and its last
             if ja >= ja1:  # activated after the first access: a conflict, as the walk does it
                 ready = max(start_s, (L0 + (ja - banks + 1) * D) + tm.tccd_s)
                 if ja == ja1:  # the activation before it: the first access's or the state's
@@ -223,9 +229,9 @@ def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, 
                 act = ready + tm.trp_s  # (later: tRAS is over by then)
             if outcome or ja >= ja1:
                 bank_state[b, BANK_ACT_S], bank_state[b, BANK_OPENED_BY] = act, transfer
-            jl = J - 1 - (pos0 + J - 1 - beta) % banks  # its last access in the jump
+            jl = j + banks * (last_q - (1 if j > last_rem else 0))  # its last access
             bank_state[b, BANK_READY_S] = (L0 + (jl + 1) * D) + tm.tccd_s
-            bank_state[b, BANK_ROW] = _row_of(pos0 + jl, S, row)
+            bank_state[b, BANK_ROW] = row + (pos0 + jl) // S
         last = L0 + J * D
         chan_state[c, CHAN_COL_S] = last
         chan_state[c, CHAN_BUS_FREE_S] = last + cas + tm.burst_s
