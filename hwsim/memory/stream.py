@@ -148,15 +148,6 @@ def _first_access(tm, bank_state, b, transfer, start_s, row):
     return 2, act + tm.trcd_s, act
 
 
-@njit(cache=True, inline="always")
-def _bank_rounds(beta, pos0, banks, S):
-    """(j, ja1) for bank beta: the jump's round of its first access, and of its first
-    activation after that one (the next slot-0 round of the bank)."""
-    j = (beta - pos0) % banks
-    p = pos0 + j
-    return j, j + ((beta - p) % S if (beta - p) % S else S)
-
-
 @njit(cache=True)
 def _banks_follow(tm, bank_state, L0, u, b_r, D, c, transfer, start_s, banks, slots, pos0,
                   row, J):
@@ -167,24 +158,18 @@ def _banks_follow(tm, bank_state, L0, u, b_r, D, c, transfer, start_s, banks, sl
     margin = (8 * S + 64) * u
     if start_s > L0 + b_r - margin:  # the channel was idle: the transfer's start binds
         return 1
-    retry = 0
-    for beta in range(banks):
-        b = c * banks + beta
-        j, ja1 = _bank_rounds(beta, pos0, banks, S)
-        if j >= J:
-            continue
-        outcome, col, act = _first_access(tm, bank_state, b, transfer, start_s,
-                                          _row_of(pos0 + j, S, row))
+    retry, bank = 0, pos0 % banks
+    for j in range(min(banks, J)):  # round j: the first access of its bank in the jump
+        beta = bank + j if bank + j < banks else bank + j - banks
+        p = pos0 + j
+        ja1 = j + S - ((p - S if p >= S else p) - beta)  # the bank's next slot-0 round
+        outcome, col, act = _first_access(tm, bank_state, c * banks + beta, transfer, start_s,
+                                          row + (1 if p >= S else 0))
         if col > L0 + j * D + b_r - margin:
             retry = max(retry, j + 1)
         if ja1 < J and act + tm.tras_s + tm.trp_s + tm.trcd_s > L0 + ja1 * D + b_r - margin:
             retry = max(retry, ja1 + 1)
     return retry
-
-
-@njit(cache=True, inline="always")
-def _row_of(position, S, row):
-    return row + position // S
 
 
 @njit(cache=True)
