@@ -101,15 +101,28 @@ def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) ->
 
 def _flat_extents(rows: list, queue: np.ndarray):
     """(row, buffer, bytes, writes) of every on-chip operand (DRAM operands left out), four
-    integers per operand in one flat array (no per-operand Python objects kept)."""
-    is_load = (queue == Queue.LD).tolist()
-    flat = np.fromiter((v for r, instr in enumerate(rows)
-                        for role, buf, _, size in isa.operand_extents(instr)
-                        if role != "dram" and buf != DRAM_BUFFER_ID
-                        for v in (r, buf, size, role in _WRITTEN or (role == "sram" and
-                                                                    is_load[r]))),
-                       np.int64).reshape(-1, 4)
-    return flat[:, 0].copy(), flat[:, 1].copy(), flat[:, 2].copy(), flat[:, 3] != 0
+    integers per operand in one flat array (no per-operand Python objects kept). Equal
+    instructions have equal extents: each distinct one is measured once."""
+    known: dict = {}  # (opcode, values) -> flat (buffer, bytes, writes) of its operands
+    counts = []
+    parts = []
+    for r, instr in enumerate(rows):
+        key = (instr.opcode, instr.values)
+        ext = known.get(key)
+        if ext is None:
+            ext = known[key] = _extents(instr)
+        counts.append(len(ext) // 3)
+        parts.append(ext)
+    flat = np.fromiter((v for ext in parts for v in ext), np.int64).reshape(-1, 3)
+    return (np.repeat(np.arange(len(rows), dtype=np.int64), counts), flat[:, 0].copy(),
+            flat[:, 1].copy(), flat[:, 2] != 0)
+
+
+def _extents(instr) -> tuple:
+    is_load = instr.queue == Queue.LD
+    return tuple(v for role, buf, _, size in isa.operand_extents(instr)
+                 if role != "dram" and buf != DRAM_BUFFER_ID
+                 for v in (buf, size, role in _WRITTEN or (role == "sram" and is_load)))
 
 
 def op_rows(metadata: dict, queue_start, n):

@@ -67,5 +67,7 @@ def _column_deltas(program, base) -> dict:
             for index, delta in shifts:
                 name = names[index].name
                 if name in COLUMNS:
-                    out.setdefault(name, np.zeros(len(base.opcode), np.int64))[row0 + k] = delta
+                    if name not in out:
+                        out[name] = np.zeros(len(base.opcode), np.int64)
+                    out[name][row0 + k] = delta
     return out
