@@ -73,6 +73,22 @@ class Instruction:
     def __getitem__(self, name: str):
         return self._values[OPCODES[self.opcode].format.operand_index[name]]
 
+    def with_tokens(self, wait, release) -> Instruction:
+        """This instruction with its wait and release queues (the first two fields) set, checked
+        as the constructor checks them; every other field as it is."""
+        op = self.opcode
+        names = _PLANS[op]
+        sets = [_queues(op, names[i][0], value) for i, value in enumerate((wait, release))]
+        spec_queue = OPCODES[op].queue
+        for q in sets[0] | sets[1]:
+            if q == spec_queue:
+                raise IsaError(f"{op.name}: a {spec_queue.name} instruction cannot exchange "
+                               f"tokens with its own queue")
+        out = object.__new__(Instruction)
+        object.__setattr__(out, "opcode", op)
+        object.__setattr__(out, "_values", (sets[0], sets[1]) + self._values[2:])
+        return out
+
     def replace(self, **changes) -> Instruction:
         return Instruction(self.opcode, **{**self.fields, **changes})
 
@@ -118,6 +134,7 @@ def _coerce(op: Opcode, f: BitField, value):
 
 
 _QUEUE_SETS: dict = {}
+_MASK_SETS: dict = {}
 
 
 class _EnumNames(dict):
@@ -156,7 +173,10 @@ def _parse_queues(op: Opcode, f: BitField, value) -> frozenset:
     if isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value <= f.max_value:
             raise IsaError(f"{op.name}: field {f.name} mask {value} does not fit in {f.width} bits")
-        return frozenset(q for q in Queue if value >> q & 1)
+        known = _MASK_SETS.get(value)  # one shared set per mask, not one per instruction
+        if known is None:
+            known = _MASK_SETS[value] = frozenset(q for q in Queue if value >> q & 1)
+        return known
     items = value.split(",") if isinstance(value, str) else value
     out = set()
     for item in items if isinstance(items, Iterable) else [items]:

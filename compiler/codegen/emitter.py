@@ -8,21 +8,29 @@ tokens balance and nothing can deadlock (the ISA verifier re-checks both).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from isa import Instruction, Program, Queue
 
 
-@dataclass(eq=False)
+_NONE = frozenset()  # a record's wait / release until finalize adds a queue
+
+
 class Rec:
-    queue: str
-    opcode: str
-    fields: dict
-    deps: list
-    position: int = 0                      # index within its queue
-    wait: set = field(default_factory=set)
-    release: set = field(default_factory=set)
-    note: dict | None = None               # functional annotation (see notes())
+    """One emitted instruction: its queue and place there, the records it depends on, and the
+    instruction itself, built (and range-checked) at emission with no tokens yet; `finalize`
+    fills in `wait` and `release` (queue names) and replaces `instr` with its tokens set. Slots and a built instruction instead of a
+    dict of fields: a large prefill holds hundreds of thousands of records at once."""
+
+    __slots__ = ("queue", "instr", "deps", "position", "wait", "release", "note")
+
+    def __init__(self, queue: str, instr: Instruction, deps: list, note: dict | None = None):
+        self.queue, self.instr, self.deps, self.note = queue, instr, deps, note
+        self.position = 0                  # index within its queue
+        self.wait = self.release = _NONE
+        # note: functional annotation (see Emitter.notes())
+
+    @property
+    def opcode(self) -> str:
+        return self.instr.opcode.name
 
 
 class Frontier:
@@ -54,7 +62,8 @@ class Emitter:
         self.by_queue: dict[str, list[Rec]] = {q.name: [] for q in Queue}
 
     def emit(self, queue: str, opcode: str, deps=(), note: dict | None = None, **fields) -> Rec:
-        rec = Rec(queue, opcode, fields, [d for d in deps if d is not None], note=note)
+        rec = Rec(queue, Instruction(opcode, **fields), [d for d in deps if d is not None],
+                  note)
         rec.position = len(self.by_queue[queue])
         self.by_queue[queue].append(rec)
         self.records.append(rec)
@@ -66,24 +75,17 @@ class Emitter:
             for rec in recs:
                 need: dict[str, int] = {}
                 for dep in rec.deps:
-                    if dep.queue != queue:
-                        need[dep.queue] = max(need.get(dep.queue, -1), dep.position)
+                    if dep.queue != queue and dep.position > need.get(dep.queue, -1):
+                        need[dep.queue] = dep.position
                 for src, position in sorted(need.items()):
                     if position > covered.get(src, -1):
-                        rec.wait.add(src)
-                        self.by_queue[src][position].release.add(queue)
+                        _add(rec, "wait", src)
+                        _add(self.by_queue[src][position], "release", queue)
                         covered[src] = position
-        instrs = [self._instruction(r) for r in self.records]
+        for rec in self.records:  # replaced in place: the two forms are not all held at once
+            rec.instr = rec.instr.with_tokens(sorted(rec.wait), sorted(rec.release))
+        instrs = [rec.instr for rec in self.records]
         return Program.from_instructions(target_name, instrs, fingerprint, metadata)
-
-    @staticmethod
-    def _instruction(rec: Rec) -> Instruction:
-        """The record's instruction; its fields dict is dropped once built, so records and
-        instructions are not both held in full (the peak memory of a large compile)."""
-        instr = Instruction(rec.opcode, wait=sorted(rec.wait), release=sorted(rec.release),
-                            **rec.fields)
-        rec.fields = None
-        return instr
 
     def notes(self) -> dict[str, list]:
         """Per queue, each instruction's annotation (or None): the op it belongs to and the
@@ -93,3 +95,11 @@ class Emitter:
 
     def __len__(self) -> int:
         return len(self.records)
+
+
+def _add(rec: Rec, side: str, queue: str) -> None:
+    held = getattr(rec, side)
+    if held is _NONE:
+        held = set()
+        setattr(rec, side, held)
+    held.add(queue)
