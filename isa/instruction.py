@@ -31,13 +31,23 @@ class Instruction:
                     append(value)
                     continue
             elif kind is _QUEUE_LIST:
-                known = _known_queues(value) if type(value) in (list, tuple) else None
+                if type(value) in (list, tuple):
+                    known = _known_queues(value)
+                elif type(value) is int:  # a mask; 0 when the field is left out
+                    known = _MASK_SETS.get(value)
+                else:
+                    known = None
                 if known is not None:
                     append(known)
                     continue
             elif type(value) is kind:  # a member of the field's enum
                 append(value)
                 continue
+            elif type(value) is str:  # a member's name (any case) seen before
+                member = _ENUM_NAMES[kind].get(value)
+                if member is not None:
+                    append(member)
+                    continue
             append(_coerce(op, f, value))
         if fields:
             known = ", ".join(f.name for f in spec.format.operand_fields)

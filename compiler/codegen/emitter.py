@@ -70,17 +70,21 @@ class Emitter:
         return rec
 
     def finalize(self, target_name: str, fingerprint: bytes, metadata: dict) -> Program:
-        for queue, recs in self.by_queue.items():
+        by_queue = self.by_queue
+        for queue, recs in by_queue.items():
             covered: dict[str, int] = {}
             for rec in recs:
                 need: dict[str, int] = {}
                 for dep in rec.deps:
-                    if dep.queue != queue and dep.position > need.get(dep.queue, -1):
-                        need[dep.queue] = dep.position
-                for src, position in sorted(need.items()):
+                    src = dep.queue
+                    if src != queue and dep.position > need.get(src, -1):
+                        need[src] = dep.position
+                if len(need) > 1:
+                    need = dict(sorted(need.items()))
+                for src, position in need.items():
                     if position > covered.get(src, -1):
                         _add(rec, "wait", src)
-                        _add(self.by_queue[src][position], "release", queue)
+                        _add(by_queue[src][position], "release", queue)
                         covered[src] = position
         for rec in self.records:  # replaced in place: the two forms are not all held at once
             rec.instr = rec.instr.with_tokens(sorted(rec.wait), sorted(rec.release))
