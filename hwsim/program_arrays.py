@@ -10,6 +10,7 @@ isa.operand_extents), so buffer traffic and port time are array sums, not loops 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 
 import numpy as np
@@ -58,8 +59,10 @@ def _flatten(program: isa.Program) -> ProgramArrays:
     opcode = np.fromiter((i.opcode for i in rows), np.int16, n)
     queue = np.fromiter((i.queue for i in rows), np.int8, n)
     masks: dict = {}  # frozenset of queues -> bit mask (a few distinct sets per program)
-    wait = np.fromiter((_mask(masks, i["wait"]) for i in rows), np.uint8, n)
-    release = np.fromiter((_mask(masks, i["release"]) for i in rows), np.uint8, n)
+    tokens = [i.values[:2] for i in rows]  # wait, release: the first two fields of every format
+    wait = np.fromiter((_mask(masks, w) for w, _ in tokens), np.uint8, n)
+    release = np.fromiter((_mask(masks, r) for _, r in tokens), np.uint8, n)
+    del tokens
     fields = {c: np.zeros(n, np.int64) for c in COLUMNS}
     dtype_in = np.zeros(n, np.int16)
     dtype_w = np.zeros(n, np.int16)
@@ -89,7 +92,9 @@ def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) ->
     if not names:
         return
     getter = itemgetter(*(index[c] for c in names))
-    table = np.array([getter(i.values) for i in instrs], np.int64).reshape(len(instrs), -1)
+    values = chain.from_iterable(map(getter, (i.values for i in instrs))) if len(names) > 1 \
+        else map(getter, (i.values for i in instrs))
+    table = np.fromiter(values, np.int64, len(instrs) * len(names)).reshape(len(instrs), -1)
     column = dict(zip(names, table.T))
     for c in COLUMNS:
         if c in column:
