@@ -19,42 +19,11 @@ class Instruction:
     def __init__(self, opcode: Opcode | str, **fields) -> None:
         op = opcode if type(opcode) is Opcode else \
             (type(opcode) is str and _OPCODE_NAMES.get(opcode)) or _opcode(opcode)
-        spec = OPCODES[op]
-        values = []
-        take = fields.pop
-        append = values.append
-        for f, kind, limit in _PLANS[op]:
-            value = take(f.name, 0)
-            # the common cases, checked first: anything else goes through _coerce
-            if kind is _PLAIN:
-                if type(value) is int and 0 <= value <= limit:
-                    append(value)
-                    continue
-            elif kind is _QUEUE_LIST:
-                if type(value) in (list, tuple):
-                    known = _known_queues(value)
-                elif type(value) is int:  # a mask; 0 when the field is left out
-                    known = _MASK_SETS.get(value)
-                else:
-                    known = None
-                if known is not None:
-                    append(known)
-                    continue
-            elif type(value) is kind:  # a member of the field's enum
-                append(value)
-                continue
-            elif type(value) is str:  # a member's name (any case) seen before
-                member = _ENUM_NAMES[kind].get(value)
-                if member is not None:
-                    append(member)
-                    continue
-            append(_coerce(op, f, value))
-        if fields:
-            known = ", ".join(f.name for f in spec.format.operand_fields)
-            raise IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
+        values = _BUILDERS[op](fields)
         object.__setattr__(self, "opcode", op)
-        object.__setattr__(self, "_values", tuple(values))
+        object.__setattr__(self, "_values", values)
         for q in values[0] | values[1]:  # wait, release: the first two operand fields
+            spec = OPCODES[op]
             if q == spec.queue:
                 raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
                                f"tokens with its own queue")
@@ -87,8 +56,8 @@ class Instruction:
         """This instruction with its wait and release queues (the first two fields) set, checked
         as the constructor checks them; every other field as it is."""
         op = self.opcode
-        names = _PLANS[op]
-        sets = [_queues(op, names[i][0], value) for i, value in enumerate((wait, release))]
+        fields = OPCODES[op].format.operand_fields
+        sets = [_queues(op, fields[i], value) for i, value in enumerate((wait, release))]
         spec_queue = OPCODES[op].queue
         for q in sets[0] | sets[1]:
             if q == spec_queue:
@@ -203,9 +172,63 @@ def queue_mask(queues: frozenset) -> int:
     return sum(1 << q for q in queues)
 
 
-_PLAIN, _QUEUE_LIST = "plain", "queues"
-# per opcode: (field, how its value is checked first: _PLAIN integer, _QUEUE_LIST of queue
-# names already seen, or the field's enum class; its largest value), in table order
-_PLANS = {op: tuple((f, _QUEUE_LIST if f.kind == QUEUES else f.enum or _PLAIN, f.max_value)
-                    for f in spec.format.operand_fields) for op, spec in OPCODES.items()}
 _OPCODE_NAMES = {name: op for op in Opcode for name in (op.name, op.name.lower())}
+
+
+def _queue_value(op: Opcode, f: BitField, value) -> frozenset:
+    """A queue-set field: a list or tuple of names seen before, or a mask (0 when the field
+    is left out), looked up; anything else through _coerce."""
+    if type(value) in (list, tuple):
+        known = _known_queues(value)
+    elif type(value) is int:
+        known = _MASK_SETS.get(value)
+    else:
+        known = None
+    return _coerce(op, f, value) if known is None else known
+
+
+def _enum_value(op: Opcode, f: BitField, value):
+    """An enum field not given as a member: a name seen before or a value, else _coerce."""
+    if type(value) is str:
+        member = _ENUM_NAMES[f.enum].get(value)
+    elif type(value) is int:
+        member = f.enum._value2member_map_.get(value)
+    else:
+        member = None
+    return _coerce(op, f, value) if member is None else member
+
+
+def _unknown(op: Opcode, fields: dict):
+    known = ", ".join(f.name for f in OPCODES[op].format.operand_fields)
+    return IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
+
+
+def _builder(op: Opcode):
+    """fields dict -> the values tuple of opcode `op`, checked as _coerce checks them (the
+    fields it takes are popped; one left over is an IsaError). Generated as straight-line code
+    per opcode, as dataclasses generates __init__: a loop over the fields with a dispatch per
+    kind was most of the cost of building the hundreds of thousands of instructions of a
+    long prefill."""
+    lines = ["def build(fields):", "    take = fields.pop"]
+    env = {"_coerce": _coerce, "_queue_value": _queue_value, "_enum_value": _enum_value,
+           "_unknown": _unknown, "op": op}
+    names = []
+    for i, f in enumerate(OPCODES[op].format.operand_fields):
+        env[f"F{i}"], v = f, f"v{i}"
+        names.append(v)
+        lines.append(f"    {v} = take({f.name!r}, 0)")
+        if f.kind == QUEUES:
+            lines.append(f"    {v} = _queue_value(op, F{i}, {v})")
+        elif f.enum is not None:
+            env[f"E{i}"] = f.enum
+            lines += [f"    if type({v}) is not E{i}:", f"        {v} = _enum_value(op, F{i}, {v})"]
+        else:
+            lines += [f"    if type({v}) is not int or not 0 <= {v} <= {f.max_value}:",
+                      f"        {v} = _coerce(op, F{i}, {v})"]
+    lines += ["    if fields:", "        raise _unknown(op, fields)",
+              f"    return ({', '.join(names)},)"]
+    exec("\n".join(lines), env)  # noqa: S102 (source built above from the field table)
+    return env["build"]
+
+
+_BUILDERS = {op: _builder(op) for op in OPCODES}
