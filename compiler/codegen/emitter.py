@@ -11,26 +11,35 @@ from __future__ import annotations
 from isa import Instruction, Program, Queue
 
 
-_NONE = frozenset()  # a record's wait / release until finalize adds a queue
+_BIT = {q.name: 1 << q for q in Queue}
 
 
 class Rec:
     """One emitted instruction: its queue and place there, the records it depends on, and the
     instruction itself, built (and range-checked) at emission with no tokens yet; `finalize`
-    fills in `wait` and `release` (queue names) and replaces `instr` with its tokens set. Slots and a built instruction instead of a
-    dict of fields: a large prefill holds hundreds of thousands of records at once."""
+    sets its tokens (`wait`, `release`: queue names) and replaces `instr` with the result.
+    Slots and a built instruction instead of a dict of fields, tokens as bit masks: a long
+    prefill holds hundreds of thousands of records at once."""
 
-    __slots__ = ("queue", "instr", "deps", "position", "wait", "release", "note")
+    __slots__ = ("queue", "instr", "deps", "position", "wait_mask", "release_mask", "note")
 
     def __init__(self, queue: str, instr: Instruction, deps: list, note: dict | None = None):
-        self.queue, self.instr, self.deps, self.note = queue, instr, deps, note
-        self.position = 0                  # index within its queue
-        self.wait = self.release = _NONE
-        # note: functional annotation (see Emitter.notes())
+        self.queue, self.instr, self.deps = queue, instr, deps
+        self.note = note  # functional annotation (see Emitter.notes())
+        self.position = 0  # index within its queue
+        self.wait_mask = self.release_mask = 0  # bit q: queue q (finalize sets them)
 
     @property
     def opcode(self) -> str:
         return self.instr.opcode.name
+
+    @property
+    def wait(self) -> set:
+        return {name for name, bit in _BIT.items() if self.wait_mask & bit}
+
+    @property
+    def release(self) -> set:
+        return {name for name, bit in _BIT.items() if self.release_mask & bit}
 
 
 class Frontier:
@@ -73,21 +82,22 @@ class Emitter:
         by_queue = self.by_queue
         for queue, recs in by_queue.items():
             covered: dict[str, int] = {}
+            bit = _BIT[queue]
             for rec in recs:
                 need: dict[str, int] = {}
                 for dep in rec.deps:
                     src = dep.queue
                     if src != queue and dep.position > need.get(src, -1):
                         need[src] = dep.position
-                if len(need) > 1:
-                    need = dict(sorted(need.items()))
-                for src, position in need.items():
+                for src, position in need.items():  # each source queue on its own
                     if position > covered.get(src, -1):
-                        _add(rec, "wait", src)
-                        _add(by_queue[src][position], "release", queue)
+                        rec.wait_mask |= _BIT[src]
+                        by_queue[src][position].release_mask |= bit
                         covered[src] = position
+        shared: dict = {}  # equal instructions are one object (most attention tiles repeat)
         for rec in self.records:  # replaced in place: the two forms are not all held at once
-            rec.instr = rec.instr.with_tokens(sorted(rec.wait), sorted(rec.release))
+            instr = rec.instr.with_tokens(rec.wait_mask, rec.release_mask)
+            rec.instr = shared.setdefault((instr.opcode, instr.values), instr)
         instrs = [rec.instr for rec in self.records]
         return Program.from_instructions(target_name, instrs, fingerprint, metadata)
 
@@ -100,10 +110,3 @@ class Emitter:
     def __len__(self) -> int:
         return len(self.records)
 
-
-def _add(rec: Rec, side: str, queue: str) -> None:
-    held = getattr(rec, side)
-    if held is _NONE:
-        held = set()
-        setattr(rec, side, held)
-    held.add(queue)
