@@ -53,19 +53,19 @@ class Instruction:
         return self._values[OPCODES[self.opcode].format.operand_index[name]]
 
     def with_tokens(self, wait, release) -> Instruction:
-        """This instruction with its wait and release queues (the first two fields) set, checked
-        as the constructor checks them; every other field as it is."""
+        """This instruction with its wait and release queues (the first two fields) set, given
+        as the constructor takes them (a bit mask: bit q = Queue q, or names), checked as the
+        constructor checks them; every other field as it is."""
         op = self.opcode
         fields = OPCODES[op].format.operand_fields
-        sets = [_queues(op, fields[i], value) for i, value in enumerate((wait, release))]
-        spec_queue = OPCODES[op].queue
-        for q in sets[0] | sets[1]:
-            if q == spec_queue:
-                raise IsaError(f"{op.name}: a {spec_queue.name} instruction cannot exchange "
-                               f"tokens with its own queue")
+        w, r = _queue_value(op, fields[0], wait), _queue_value(op, fields[1], release)
+        own = OPCODES[op].queue
+        if own in w or own in r:
+            raise IsaError(f"{op.name}: a {own.name} instruction cannot exchange "
+                           f"tokens with its own queue")
         out = object.__new__(Instruction)
         object.__setattr__(out, "opcode", op)
-        object.__setattr__(out, "_values", (sets[0], sets[1]) + self._values[2:])
+        object.__setattr__(out, "_values", (w, r) + self._values[2:])
         return out
 
     def replace(self, **changes) -> Instruction:
