@@ -56,8 +56,9 @@ def flatten(program) -> ProgramArrays:
 def _flatten(program: isa.Program) -> ProgramArrays:
     rows = [instr for q in Queue for instr in program.streams[q]]
     n = len(rows)
+    counts = [len(program.streams[q]) for q in Queue]
     opcode = np.fromiter((i.opcode for i in rows), np.int16, n)
-    queue = np.fromiter((i.queue for i in rows), np.int8, n)
+    queue = np.repeat(np.array([int(q) for q in Queue], np.int8), counts)  # rows queue by queue
     masks: dict = {}  # frozenset of queues -> bit mask (a few distinct sets per program)
     tokens = [i.values[:2] for i in rows]  # wait, release: the first two fields of every format
     wait = np.fromiter((_mask(masks, w) for w, _ in tokens), np.uint8, n)
@@ -70,7 +71,6 @@ def _flatten(program: isa.Program) -> ProgramArrays:
         where = np.flatnonzero(opcode == op)
         _fill_columns(Opcode(int(op)), [rows[r] for r in where], where, fields, dtype_in,
                       dtype_w)
-    counts = [len(program.streams[q]) for q in Queue]
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, n)
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
@@ -107,18 +107,22 @@ def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) ->
 def _flat_extents(rows: list, queue: np.ndarray):
     """(row, buffer, bytes, writes) of every on-chip operand (DRAM operands left out), four
     integers per operand in one flat array (no per-operand Python objects kept). Equal
-    instructions have equal extents: each distinct one is measured once."""
-    known: dict = {}  # (opcode, values) -> flat (buffer, bytes, writes) of its operands
-    counts = []
+    instructions have equal extents: each distinct one is measured once (looked up by object
+    first: the compiler shares equal instructions)."""
+    by_object: dict = {}  # id(instruction) -> flat (buffer, bytes, writes) of its operands
+    by_value: dict = {}   # (opcode, values) -> the same
     parts = []
-    for r, instr in enumerate(rows):
-        key = (instr.opcode, instr.values)
-        ext = known.get(key)
+    for instr in rows:  # `rows` holds every instruction: ids stay unique while this runs
+        ext = by_object.get(id(instr))
         if ext is None:
-            ext = known[key] = _extents(instr)
-        counts.append(len(ext) // 3)
+            key = (instr.opcode, instr.values)
+            ext = by_value.get(key)
+            if ext is None:
+                ext = by_value[key] = _extents(instr)
+            by_object[id(instr)] = ext
         parts.append(ext)
-    flat = np.fromiter((v for ext in parts for v in ext), np.int64).reshape(-1, 3)
+    counts = np.fromiter(map(len, parts), np.int64, len(parts)) // 3
+    flat = np.fromiter(chain.from_iterable(parts), np.int64).reshape(-1, 3)
     return (np.repeat(np.arange(len(rows), dtype=np.int64), counts), flat[:, 0].copy(),
             flat[:, 1].copy(), flat[:, 2] != 0)
 
