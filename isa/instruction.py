@@ -198,6 +198,12 @@ def _enum_value(op: Opcode, f: BitField, value):
     return _coerce(op, f, value) if member is None else member
 
 
+def _enum_lookup(enum) -> dict:
+    """Every member of `enum` by name (as given and lower case) and by value."""
+    return {**{m.name: m for m in enum}, **{m.name.lower(): m for m in enum},
+            **{m.value: m for m in enum}}
+
+
 def _unknown(op: Opcode, fields: dict):
     known = ", ".join(f.name for f in OPCODES[op].format.operand_fields)
     return IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
@@ -211,17 +217,20 @@ def _builder(op: Opcode):
     long prefill."""
     lines = ["def build(fields):", "    take = fields.pop"]
     env = {"_coerce": _coerce, "_queue_value": _queue_value, "_enum_value": _enum_value,
-           "_unknown": _unknown, "op": op}
+           "_unknown": _unknown, "op": op, "M": _MASK_SETS}
     names = []
     for i, f in enumerate(OPCODES[op].format.operand_fields):
         env[f"F{i}"], v = f, f"v{i}"
         names.append(v)
         lines.append(f"    {v} = take({f.name!r}, 0)")
-        if f.kind == QUEUES:
-            lines.append(f"    {v} = _queue_value(op, F{i}, {v})")
-        elif f.enum is not None:
-            env[f"E{i}"] = f.enum
-            lines += [f"    if type({v}) is not E{i}:", f"        {v} = _enum_value(op, F{i}, {v})"]
+        if f.kind == QUEUES:  # a mask seen before (0 when left out), else _queue_value
+            lines += [f"    q = M.get({v}) if type({v}) is int else None",
+                      f"    {v} = q if q is not None else _queue_value(op, F{i}, {v})"]
+        elif f.enum is not None:  # a member, or a name or value of one, else _enum_value
+            env[f"E{i}"], env[f"L{i}"] = f.enum, _enum_lookup(f.enum)
+            lines += [f"    if type({v}) is not E{i}:",
+                      f"        m = L{i}.get({v}) if type({v}) in (str, int) else None",
+                      f"        {v} = m if m is not None else _enum_value(op, F{i}, {v})"]
         else:
             lines += [f"    if type({v}) is not int or not 0 <= {v} <= {f.max_value}:",
                       f"        {v} = _coerce(op, F{i}, {v})"]
@@ -231,4 +240,5 @@ def _builder(op: Opcode):
     return env["build"]
 
 
+_MASK_SETS[0] = frozenset()  # a queue field left out
 _BUILDERS = {op: _builder(op) for op in OPCODES}
