@@ -5,7 +5,9 @@ roofline-device timing (no per-kernel cost, one bandwidth for every transfer); `
 launch per kernel from Python), `cuda_graph` (the step replayed as one graph) and `compiled`
 (torch.compile / an engine: fewer, fused kernels inside a graph) each name their costs:
 
-- kernel_host_issue_s: host time to issue one kernel (kernel j starts no earlier than j x it);
+- kernel_host_issue_s: host time to launch one kernel (kernel j starts no earlier than j x it,
+  times the host launches one of the grouping's kernels stands for: 840 / 579 for
+  `hf-transformers`, 1 for the others; hwsim.timing.serving_stacks);
 - kernel_gap_s: GPU time between two dependent kernels (launch latency, the last wave's tail
   and the next kernel's ramp), paid at every kernel boundary because a kernel starts only when
   the previous one has finished (no cross-kernel prefetch);
@@ -52,7 +54,7 @@ STACK_NAMES = ("eager", "cuda_graph", "compiled")
 class GpuStackCosts(Part):
     kernel_host_issue_s: NonNegativeFloat = 0.0
     kernel_gap_s: NonNegativeFloat = 0.0
-    kernel_fusion: Literal["none", "vllm-0.1", "inductor"] = "none"
+    kernel_fusion: Literal["none", "vllm-0.1", "inductor", "hf-transformers"] = "none"
 
 
 class CudaCoreGemm(Part):
