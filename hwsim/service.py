@@ -22,6 +22,10 @@ LABELS = {int(d): d.label for d in Dtype}
 INT_DTYPES = [int(d) for d in Dtype if d.label.startswith("int") and d.label != "int32"]
 FLOAT_DTYPES = [int(d) for d in Dtype if d.label in ("fp16", "bf16", "fp32")]
 INT4 = int(Dtype.INT4)
+# VECTOR_PASSES as a table indexed by opcode (0 for every other opcode)
+_PASSES_BY_OPCODE = np.zeros(max(int(o) for o in Opcode) + 1, np.int64)
+for _op, _passes in VECTOR_PASSES.items():
+    _PASSES_BY_OPCODE[int(_op)] = _passes
 
 
 def any_of(values: np.ndarray, choices) -> np.ndarray:
@@ -49,9 +53,7 @@ def macs(a: ProgramArrays) -> np.ndarray:
 
 def vector_ops(a: ProgramArrays) -> np.ndarray:
     """Element operations of each VEC row: elements x passes."""
-    passes = np.zeros(len(a), np.int64)
-    for op, p in VECTOR_PASSES.items():
-        passes[a.opcode == int(op)] = p
+    passes = _PASSES_BY_OPCODE[a.opcode]
     return a.fields["rows"] * a.fields["cols"] * a.fields["count"] * passes
 
 
