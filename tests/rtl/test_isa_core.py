@@ -57,9 +57,13 @@ def test_patched_models_are_caught(rtl_build_root, monkeypatch):
     assert not bad.cycles_match and bad.numerics_match
     assert bad.model_cycles == bad.rtl_cycles + 1
     monkeypatch.undo()
-    params = dram_kernel.dram_params(target.memories["dram"])
-    params[dram_kernel.P_TRCD_S] = 0.0
-    monkeypatch.setattr("hwsim.memory.dram.dram_params", lambda memory: params.copy())
+    real_params = dram_kernel.dram_params
+
+    def no_trcd(memory, *args, **kwargs):
+        params = real_params(memory, *args, **kwargs)
+        params[dram_kernel.P_TRCD_S] = 0.0
+        return params
+    monkeypatch.setattr("hwsim.memory.dram.dram_params", no_trcd)
     bad = programs.cross_check_gemm((16, 16, 16), build_root=rtl_build_root, target=target,
                                     compile_program=compile_gemm)
     assert not bad.cycles_match and bad.model_cycles < bad.rtl_cycles
