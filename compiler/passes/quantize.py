@@ -153,9 +153,15 @@ def _to_fp16(op: Op) -> Op:
                    weight=cast(op.weight), kv=cast(op.kv))
 
 
+def target_facts(target) -> tuple:
+    """Everything `run` reads of the target (a cache of its output keys on these)."""
+    return outlier_fraction(target), mechanism_bits(target)
+
+
 def run(graph: Graph, target=None) -> Graph:
     """A new graph with the dtypes and quant attrs of graph.workload.quant (see module doc).
-    target: a targets.Target or None; only its outlier-extraction mechanism is read."""
+    target: a targets.Target or None; only its outlier-extraction and mixed-precision
+    mechanisms are read (target_facts)."""
     scheme = scheme_of(graph)
     kv_bits = kv_bits_for(graph)
     kv_dtype = f"int{kv_bits}" if kv_bits else None
