@@ -103,8 +103,15 @@ def _flat_extents(rows: list, queue: np.ndarray):
     """(row, buffer, bytes, writes) of every on-chip operand (DRAM operands left out), four
     integers per operand in one flat array (no per-operand Python objects kept)."""
     is_load = (queue == Queue.LD).tolist()
+    extents: dict = {}  # instruction -> its operand extents (most instructions repeat)
+
+    def of(instr):
+        found = extents.get(instr)
+        if found is None:
+            found = extents[instr] = isa.operand_extents(instr)
+        return found
     flat = np.fromiter((v for r, instr in enumerate(rows)
-                        for role, buf, _, size in isa.operand_extents(instr)
+                        for role, buf, _, size in of(instr)
                         if role != "dram" and buf != DRAM_BUFFER_ID
                         for v in (r, buf, size, role in _WRITTEN or (role == "sram" and
                                                                     is_load[r]))),

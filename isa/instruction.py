@@ -44,10 +44,10 @@ class Instruction:
             raise IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
         object.__setattr__(self, "opcode", op)
         object.__setattr__(self, "_values", tuple(values))
-        for q in values[0] | values[1]:  # wait, release: the first two operand fields
-            if q == spec.queue:
-                raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
-                               f"tokens with its own queue")
+        own = spec.queue
+        if own in values[0] or own in values[1]:  # wait, release: the first two fields
+            raise IsaError(f"{op.name}: a {own.name} instruction cannot exchange tokens "
+                           f"with its own queue")
 
     def __setattr__(self, name, value):
         raise AttributeError("Instruction is immutable; use replace()")

@@ -26,6 +26,7 @@ class Graph:
         self.workload = workload
         self.nx = nxg
         self._ops = ops if ops is not None else {n: d["op"] for n, d in nxg.nodes(data=True)}
+        self._sources: dict[str, tuple] = {}  # name -> sources, shared by copies (same nx)
         self.meta = dict(meta or {})  # graph-level facts passes record (e.g. dram_bytes)
         self._order = order if order is not None else list(nx.lexicographical_topological_sort(
             nxg, key=lambda name: nxg.nodes[name]["index"]))
@@ -54,25 +55,32 @@ class Graph:
         return self._ops[name]
 
     def sources(self, name: str) -> list[str]:
-        """The ops `name` reads, in its input order."""
-        return sorted(self.nx.predecessors(name), key=lambda n: self.nx.edges[n, name]["port"])
+        """The ops `name` reads, in its input order (a fresh list)."""
+        found = self._sources.get(name)
+        if found is None:  # the structure never changes: worked out once per name
+            found = self._sources[name] = tuple(sorted(
+                self.nx.predecessors(name), key=lambda n: self.nx.edges[n, name]["port"]))
+        return list(found)
 
     def with_ops(self, replacement: dict[str, Op]) -> Graph:
         """A copy with some ops replaced (same names, same edges: the structure is shared)."""
         unknown = next((name for name in replacement if name not in self._ops), None)
         if unknown is not None:
             raise KeyError(f"no op named {unknown!r} in the graph")
-        return Graph(self.model, self.workload, self.nx, self.meta, self._order,
-                     {**self._ops, **replacement})
+        return self._copy(self.meta, {**self._ops, **replacement})
 
     def with_meta(self, **facts) -> Graph:
-        return Graph(self.model, self.workload, self.nx, {**self.meta, **facts}, self._order,
-                     self._ops)
+        return self._copy({**self.meta, **facts}, self._ops)
 
     def map_ops(self, fn) -> Graph:
         """A copy with every op replaced by fn(op)."""
-        return Graph(self.model, self.workload, self.nx, self.meta, self._order,
-                     {op.name: fn(op) for op in self.ops()})
+        return self._copy(self.meta, {op.name: fn(op) for op in self.ops()})
+
+    def _copy(self, meta: dict, ops: dict) -> Graph:
+        """This structure (networkx graph, order, sources) with other ops or facts."""
+        copy = Graph(self.model, self.workload, self.nx, meta, self._order, ops)
+        copy._sources = self._sources
+        return copy
 
     def rebuild(self, ops_and_inputs) -> Graph:
         return Graph.from_ops(self.model, self.workload, ops_and_inputs)

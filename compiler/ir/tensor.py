@@ -25,7 +25,7 @@ class TensorSpec:
 
     @property
     def bits(self) -> int:
-        return Dtype[self.dtype.upper()].bits
+        return _BITS[self.dtype]
 
     @property
     def nbytes(self) -> int:
@@ -34,3 +34,6 @@ class TensorSpec:
 
     def with_dtype(self, dtype: str) -> TensorSpec:
         return replace(self, dtype=dtype)
+
+
+_BITS = {name: Dtype[name.upper()].bits for name in DTYPE_NAMES}
