@@ -76,6 +76,25 @@ class Graph:
         """A copy with every op replaced by fn(op)."""
         return self._copy(self.meta, {op.name: fn(op) for op in self.ops()})
 
+    def map_ops_by_content(self, fn) -> Graph:
+        """map_ops for an `fn` that reads only an op's content, never its name or layer (it
+        passes them through; they may appear in its error messages): ops equal but for name
+        and layer (the same projection in every decoder layer) share one call of `fn`, and
+        the others get its result under their own name and layer."""
+        done: dict = {}
+        out = {}
+        for op in self.ops():
+            key = (op.kind, op.inputs, op.output, op.weight, op.kv, repr(op.attrs))
+            new = done.get(key)
+            if new is None:
+                new = fn(op)
+                if new.name == op.name and new.layer == op.layer:
+                    done[key] = new
+            elif new.name != op.name or new.layer != op.layer:
+                new = new.renamed(op.name, op.layer)
+            out[op.name] = new
+        return self._copy(self.meta, out)
+
     def _copy(self, meta: dict, ops: dict) -> Graph:
         """This structure (networkx graph, order, sources) with other ops or facts."""
         copy = Graph(self.model, self.workload, self.nx, meta, self._order, ops)
