@@ -44,6 +44,8 @@ def layer_runs(ops: list):
 
 def relative_name(name: str, layer: int):
     """`L<k>.x` -> (k - layer, 'x'); a non-layer name stays itself."""
+    if not name.startswith("L"):  # the common case, without the pattern
+        return name
     match = _LAYER_NAME.match(name)
     if match is None:
         return name
@@ -59,6 +61,14 @@ def shifted_name(name: str, shift: int) -> str:
 
 def _canon(value, layer: int, ints: list):
     """`value` with layer names made relative and integers pulled out into `ints`."""
+    kind = type(value)  # the exact built-in types first; subclasses take the general path
+    if kind is int:
+        ints.append(value)
+        return int
+    if kind is str:
+        return relative_name(value, layer)
+    if kind is dict:
+        return tuple((k, _canon(v, layer, ints)) for k, v in sorted(value.items()))
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
     if isinstance(value, int):
