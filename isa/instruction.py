@@ -38,6 +38,11 @@ class Instruction:
             elif type(value) is kind:  # a member of the field's enum
                 append(value)
                 continue
+            elif type(value) is str or type(value) is int:  # its name, or its value
+                member = _ENUM_MEMBERS[kind].get(value)
+                if member is not None:
+                    append(member)
+                    continue
             append(_coerce(op, f, value))
         if fields:
             known = ", ".join(f.name for f in spec.format.operand_fields)
@@ -179,3 +184,8 @@ _PLAIN, _QUEUE_LIST = "plain", "queues"
 _PLANS = {op: tuple((f, _QUEUE_LIST if f.kind == QUEUES else f.enum or _PLAIN, f.max_value)
                     for f in spec.format.operand_fields) for op, spec in OPCODES.items()}
 _OPCODE_NAMES = {name: op for op in Opcode for name in (op.name, op.name.lower())}
+# per enum of a field: its members by name (either case) and by integer value, as _coerce
+# accepts them (anything else goes through _coerce, which names the problem)
+_ENUM_MEMBERS = {kind: {**_ENUM_NAMES[kind], **{int(m): m for m in kind}}
+                 for plan in _PLANS.values() for _, kind, _ in plan
+                 if kind not in (_PLAIN, _QUEUE_LIST)}
