@@ -44,7 +44,9 @@ class Graph:
                 if src not in g:
                     raise ValueError(f"{op.name} reads {src}, which is not defined before it")
                 g.add_edge(src, op.name, port=port)
-        return cls(model, workload, g)
+        # every op reads only ops defined before it, so program order is the topological
+        # order that takes the lowest index first (what the constructor would sort out)
+        return cls(model, workload, g, order=list(g.nodes))
 
     def ops(self) -> list[Op]:
         """Ops in a deterministic topological order (program order where it is free)."""
