@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
+from hwsim.timing.awq_gemm import awq_gemm_seconds
 from hwsim.timing.cuda_core_gemm import cuda_core_gemm_seconds
 from hwsim.timing.pim_channels import pim_gemv_seconds
 from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, systolic_cycles,
@@ -20,6 +21,7 @@ MATRIX = (Opcode.MATMUL, Opcode.GEMV, Opcode.PIM_GEMV)
 LABELS = {int(d): d.label for d in Dtype}
 INT_DTYPES = [int(d) for d in Dtype if d.label.startswith("int") and d.label != "int32"]
 FLOAT_DTYPES = [int(d) for d in Dtype if d.label in ("fp16", "bf16", "fp32")]
+INT4 = int(Dtype.INT4)
 
 
 def kept_fraction(a: ProgramArrays) -> np.ndarray:
@@ -157,7 +159,13 @@ def _gpu_matrix_seconds(a: ProgramArrays, rows, target, name: str, dequant) -> n
     peak = per_value(dtype, lambda d: target.peak_macs_per_s(name, LABELS[d]) or
                      max(unit.peak_flops_per_s.values()) / 2)
     mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)
-    return mat + _gpu_dequant_seconds(dequant, a.dtype_w[rows], unit)
+    mat = mat + _gpu_dequant_seconds(dequant, a.dtype_w[rows], unit)
+    awq = awq_rows(a, target)[rows]
+    if awq.any():  # runtime.wo_gemm_kernel = awq_gemm (hwsim/timing/awq_gemm.py)
+        mat = np.where(awq, awq_gemm_seconds(f["m"][rows], f["n"][rows], f["k"][rows],
+                                             f["count"][rows], target, name,
+                                             target.runtime.awq()), mat)
+    return mat
 
 
 def dequant_weights(a: ProgramArrays) -> np.ndarray:
@@ -171,6 +179,15 @@ def dequant_weights(a: ProgramArrays) -> np.ndarray:
     f = a.fields
     return np.where(is_matrix & int_w & float_in,
                     f["n"] * f["k"] * f["count"] * kept_fraction(a), 0.0)
+
+
+def awq_rows(a: ProgramArrays, target) -> np.ndarray:
+    """Rows AutoAWQ's GEMM kernel runs: int4 weights against float activations (w4a16) on a
+    target whose runtime.wo_gemm_kernel is awq_gemm; all False otherwise."""
+    runtime = getattr(target, "runtime", None)
+    if runtime is None or runtime.awq() is None:
+        return np.zeros(len(a), bool)
+    return (dequant_weights(a) > 0) & (a.dtype_w == INT4)
 
 
 def _gpu_dequant_seconds(weights: np.ndarray, dtype_w: np.ndarray, unit) -> np.ndarray:

@@ -16,7 +16,7 @@ from isa import DTYPE_NAMES
 from targets.energy import BufferEnergy, ComputeEnergy, Energy, MemoryEnergy, PimEnergy, StaticPower
 from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMechanisms
 from targets.memory import Buffer, DramTiming, OffChipMemory
-from targets.gpu_runtime import CudaCoreGemm, GpuRuntime, GpuStackCosts
+from targets.gpu_runtime import AwqGemmKernel, CudaCoreGemm, GpuRuntime, GpuStackCosts
 from targets.mobile_runtime import MobileNpuRuntime
 from targets.parts import Clock, Cost
 from targets.ranges import FIELD_RANGES, MAX_DRAM_BANKS, SUFFIX_RANGES, range_of, show_number
@@ -35,7 +35,8 @@ SECTIONS = (
     ("Energy", (Energy, ComputeEnergy, BufferEnergy, MemoryEnergy, PimEnergy, StaticPower)),
     ("Mechanism switches", (FpgaDspMechanisms, NpuPimMechanisms, MobileNpuMechanisms)),
     ("Measured runtime costs (mobile NPU)", (MobileNpuRuntime,)),
-    ("Software-stack costs (GPU, `runtime:`)", (GpuRuntime, GpuStackCosts, CudaCoreGemm)),
+    ("Software-stack costs (GPU, `runtime:`)",
+     (GpuRuntime, GpuStackCosts, CudaCoreGemm, AwqGemmKernel)),
 )
 
 

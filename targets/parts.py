@@ -21,6 +21,10 @@ COUNT_FIELDS = frozenset({
     "dsps_per_group", "channels", "banks_per_channel", "ranks_per_channel", "bank_groups", "ports", "banks",
     "multipliers_per_bank", "burst_length", "sparse_m", "sparse_n_values",
     "sub_batch_min_batch", "gemm_cta_tile_rows", "gemm_cta_tile_cols", "gemm_cta_row_granule_rows",
+    # runtime.awq_gemm (targets/gpu_runtime.py): counts of rows, warps, registers, instructions
+    "cta_tile_rows", "cta_tile_cols", "k_step_inputs", "warps_per_cta", "split_k_slices",
+    "loop_warp_instructions_per_k_step", "cta_warp_instructions", "registers_per_thread",
+    "sm_registers", "warp_register_granule", "sm_max_ctas", "sm_max_warps",
 })
 
 DtypeName = Literal[DTYPE_NAMES]

@@ -2,7 +2,8 @@
 
 With a stack selected, the compiled ops are grouped into kernels as the stack fuses them
 (hwsim.timing.serving_stacks), and:
-- kernel k starts no earlier than k x kernel_host_issue_s (the host issues them in order);
+- kernel k starts no earlier than k x launches per kernel x kernel_host_issue_s (the host
+  issues them in order; hwsim.timing.serving_stacks.LAUNCHES_PER_KERNEL);
 - kernel k starts no earlier than kernel_gap_s after every row of kernel k-1 has ended (the
   engine's kernel barrier: no cross-kernel prefetch on a GPU);
 - every LD / ST of a kernel moving B bytes lasts at least its bytes / (peak bandwidth x f(B)),
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
-from hwsim.timing.serving_stacks import kernel_keys
+from hwsim.timing.serving_stacks import LAUNCHES_PER_KERNEL, kernel_keys
 from isa import Queue
 
 
@@ -66,5 +67,6 @@ def apply_stack(a: ProgramArrays, service: np.ndarray, target):
     stretched = service.copy()
     rows = owned & (nbytes > 0)
     stretched[rows] = np.maximum(service[rows], nbytes[rows] / (peak * fraction[kernel[rows]]))
-    not_before = np.where(owned, kernel * costs.kernel_host_issue_s, 0.0)
+    issue_s = costs.kernel_host_issue_s * LAUNCHES_PER_KERNEL[costs.kernel_fusion]
+    not_before = np.where(owned, kernel * issue_s, 0.0)
     return stretched, kernel, not_before, float(costs.kernel_gap_s)

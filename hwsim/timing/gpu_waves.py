@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
-from hwsim.service import LABELS, _gpu_dequant_seconds, dequant_weights, macs
+from hwsim.service import LABELS, _gpu_dequant_seconds, awq_rows, dequant_weights, macs
 from isa import Opcode
 
 
@@ -77,7 +77,8 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
     f = a.fields
     dense_macs = f["m"] * f["n"] * f["k"] * f["count"]
     groups: dict = {}
-    for row in np.flatnonzero(is_mm & (a.op_index >= 0)):
+    # the AWQ GEMM kernel's rows keep their own CTA model (hwsim/timing/awq_gemm.py)
+    for row in np.flatnonzero(is_mm & (a.op_index >= 0) & ~awq_rows(a, target)):
         op = int(a.op_index[row])
         unit = target.units.get(units[row]) if units[row] else None
         if op not in shapes or not getattr(unit, "gemm_wave_quantization", False):

@@ -16,6 +16,14 @@ qkv, rotary, cache write, attention, o_proj, add, norm, gate_up, silu_and_mul, d
 against our 18 ops (q, k, v, two RoPEs, score, softmax and context are separate ops here).
 The sampler's kernels (softmax, log, argmax) and the step's input copies are not in our
 program and are not counted.
+
+"hf-transformers": HF transformers' eager LlamaForCausalLM, grouped as "none" (one kernel per
+compiled op) but launching more kernels than our ops: its RMSNorm, RoPE, attention and SiLU
+modules are chains of small ATen kernels. The PyTorch profiler counted about 840 compute
+kernels in one LLaMA2-7B decode step (this project's H100 measurement, transformers 5.17;
+docs/fidelity.md "GPU calibration: H100 measured") against our 579 ops, so each of its kernels
+stands for LAUNCHES_PER_KERNEL = 840 / 579 host launches (assumed the same for other shapes
+and versions). Host issue time (runtime.<stack>.kernel_host_issue_s) is per launch.
 """
 from __future__ import annotations
 
@@ -32,7 +40,13 @@ VLLM_01 = {
 # output projection and the MLP (residual add + RMSNorm) into one kernel (fused add-norm)
 INDUCTOR = {**VLLM_01, "residual": "add_norm", "mlp_norm": "add_norm"}
 
-STACKS = {"none": {}, "vllm-0.1": VLLM_01, "inductor": INDUCTOR}
+STACKS = {"none": {}, "vllm-0.1": VLLM_01, "inductor": INDUCTOR, "hf-transformers": {}}
+
+# host launches per kernel of the grouping (1 where the table is the stack's own kernel list)
+HF_DECODE_STEP_LAUNCHES = 840     # PyTorch profiler, HF LLaMA2-7B decode step (above)
+LLAMA2_7B_DECODE_STEP_OPS = 579   # our compiled LLaMA2-7B decode step, one kernel per op
+LAUNCHES_PER_KERNEL = {"none": 1.0, "vllm-0.1": 1.0, "inductor": 1.0,
+                       "hf-transformers": HF_DECODE_STEP_LAUNCHES / LLAMA2_7B_DECODE_STEP_OPS}
 
 
 def kernel_keys(op_names: list, stack: str) -> list:

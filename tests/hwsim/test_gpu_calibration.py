@@ -127,14 +127,18 @@ def test_kernels_stay_under_datasheet_peaks(measured):
     assert k["hbm"]["read_sum_gb_per_s"] * 1e9 < HBM_BYTES_PER_S
 
 
-def test_preset_efficiencies_are_the_measured_ones(measured):
-    """h100.yaml's two efficiency fields are read off this file, not fitted to decode."""
+def test_preset_efficiencies_come_from_this_file(measured):
+    """h100.yaml's two efficiency fields come from this file's kernels, never from decode: the
+    bandwidth fraction is the streaming read's; the compute fraction is fitted through the
+    simulator to the file's compute-bound fp16 GEMMs (tests/validation/test_h100_gemm_fit.py),
+    so it lies above their measured fraction of the peak (the simulator's tile pipeline and
+    waves cost the rest) and at most 1."""
     h100 = targets.load_target("h100")
     read = measured["kernels"]["hbm"]["read_sum_gb_per_s"] * 1e9
     assert h100.memories["hbm"].achieved_bandwidth_fraction == round(read / HBM_BYTES_PER_S, 2)
-    best_bf16 = max(r["tflops"] for r in measured["kernels"]["gemm"] if r["dtype"] == "bfloat16")
-    assert h100.units["sm"].compute_efficiency_fraction == \
-        round(best_bf16 * 1e12 / PEAK_FLOPS["bfloat16"], 2)
+    best_fp16 = max(r["tflops"] for r in measured["kernels"]["gemm"] if r["dtype"] == "float16")
+    assert best_fp16 * 1e12 / PEAK_FLOPS["float16"] < \
+        h100.units["sm"].compute_efficiency_fraction <= 1.0
     assert "h100_measured.json" in h100.memories["hbm"].source
     assert "h100_measured.json" in h100.units["sm"].source
 

@@ -91,6 +91,29 @@ def test_eager_host_issue_bounds_the_step():
     assert (kernels - 1) * host <= r["seconds"] < kernels * host
 
 
+def test_hf_transformers_kernels_stand_for_840_launches_per_579_ops():
+    # the same host time per launch; HF's grouping issues 840 / 579 launches per kernel (its
+    # modules are chains of small kernels), vLLM 0.1's grouping one per kernel
+    host = 1e-3
+    sets = ["runtime.stack=eager", f"runtime.eager.kernel_host_issue_s={host}"]
+    hf = targets.load_target("h100", [*sets, "runtime.eager.kernel_fusion=hf-transformers"])
+    program, r = _decode(hf)
+    kernels = int(kernel_of_rows(flatten(program), "hf-transformers").max()) + 1
+    per_kernel = host * 840 / 579
+    assert (kernels - 1) * per_kernel <= r["seconds"] < kernels * per_kernel
+    vllm = targets.load_target("h100", [*sets, "runtime.eager.kernel_fusion=vllm-0.1"])
+    program, r = _decode(vllm)
+    kernels = int(kernel_of_rows(flatten(program), "vllm-0.1").max()) + 1
+    assert (kernels - 1) * host <= r["seconds"] < kernels * host
+
+
+def test_a100_hf_calibration_step_is_840_launches_of_26_3_us():
+    # FlightLLM artifact, HF eager: 22.10 ms per step; 840 launches x 26.3 us = 22.09 ms
+    eager = targets.load_target("a100-80gb").runtime.eager
+    assert eager.kernel_fusion == "hf-transformers"
+    assert 579 * (840 / 579) * eager.kernel_host_issue_s == pytest.approx(22.10e-3, rel=1e-3)
+
+
 def test_a_kernel_streams_at_the_curve_bandwidth():
     t = targets.load_target("h100", ["runtime.stack=compiled"])
     program = compile_graph(kernel_graph("gemv", (4096, 11008), "fp16"), t).program

@@ -31,7 +31,7 @@ def test_gpu_vector_work_runs_at_the_fp32_vector_peak():
 
 def test_gpu_matrix_work_runs_at_the_tensor_core_peak():
     # 256 x 4,096 x 4,096 fp16 GEMM with on-chip operands: 2 FLOPs per MAC at 312 TFLOPS (the
-    # preset's calibrated efficiency, 0.97, set to 1 so the peak itself is checked)
+    # preset's calibrated efficiency, 0.92, set to 1 so the peak itself is checked)
     program, t = _a100_program(
         "MATMUL dtype_act=fp16 dtype_wgt=fp16 dtype_out=fp16 m=256 n=4096 k=4096 act_buf=0 "
         "wgt_buf=0 wgt_addr=0x200000 out_buf=0 out_addr=0x2200000 count=1\n",
