@@ -26,7 +26,7 @@ import pathlib
 import pickletools
 import sys
 
-JITTED_SOURCES = ("memory/kernel.py", "timing/engine.py")  # relative to the hwsim package
+JITTED_SOURCES = ("memory/kernel.py", "memory/stream.py", "timing/engine.py")  # relative to the hwsim package
 
 
 def cache_dir(sources: list[bytes], base: str) -> str:

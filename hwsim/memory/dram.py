@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from hwsim.errors import HwsimError
-from hwsim.memory.kernel import N_STATS, dram_params, dram_transfer, reset_state
+from hwsim.memory.kernel import S_CLOSED_FORM_CHUNKS, STATS_LEN, dram_params, dram_transfer, reset_state
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,17 @@ class DramModel:
     """The banked timing model of one `targets.memory.OffChipMemory`.
 
     `transfer` serves one LD/ST and returns its completion time; state carries over between
-    calls until `reset`. The arrays (`params`, `bank_state`, `chan_state`, `stats_array`) are the
+    calls until `reset`. `stepped`: never use the closed form for long streams (the reference). The arrays (`params`, `bank_state`, `chan_state`, `stats_array`) are the
     ones `hwsim.memory.kernel.dram_transfer` takes, in `arrays()` order, for compiled callers.
     """
 
-    def __init__(self, memory) -> None:
+    def __init__(self, memory, stepped: bool = False) -> None:
         self.memory = memory
-        self.params = dram_params(memory)
+        self.params = dram_params(memory, stepped)
         banks = memory.channels * memory.banks_per_channel
         self.bank_state = np.empty((banks, 4))
         self.chan_state = np.empty((memory.channels, 2))
-        self.stats_array = np.zeros(N_STATS)
+        self.stats_array = np.zeros(STATS_LEN)
         self.reset()
 
     def reset(self) -> None:
@@ -70,6 +70,11 @@ class DramModel:
     @property
     def stats(self) -> DramStats:
         return DramStats.from_array(self.stats_array)
+
+    @property
+    def closed_form_chunks(self) -> int:
+        """Chunks timed in closed form (hwsim.memory.stream) since the last reset."""
+        return int(self.stats_array[S_CLOSED_FORM_CHUNKS])
 
     def transfer(self, start_s: float, addr: int, rows: int, row_bytes: int, stride: int = 0,
                  write: bool = False) -> float:

@@ -25,20 +25,26 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from hwsim.memory import stream
+
 (P_CHANNELS, P_BANKS, P_PAGE_BYTES, P_BURST_BYTES, P_INTERLEAVE_BYTES, P_BURST_S,
  P_EXTRA_LATENCY_S, P_TIMED, P_CLOSED_PAGE, P_TRCD_S, P_TRP_S, P_TRAS_S, P_CL_S, P_CWL_S,
- P_TCCD_S_S, P_TREFI_S, P_TRFC_S) = range(17)
-N_PARAMS = 17
+ P_TCCD_S_S, P_TREFI_S, P_TRFC_S, P_STEPPED) = range(18)
+N_PARAMS = 18
 
 BANK_ROW, BANK_READY_S, BANK_ACT_S, BANK_OPENED_BY = range(4)
 CHAN_BUS_FREE_S, CHAN_COL_S = range(2)
 
 (S_TRANSFERS, S_BYTES_READ, S_BYTES_WRITTEN, S_BURSTS, S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS,
- S_ACTIVATIONS, S_REFRESH_STALLS, S_REFRESH_STALL_S) = range(10)
-N_STATS = 10
+ S_ACTIVATIONS, S_REFRESH_STALLS, S_REFRESH_STALL_S, S_CLOSED_FORM_CHUNKS) = range(11)
+N_STATS = 10        # the counts `DramStats` reports
+STATS_LEN = 11      # and, after them, the chunks timed in closed form (hwsim.memory.stream)
+assert (stream.BANK_ROW, stream.BANK_READY_S, stream.BANK_ACT_S, stream.BANK_OPENED_BY,
+        stream.CHAN_BUS_FREE_S, stream.CHAN_COL_S) == (BANK_ROW, BANK_READY_S, BANK_ACT_S,
+                                                       BANK_OPENED_BY, CHAN_BUS_FREE_S, CHAN_COL_S)
 
 
-def dram_params(memory) -> np.ndarray:
+def dram_params(memory, stepped: bool = False) -> np.ndarray:
     """An `OffChipMemory` -> the float64 `params` array the kernel reads (layout: `P_*`).
 
     The data bus moves one burst per `burst_bytes / (achieved bandwidth / channels)` seconds
@@ -48,8 +54,11 @@ def dram_params(memory) -> np.ndarray:
     With a timing table, the DRAM part of `latency_s` (tRCD + CL, how every preset derives it) is
     already paid by the first burst's activate and CAS latency, so only the excess over it is added
     once per transfer; without one, all of `latency_s` is.
+    `stepped`: time every chunk one by one (no closed form for long streams: the reference the
+    closed form is tested against).
     """
     p = np.zeros(N_PARAMS)
+    p[P_STEPPED] = stepped
     p[P_CHANNELS], p[P_BANKS] = memory.mapped_channels, memory.banks_per_channel
     p[P_PAGE_BYTES], p[P_BURST_BYTES] = memory.row_bytes, memory.burst_bytes
     p[P_INTERLEAVE_BYTES] = memory.channel_interleave_bytes
@@ -212,8 +221,15 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     burst_bytes = np.int64(params[P_BURST_BYTES])
     interleave = np.int64(params[P_INTERLEAVE_BYTES])
     per_chunk = interleave // burst_bytes
-    step = stride if stride > 0 else row_bytes
     timed = params[P_TIMED] != 0.0
+    jumps = timed and params[P_STEPPED] == 0.0
+    bytes_moved = rows * row_bytes
+    if jumps and rows > 1 and (stride == 0 or stride == row_bytes) and addr % interleave == 0 \
+            and row_bytes % interleave == 0:
+        # contiguous rows that start on chunk boundaries: the walk makes the same chunk calls
+        # for them as for one row of all their bytes, which may take the closed form
+        rows, row_bytes, stride = 1, rows * row_bytes, 0
+    step = stride if stride > 0 else row_bytes
     cas = params[P_CWL_S] if write else params[P_CL_S]
     transfer = stats[S_TRANSFERS]
     end_s = start_s
@@ -222,9 +238,10 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     tm = _Timing(params[P_TRAS_S], params[P_TRP_S], params[P_TRCD_S], params[P_TREFI_S],
                  params[P_TRFC_S], params[P_TCCD_S_S], params[P_BURST_S],
                  params[P_CLOSED_PAGE] != 0.0, banks)
-    bursts, misses, conflicts = 0, 0, 0  # every other burst is a row hit
+    bursts, misses, conflicts, closed_form = 0, 0, 0, 0  # every other burst is a row hit
     stalls, stall_s = 0, stats[S_REFRESH_STALL_S]
     fetched = np.int64(-1)  # the last burst this transfer has read
+    round_bursts = channels * per_chunk
     for i in range(rows):
         row_start = addr + i * step
         burst, last = row_start // burst_bytes, (row_start + row_bytes - 1) // burst_bytes
@@ -235,7 +252,27 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
         channel, bank, row, column = dram_locate(params, burst * burst_bytes)
         slot = column // interleave
         chunk_end = (burst // per_chunk + 1) * per_chunk  # the first chunk may start mid-way
+        rounds, retry = 0, 0  # rounds begun at channel 0; when to try a jump next
         while burst <= last:  # one chunk (one channel, bank and row) per pass
+            if jumps and channel == 0 and rounds >= retry and burst % per_chunk == 0 \
+                    and last + 1 - burst >= 2 * banks * round_bursts:
+                n, jumped_misses, jumped_conflicts, bus_end, wait = stream.stream_jump(
+                    tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, row, channels,
+                    banks, slots, per_chunk, (last + 1 - burst) // round_bursts,
+                    rounds > banks * slots)
+                retry = rounds + wait
+                if n > 0:
+                    end_s = max(end_s, bus_end)
+                    misses += jumped_misses
+                    conflicts += jumped_conflicts
+                    bursts += n * round_bursts
+                    closed_form += n * channels
+                    burst, chunk_end = burst + n * round_bursts, chunk_end + n * round_bursts
+                    rounds, retry = rounds + n, rounds + n + 1
+                    position = slot * banks + bank + n
+                    bank, slot = position % banks, (position // banks) % slots
+                    row += position // (banks * slots)
+                    continue
             count = min(last + 1, chunk_end) - burst
             if timed:
                 done, outcome, stalls, stall_s = _timed_chunk(
@@ -253,7 +290,7 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
             # the next chunk's place, as dram_locate gives it, without its divisions
             channel += 1
             if channel == channels:
-                channel, bank = 0, bank + 1
+                channel, bank, rounds = 0, bank + 1, rounds + 1
                 if bank == banks:
                     bank, slot = 0, slot + 1
                     if slot == slots:
@@ -267,5 +304,7 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     stats[S_REFRESH_STALL_S] = stall_s
     stats[S_BURSTS] += bursts
     stats[S_TRANSFERS] += 1.0
-    stats[S_BYTES_WRITTEN if write else S_BYTES_READ] += rows * row_bytes
+    stats[S_BYTES_WRITTEN if write else S_BYTES_READ] += bytes_moved
+    if stats.shape[0] > S_CLOSED_FORM_CHUNKS:
+        stats[S_CLOSED_FORM_CHUNKS] += closed_form
     return end_s + params[P_EXTRA_LATENCY_S]

@@ -3,7 +3,12 @@ layers whose rows are equal on every column the engine reads, from the program's
 
 Addresses may differ by a multiple of channels x channel_interleave_bytes (the same channels,
 the same bursts, in the same order, for a memory without a timing table); GPU kernel numbers
-by a constant per layer. Memories with a DRAM timing table are refused here.
+by a constant per layer. On a memory with a DRAM timing table (banks with open rows), every
+LD / ST of a layer must move by one and the same whole number of DRAM row periods (channels x
+banks x row_bytes bytes, `row_period_bytes`) from the layer before, the same number for every
+pair of layers in the run: then each burst meets the same channel, bank and column, in a row
+`row_shift` further on, and every bank's row hits and conflicts repeat (hwsim.timing.layer_reuse
+checks the banks' state and refresh).
 """
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim.memory.kernel import P_BURST_BYTES, P_CHANNELS, P_INTERLEAVE_BYTES, P_TIMED
+from hwsim.memory.kernel import (P_BANKS, P_BURST_BYTES, P_CHANNELS, P_INTERLEAVE_BYTES,
+                                 P_PAGE_BYTES, P_TIMED)
 from isa import Queue
 
 N_QUEUES = len(Queue)
@@ -40,13 +46,19 @@ class Plan:
     rotating: np.ndarray  # per row: its transfer lands on other channels in the next layer
     group: int = 1        # layers per copied unit (first, count, a, length, kernels: in units)
     end: np.ndarray = None  # per queue: the row after the run's last layer
+    row_shift: int = 0    # timed DRAM: DRAM rows every LD / ST moves by per layer
+
+
+def row_period_bytes(params: np.ndarray) -> int:
+    """Bytes after which the address map comes back to the same channel, bank and column, one
+    DRAM row further: channels x banks x (whole interleave chunks of a row)."""
+    chunk = int(params[P_INTERLEAVE_BYTES])
+    return int(params[P_CHANNELS]) * int(params[P_BANKS]) * (int(params[P_PAGE_BYTES]) // chunk
+                                                               * chunk)
 
 
 def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
     """The longest run of identical layers (condition 1), or the reason there is none."""
-    if params[P_TIMED]:
-        return ("main memory has a DRAM timing table (refresh on an absolute clock, open rows "
-                "per address): not reused")
     ids = np.unique(layers[layers >= 0])
     n_layers = len(ids)
     if n_layers < 3:
@@ -70,11 +82,22 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
         starts[q, -1] = qs[q] + where[-1] + 1
     length = np.diff(starts, axis=1)                        # (queues, layers)
     pair_ok, kernel_step, rotating, why = _adjacent_equal(rows, starts, length, params)
+    shift = kernel_step * 0
+    if params[P_TIMED]:
+        moves, shift = _row_shifts(rows, starts, length, params)
+        blocked = pair_ok & ~moves  # layers equal but for where their bursts land
+        pair_ok &= moves
+        why = (why if not np.any(blocked[1:]) else
+               "main memory has a DRAM timing table, and the layers' LD / ST addresses do "
+               "not all move by one whole number of DRAM row periods (channels x banks x "
+               f"row_bytes = {row_period_bytes(params)} bytes): their bursts meet other "
+               "banks and rows")
     best = (0, 0)  # (count, first) of the longest run of layers equal to their predecessor
     k = 0
     while k < n_layers:
         e = k + 1
-        while e < n_layers and pair_ok[e] and (e == k + 1 or kernel_step[e] == kernel_step[k + 1]):
+        while e < n_layers and pair_ok[e] and (e == k + 1 or (kernel_step[e] == kernel_step[k + 1]
+                                                              and shift[e] == shift[k + 1])):
             e += 1
         best = max(best, (e - k, -k))
         k = e
@@ -87,7 +110,27 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
     if group > 1:  # whole groups of layers land on the same channels: no rotated transfers
         step, count, rotating = step * group, count // group, rotating & False
     return Plan(base + first, count, _anchor(step), starts[:, first], step,
-                int(kernel_step[first + 1]) * group, n_layers, rotating, group, end)
+                int(kernel_step[first + 1]) * group, n_layers, rotating, group, end,
+                int(shift[first + 1]) * group)
+
+
+def _row_shifts(rows, starts, length, params):
+    """(ok, shift) per layer k >= 1: whether every LD / ST of layer k moves by one and the same
+    whole number of row periods from layer k - 1's, and that number (DRAM rows)."""
+    period = row_period_bytes(params)
+    n_layers = starts.shape[1] - 1
+    ok, shift = np.zeros(n_layers, bool), np.zeros(n_layers, np.int64)
+    for k in range(1, n_layers):
+        if np.any(length[:, k] != length[:, k - 1]):
+            continue
+        idx = np.concatenate([np.arange(starts[q, k], starts[q, k] + length[q, k])
+                              for q in range(N_QUEUES)])
+        prev = idx - np.repeat(length[:, k], length[:, k])
+        mem = rows["is_mem"][idx]
+        offsets = np.unique(rows["addr"][idx][mem] - rows["addr"][prev][mem])
+        if len(offsets) == 0 or (len(offsets) == 1 and offsets[0] % period == 0):
+            ok[k], shift[k] = True, offsets[0] // period if len(offsets) else 0
+    return ok, shift
 
 
 def _anchor(length: np.ndarray) -> int:

@@ -20,6 +20,10 @@ one at c_j moved by m D, and the DRAM counts grow by m times layer j-1's (`_jump
 before the run's last layer (the engine looks at each queue's next row, which must be a
 layer's row too). Times are compared within REL_TOL of the checkpoint time: layer j's times
 are sums in another order than layer j-1's moved by D, equal to rounding, not bit for bit.
+
+A memory with a DRAM timing table adds its banks' state and refresh to the conditions
+(hwsim.timing.layer_reuse_dram). A channel's last column command enters as its time + tCCD_S
+against a column >= T, so it is clamped at T - tCCD_S (tCCD_S is 0 without a timing table).
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwsim.memory.kernel import P_TCCD_S_S
+from hwsim.timing import layer_reuse_dram as dram_reuse
 from hwsim.timing.layer_plan import N_QUEUES, Plan, plan
 from isa import Queue
 
@@ -54,6 +60,7 @@ class Snapshot:
     pending: np.ndarray   # their rows left
     kernel_end: np.ndarray  # clamped
     stats: np.ndarray
+    banks: tuple = None   # timed DRAM: layer_reuse_dram.bank_snapshot
 
 
 def run_reusing(step, rows: dict, state, layers) -> dict:
@@ -91,14 +98,21 @@ def _snapshot(state, t: float, rows: dict, initial: np.ndarray) -> Snapshot:
     off = rows["fifo_offset"]
     open_k = int(state.barrier[0])
     touched = open_k + np.flatnonzero(state.pending[open_k:] != initial[open_k:])
-    times = np.concatenate([state.free, state.queue_done, state.unit_free, state.side_free,
-                            state.barrier[1:], state.dram.chan_state.ravel()])
-    return Snapshot(t, state.ptr.copy(), np.maximum(times, t),
+    times = np.maximum(np.concatenate([state.free, state.queue_done, state.unit_free,
+                                       state.side_free, state.barrier[1:]]), t)
+    chan = np.maximum(state.dram.chan_state, _channel_floor(state, t)).ravel()
+    return Snapshot(t, state.ptr.copy(), np.concatenate([times, chan]),
                     [np.maximum(state.fifo[off[c] + state.read[c]:off[c] + state.written[c]], t)
                      for c in range(N_QUEUES * N_QUEUES)],
                     state.written.copy(), state.read.copy(), open_k, touched,
                     state.pending[touched].copy(), np.maximum(state.kernel_end[touched], t),
-                    state.dram.stats_array.copy())
+                    state.dram.stats_array.copy(),
+                    dram_reuse.bank_snapshot(state, t) if dram_reuse.timed(state) else None)
+
+
+def _channel_floor(state, t: float) -> np.ndarray:
+    """Clamps of a channel's (data bus end, last column command): t, t - tCCD_S."""
+    return np.array([t, t - state.dram.params[P_TCCD_S_S]])
 
 
 def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarray, state):
@@ -115,6 +129,8 @@ def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarr
     for c, (a, b) in enumerate(zip(prev.unread, cur.unread)):
         if len(a) != len(b) or np.any(np.abs(b - shift - a) > tol):
             return 0, f"tokens {Queue(c // N_QUEUES).name}->{Queue(c % N_QUEUES).name} in flight"
+    if cur.banks is not None and (why := dram_reuse.banks_differ(prev, cur, p.row_shift, tol)):
+        return 0, why
     if (cur.kernel_open - prev.kernel_open != p.kernels or len(cur.touched) != len(prev.touched)
             or np.any(cur.touched - prev.touched != p.kernels)
             or np.any(cur.pending != prev.pending)
@@ -135,6 +151,9 @@ def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarr
         return 0, "GPU kernel sizes differ"
     if m and not _moved_transfers_alone(prev, cur, m, p, rows, state):
         return 0, "a transfer that lands on other channels in the next layers overlaps another"
+    if m and cur.banks is not None and (why := dram_reuse.refresh_allows(
+            prev, cur, m, state.dram.params, tol, dram_reuse.latest_bus_free(state))):
+        return 0, why
     return m, None if m else _RUN_ENDS
 
 
@@ -233,7 +252,9 @@ def _jump(state, prev: Snapshot, cur: Snapshot, m: int, p: Plan, rows: dict, ini
         arr[:] = np.maximum(arr, cur.t) + moved
     state.barrier[1] = max(state.barrier[1], cur.t) + moved
     chan = state.dram.chan_state
-    chan[:] = np.maximum(chan, cur.t) + moved
+    chan[:] = np.maximum(chan, _channel_floor(state, cur.t)) + moved
+    if cur.banks is not None:
+        dram_reuse.jump_banks(state, prev, cur, m)
     off = rows["fifo_offset"]
     written = cur.written + m * (cur.written - prev.written)
     read = cur.read + m * (cur.read - prev.read)

@@ -1,10 +1,13 @@
 """The numba cache directory follows the jitted sources (numba only watches the caller's file)."""
 import os
+import pathlib
+import re
 import subprocess
 import sys
 
 import pytest
 
+import hwsim
 from hwsim.jit_cache import JITTED_SOURCES, cache_dir
 
 
@@ -18,8 +21,13 @@ def test_any_change_to_a_jitted_source_moves_the_cache():
     assert cache_dir([b"kernel v1e", b"ngine"], "/c") != base
 
 
-def test_the_engine_and_the_kernel_are_both_keyed():
-    assert set(JITTED_SOURCES) == {"memory/kernel.py", "timing/engine.py"}
+def test_every_file_with_jitted_code_is_keyed():
+    # the engine, the DRAM kernel and the closed form for streams it calls (an edit to any of
+    # them must start a fresh cache): every hwsim file that compiles with numba
+    root = pathlib.Path(hwsim.__file__).resolve().parent
+    jitted = {str(f.relative_to(root)) for f in root.rglob("*.py") if re.search(r"^@njit", f.read_text(), re.M)}
+    assert set(JITTED_SOURCES) == jitted == {"memory/kernel.py", "memory/stream.py",
+                                             "timing/engine.py"}
 
 
 def test_a_user_cache_dir_wins(tmp_path):
@@ -42,14 +50,13 @@ def test_without_one_numba_uses_the_keyed_directory(tmp_path):
 def test_only_this_installations_numba_folders_are_checked():
     """numba names a source folder's cache folder itself; ours must be the same names (else
     a corrupt file of ours would go unchecked)."""
-    import pathlib
 
     from numba.core.caching import _CacheLocator
 
     import hwsim.jit_cache as jit_cache
     root = pathlib.Path(jit_cache.__file__).resolve().parent
-    expected = sorted(_CacheLocator.get_suitable_cache_subpath(str(root / f))
-                      for f in JITTED_SOURCES)
+    expected = sorted({_CacheLocator.get_suitable_cache_subpath(str(root / f))
+                       for f in JITTED_SOURCES})  # one per folder (memory/ holds two)
     assert jit_cache.numba_subfolders(root) == expected
     assert [name.split("_")[0] for name in expected] == ["memory", "timing"]
 

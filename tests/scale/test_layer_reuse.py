@@ -70,13 +70,17 @@ CASES = [pytest.param(p, ph, marks=[pytest.mark.slow] if ph == "generate" and p 
 
 @pytest.mark.parametrize("preset, phase", CASES)
 def test_reuse_on_and_off_give_the_same_numbers(monkeypatch, preset, phase):
-    timed = _timed(preset)  # never reused (layer_plan): 4 layers show the refusal changes nothing
-    sizes = {**LLAMA, "layers": 4} if timed else LLAMA
-    on = _run(monkeypatch, True, "llama2-7b", preset, phase=phase, **sizes)
-    off = _run(monkeypatch, False, "llama2-7b", preset, phase=phase, **sizes)
+    timed = _timed(preset)
+    on = _run(monkeypatch, True, "llama2-7b", preset, phase=phase, **LLAMA)
+    off = _run(monkeypatch, False, "llama2-7b", preset, phase=phase, **LLAMA)
     _assert_same(on, off)
     if phase != "generate" and "reuse" in on and not timed:
         assert on["reuse"]["layers_reused"] >= 7, on["reuse"]  # layers 3..9 (by the rule)
+    if phase != "generate" and "reuse" in on and timed:
+        # the compiler places each layer's weights and KV cache by their sizes, not on whole
+        # DRAM row periods, so the bursts of the next layer meet other banks and rows
+        # (tests/scale/test_layer_reuse_dram.py has timed-DRAM programs where reuse fires)
+        assert "whole number of DRAM row periods" in on["reuse"]["reason"], on["reuse"]
     if "reuse" in off:
         assert off["reuse"]["layers_reused"] == 0
         assert off["reuse"]["reason"].startswith("switched off")
@@ -107,6 +111,7 @@ def test_timed_dram_is_not_reused_and_says_why(monkeypatch):
     on = _run(monkeypatch, True, "llama2-7b", "flightllm-u280", phase="decode", **LLAMA)
     assert on["reuse"]["layers_reused"] == 0
     assert "timing table" in on["reuse"]["reason"]
+    assert "row_bytes = 393216 bytes" in on["reuse"]["reason"]  # 24 channels x 16 banks x 1 KiB
 
 
 def _intruder_program(n_layers: int):
