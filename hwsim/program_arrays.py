@@ -10,6 +10,7 @@ isa.operand_extents), so buffer traffic and port time are array sums, not loops 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 
 import numpy as np
@@ -55,11 +56,14 @@ def flatten(program) -> ProgramArrays:
 def _flatten(program: isa.Program) -> ProgramArrays:
     rows = [instr for q in Queue for instr in program.streams[q]]
     n = len(rows)
+    counts = [len(program.streams[q]) for q in Queue]
     opcode = np.fromiter((i.opcode for i in rows), np.int16, n)
-    queue = np.fromiter((i.queue for i in rows), np.int8, n)
+    queue = np.repeat(np.array([int(q) for q in Queue], np.int8), counts)  # rows queue by queue
     masks: dict = {}  # frozenset of queues -> bit mask (a few distinct sets per program)
-    wait = np.fromiter((_mask(masks, i["wait"]) for i in rows), np.uint8, n)
-    release = np.fromiter((_mask(masks, i["release"]) for i in rows), np.uint8, n)
+    tokens = [i.values[:2] for i in rows]  # wait, release: the first two fields of every format
+    wait = np.fromiter((_mask(masks, w) for w, _ in tokens), np.uint8, n)
+    release = np.fromiter((_mask(masks, r) for _, r in tokens), np.uint8, n)
+    del tokens
     fields = {c: np.zeros(n, np.int64) for c in COLUMNS}
     dtype_in = np.zeros(n, np.int16)
     dtype_w = np.zeros(n, np.int16)
@@ -67,7 +71,6 @@ def _flatten(program: isa.Program) -> ProgramArrays:
         where = np.flatnonzero(opcode == op)
         _fill_columns(Opcode(int(op)), [rows[r] for r in where], where, fields, dtype_in,
                       dtype_w)
-    counts = [len(program.streams[q]) for q in Queue]
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, n)
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
@@ -89,7 +92,9 @@ def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) ->
     if not names:
         return
     getter = itemgetter(*(index[c] for c in names))
-    table = np.array([getter(i.values) for i in instrs], np.int64).reshape(len(instrs), -1)
+    values = chain.from_iterable(map(getter, (i.values for i in instrs))) if len(names) > 1 \
+        else map(getter, (i.values for i in instrs))
+    table = np.fromiter(values, np.int64, len(instrs) * len(names)).reshape(len(instrs), -1)
     column = dict(zip(names, table.T))
     for c in COLUMNS:
         if c in column:
@@ -101,22 +106,32 @@ def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) ->
 
 def _flat_extents(rows: list, queue: np.ndarray):
     """(row, buffer, bytes, writes) of every on-chip operand (DRAM operands left out), four
-    integers per operand in one flat array (no per-operand Python objects kept)."""
-    is_load = (queue == Queue.LD).tolist()
-    extents: dict = {}  # instruction -> its operand extents (most instructions repeat)
+    integers per operand in one flat array (no per-operand Python objects kept). Equal
+    instructions have equal extents: each distinct one is measured once (looked up by object
+    first: the compiler shares equal instructions)."""
+    by_object: dict = {}  # id(instruction) -> flat (buffer, bytes, writes) of its operands
+    by_value: dict = {}   # (opcode, values) -> the same
+    parts = []
+    for instr in rows:  # `rows` holds every instruction: ids stay unique while this runs
+        ext = by_object.get(id(instr))
+        if ext is None:
+            key = (instr.opcode, instr.values)
+            ext = by_value.get(key)
+            if ext is None:
+                ext = by_value[key] = _extents(instr)
+            by_object[id(instr)] = ext
+        parts.append(ext)
+    counts = np.fromiter(map(len, parts), np.int64, len(parts)) // 3
+    flat = np.fromiter(chain.from_iterable(parts), np.int64).reshape(-1, 3)
+    return (np.repeat(np.arange(len(rows), dtype=np.int64), counts), flat[:, 0].copy(),
+            flat[:, 1].copy(), flat[:, 2] != 0)
 
-    def of(instr):
-        found = extents.get(instr)
-        if found is None:
-            found = extents[instr] = isa.operand_extents(instr)
-        return found
-    flat = np.fromiter((v for r, instr in enumerate(rows)
-                        for role, buf, _, size in of(instr)
-                        if role != "dram" and buf != DRAM_BUFFER_ID
-                        for v in (r, buf, size, role in _WRITTEN or (role == "sram" and
-                                                                    is_load[r]))),
-                       np.int64).reshape(-1, 4)
-    return flat[:, 0].copy(), flat[:, 1].copy(), flat[:, 2].copy(), flat[:, 3] != 0
+
+def _extents(instr) -> tuple:
+    is_load = instr.queue == Queue.LD
+    return tuple(v for role, buf, _, size in isa.operand_extents(instr)
+                 if role != "dram" and buf != DRAM_BUFFER_ID
+                 for v in (buf, size, role in _WRITTEN or (role == "sram" and is_load)))
 
 
 def op_rows(metadata: dict, queue_start, n):

@@ -18,7 +18,10 @@ from isa import OPCODES, Queue
 def flatten_compact(program) -> ProgramArrays:
     base = _flatten(program.base)
     src, copy = _row_map(program, base.queue_start)
-    fields = {c: base.fields[c][src] for c in COLUMNS}
+    # a column that is zero throughout stays a fresh zeros array, whose pages the operating
+    # system maps only when written (dense programs: the sparsity fields, unit, wgt_buf)
+    fields = {c: base.fields[c][src] if base.fields[c].any() else np.zeros(len(src), np.int64)
+              for c in COLUMNS}
     for c, delta in _column_deltas(program, base).items():
         moved = delta[src] != 0
         fields[c][moved] += copy[moved] * delta[src][moved]
@@ -67,5 +70,7 @@ def _column_deltas(program, base) -> dict:
             for index, delta in shifts:
                 name = names[index].name
                 if name in COLUMNS:
-                    out.setdefault(name, np.zeros(len(base.opcode), np.int64))[row0 + k] = delta
+                    if name not in out:
+                        out[name] = np.zeros(len(base.opcode), np.int64)
+                    out[name][row0 + k] = delta
     return out

@@ -28,7 +28,7 @@ from isa.errors import IsaError
 from isa.instruction import Instruction
 from isa.opcodes import OPCODES
 from isa.program import Program
-from isa.verify import check_token_balance, issue_order
+from isa.verify import check_token_balance, issue_order, token_channels
 
 _VERIFIED = "_verified_against"
 
@@ -118,8 +118,9 @@ def verify_compact(program: CompactProgram, resources, verify) -> list:
                        {q: program.copy_of(q, program.copies) for q in Queue})
         verify(last, resources, tokens=False)  # bounds of the last copy
     probe = program.flatten(min(1, program.copies))
-    check_token_balance(probe)
-    order = issue_order(probe)  # the unit follows itself: no deadlock
+    channels = token_channels(probe)
+    check_token_balance(probe, channels)
+    order = issue_order(probe, channels)  # the unit follows itself: no deadlock
     object.__setattr__(program, _VERIFIED, (resources, tuple(order)))
     return order
 

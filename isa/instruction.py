@@ -19,40 +19,14 @@ class Instruction:
     def __init__(self, opcode: Opcode | str, **fields) -> None:
         op = opcode if type(opcode) is Opcode else \
             (type(opcode) is str and _OPCODE_NAMES.get(opcode)) or _opcode(opcode)
-        spec = OPCODES[op]
-        values = []
-        take = fields.pop
-        append = values.append
-        for f, kind, limit in _PLANS[op]:
-            value = take(f.name, 0)
-            # the common cases, checked first: anything else goes through _coerce
-            if kind is _PLAIN:
-                if type(value) is int and 0 <= value <= limit:
-                    append(value)
-                    continue
-            elif kind is _QUEUE_LIST:
-                known = _known_queues(value) if type(value) in (list, tuple) else None
-                if known is not None:
-                    append(known)
-                    continue
-            elif type(value) is kind:  # a member of the field's enum
-                append(value)
-                continue
-            elif type(value) is str or type(value) is int:  # its name, or its value
-                member = _ENUM_MEMBERS[kind].get(value)
-                if member is not None:
-                    append(member)
-                    continue
-            append(_coerce(op, f, value))
-        if fields:
-            known = ", ".join(f.name for f in spec.format.operand_fields)
-            raise IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
+        values = _BUILDERS[op](fields)
         object.__setattr__(self, "opcode", op)
-        object.__setattr__(self, "_values", tuple(values))
-        own = spec.queue
-        if own in values[0] or own in values[1]:  # wait, release: the first two fields
-            raise IsaError(f"{op.name}: a {own.name} instruction cannot exchange tokens "
-                           f"with its own queue")
+        object.__setattr__(self, "_values", values)
+        for q in values[0] | values[1]:  # wait, release: the first two operand fields
+            spec = OPCODES[op]
+            if q == spec.queue:
+                raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
+                               f"tokens with its own queue")
 
     def __setattr__(self, name, value):
         raise AttributeError("Instruction is immutable; use replace()")
@@ -77,6 +51,22 @@ class Instruction:
 
     def __getitem__(self, name: str):
         return self._values[OPCODES[self.opcode].format.operand_index[name]]
+
+    def with_tokens(self, wait, release) -> Instruction:
+        """This instruction with its wait and release queues (the first two fields) set, given
+        as the constructor takes them (a bit mask: bit q = Queue q, or names), checked as the
+        constructor checks them; every other field as it is."""
+        op = self.opcode
+        fields = OPCODES[op].format.operand_fields
+        w, r = _queue_value(op, fields[0], wait), _queue_value(op, fields[1], release)
+        own = OPCODES[op].queue
+        if own in w or own in r:
+            raise IsaError(f"{op.name}: a {own.name} instruction cannot exchange "
+                           f"tokens with its own queue")
+        out = object.__new__(Instruction)
+        object.__setattr__(out, "opcode", op)
+        object.__setattr__(out, "_values", (w, r) + self._values[2:])
+        return out
 
     def replace(self, **changes) -> Instruction:
         return Instruction(self.opcode, **{**self.fields, **changes})
@@ -123,6 +113,7 @@ def _coerce(op: Opcode, f: BitField, value):
 
 
 _QUEUE_SETS: dict = {}
+_MASK_SETS: dict = {}
 
 
 class _EnumNames(dict):
@@ -161,7 +152,10 @@ def _parse_queues(op: Opcode, f: BitField, value) -> frozenset:
     if isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value <= f.max_value:
             raise IsaError(f"{op.name}: field {f.name} mask {value} does not fit in {f.width} bits")
-        return frozenset(q for q in Queue if value >> q & 1)
+        known = _MASK_SETS.get(value)  # one shared set per mask, not one per instruction
+        if known is None:
+            known = _MASK_SETS[value] = frozenset(q for q in Queue if value >> q & 1)
+        return known
     items = value.split(",") if isinstance(value, str) else value
     out = set()
     for item in items if isinstance(items, Iterable) else [items]:
@@ -178,14 +172,73 @@ def queue_mask(queues: frozenset) -> int:
     return sum(1 << q for q in queues)
 
 
-_PLAIN, _QUEUE_LIST = "plain", "queues"
-# per opcode: (field, how its value is checked first: _PLAIN integer, _QUEUE_LIST of queue
-# names already seen, or the field's enum class; its largest value), in table order
-_PLANS = {op: tuple((f, _QUEUE_LIST if f.kind == QUEUES else f.enum or _PLAIN, f.max_value)
-                    for f in spec.format.operand_fields) for op, spec in OPCODES.items()}
 _OPCODE_NAMES = {name: op for op in Opcode for name in (op.name, op.name.lower())}
-# per enum of a field: its members by name (either case) and by integer value, as _coerce
-# accepts them (anything else goes through _coerce, which names the problem)
-_ENUM_MEMBERS = {kind: {**_ENUM_NAMES[kind], **{int(m): m for m in kind}}
-                 for plan in _PLANS.values() for _, kind, _ in plan
-                 if kind not in (_PLAIN, _QUEUE_LIST)}
+
+
+def _queue_value(op: Opcode, f: BitField, value) -> frozenset:
+    """A queue-set field: a list or tuple of names seen before, or a mask (0 when the field
+    is left out), looked up; anything else through _coerce."""
+    if type(value) in (list, tuple):
+        known = _known_queues(value)
+    elif type(value) is int:
+        known = _MASK_SETS.get(value)
+    else:
+        known = None
+    return _coerce(op, f, value) if known is None else known
+
+
+def _enum_value(op: Opcode, f: BitField, value):
+    """An enum field not given as a member: a name seen before or a value, else _coerce."""
+    if type(value) is str:
+        member = _ENUM_NAMES[f.enum].get(value)
+    elif type(value) is int:
+        member = f.enum._value2member_map_.get(value)
+    else:
+        member = None
+    return _coerce(op, f, value) if member is None else member
+
+
+def _enum_lookup(enum) -> dict:
+    """Every member of `enum` by name (as given and lower case) and by value."""
+    return {**{m.name: m for m in enum}, **{m.name.lower(): m for m in enum},
+            **{m.value: m for m in enum}}
+
+
+def _unknown(op: Opcode, fields: dict):
+    known = ", ".join(f.name for f in OPCODES[op].format.operand_fields)
+    return IsaError(f"{op.name}: unknown field {sorted(fields)[0]!r} (fields: {known})")
+
+
+def _builder(op: Opcode):
+    """fields dict -> the values tuple of opcode `op`, checked as _coerce checks them (the
+    fields it takes are popped; one left over is an IsaError). Generated as straight-line code
+    per opcode, as dataclasses generates __init__: a loop over the fields with a dispatch per
+    kind was most of the cost of building the hundreds of thousands of instructions of a
+    long prefill."""
+    lines = ["def build(fields):", "    take = fields.pop"]
+    env = {"_coerce": _coerce, "_queue_value": _queue_value, "_enum_value": _enum_value,
+           "_unknown": _unknown, "op": op, "M": _MASK_SETS}
+    names = []
+    for i, f in enumerate(OPCODES[op].format.operand_fields):
+        env[f"F{i}"], v = f, f"v{i}"
+        names.append(v)
+        lines.append(f"    {v} = take({f.name!r}, 0)")
+        if f.kind == QUEUES:  # a mask seen before (0 when left out), else _queue_value
+            lines += [f"    q = M.get({v}) if type({v}) is int else None",
+                      f"    {v} = q if q is not None else _queue_value(op, F{i}, {v})"]
+        elif f.enum is not None:  # a member, or a name or value of one, else _enum_value
+            env[f"E{i}"], env[f"L{i}"] = f.enum, _enum_lookup(f.enum)
+            lines += [f"    if type({v}) is not E{i}:",
+                      f"        m = L{i}.get({v}) if type({v}) in (str, int) else None",
+                      f"        {v} = m if m is not None else _enum_value(op, F{i}, {v})"]
+        else:
+            lines += [f"    if type({v}) is not int or not 0 <= {v} <= {f.max_value}:",
+                      f"        {v} = _coerce(op, F{i}, {v})"]
+    lines += ["    if fields:", "        raise _unknown(op, fields)",
+              f"    return ({', '.join(names)},)"]
+    exec("\n".join(lines), env)  # noqa: S102 (source built above from the field table)
+    return env["build"]
+
+
+_MASK_SETS[0] = frozenset()  # a queue field left out
+_BUILDERS = {op: _builder(op) for op in OPCODES}

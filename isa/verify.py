@@ -6,6 +6,7 @@ stays free of any import of ours.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 
 from isa.enums import Dtype, Queue, SparseMode
@@ -48,68 +49,105 @@ def verify(program: Program, resources: Resources | None = None, tokens: bool = 
     passed: set = set()  # instructions equal to one checked already (a third are distinct)
     for q, stream in program.streams.items():
         for index, instr in enumerate(stream):
-            if instr in passed:
+            key = (instr.opcode, instr.values)  # equal keys: equal instructions
+            if key in passed:
                 continue
             where = f"{instr.opcode.name} at {q.name}[{index}]"
             _check_shape(instr, where)
             if resources is not None:
                 _check_unit(instr, where, resources)
                 _check_bounds(instr, where, resources)
-            passed.add(instr)
+            passed.add(key)
     if not tokens:
         return []
-    check_token_balance(program)
-    order = issue_order(program)
+    channels = token_channels(program)
+    check_token_balance(program, channels)
+    order = issue_order(program, channels)
     object.__setattr__(program, _VERIFIED, (resources, tuple(order)))
     return order
 
 
-def check_token_balance(program: Program) -> None:
-    """Every (source queue -> destination queue) channel: releases == waits."""
-    given = {(s, d): 0 for s in Queue for d in Queue}
-    taken = dict(given)
+def check_token_balance(program: Program, channels: dict | None = None) -> None:
+    """Every (source queue -> destination queue) channel: releases == waits. `channels`:
+    token_channels(program), when the caller has it already."""
+    channels = token_channels(program) if channels is None else channels
+    given = [0] * (_NQ * _NQ)  # (source s, destination d) at s * _NQ + d
+    taken = [0] * (_NQ * _NQ)
+    for pairs in channels.values():
+        for wait, release in pairs:
+            for c in release:
+                given[c] += 1
+            for c in wait:
+                taken[c] += 1
+    for s in Queue:
+        for d in Queue:
+            count, waits = given[s * _NQ + d], taken[s * _NQ + d]
+            if count != waits:
+                raise IsaError(f"unbalanced tokens {s.name}->{d.name}: {s.name} releases "
+                               f"{count}, {d.name} waits for {waits}")
+
+
+_NQ = len(Queue)
+
+
+def token_channels(program: Program) -> dict:
+    """Queue -> per instruction (channels it waits on, channels it releases to), a channel
+    (source s, destination d) numbered s * len(Queue) + d."""
+    out = {}
     for q, stream in program.streams.items():
+        known: dict = {}  # (wait, release) frozensets -> channel tuples (a few distinct)
+        pairs = []
         for instr in stream:
-            wait, release = instr.values[:2]  # the first two operand fields of every format
-            for d in release:
-                given[(q, d)] += 1
-            for s in wait:
-                taken[(s, q)] += 1
-    for (s, d), count in given.items():
-        if count != taken[(s, d)]:
-            raise IsaError(f"unbalanced tokens {s.name}->{d.name}: {s.name} releases {count}, "
-                           f"{d.name} waits for {taken[(s, d)]}")
+            key = instr.values[:2]  # wait, release: the first two operand fields of every format
+            pair = known.get(key)
+            if pair is None:
+                pair = known[key] = (tuple(sorted(int(s) * _NQ + q for s in key[0])),
+                                     tuple(sorted(int(q) * _NQ + d for d in key[1])))
+            pairs.append(pair)
+        out[q] = pairs
+    return out
 
 
-def issue_order(program: Program) -> list[tuple[Queue, int]]:
+def issue_order(program: Program, channels: dict | None = None) -> list[tuple[Queue, int]]:
     """An order of (queue, index) in which every wait finds its token; IsaError on deadlock.
 
     Each channel has one consumer queue, so taking tokens greedily never starves anyone: the
     greedy pass completes exactly when some complete order exists.
     """
+    channels = token_channels(program) if channels is None else channels
     heads = {q: 0 for q in Queue}
-    tokens = {(s, d): 0 for s in Queue for d in Queue}
+    tokens = [0] * (_NQ * _NQ)
     order: list[tuple[Queue, int]] = []
     progress = True
     while progress:
         progress = False
-        for q, stream in program.streams.items():
-            while heads[q] < len(stream):
-                wait, release = stream[heads[q]].values[:2]
-                if any(tokens[(s, q)] == 0 for s in wait):
+        for q, pairs in channels.items():
+            head = first = heads[q]
+            n = len(pairs)
+            while head < n:
+                wait, release = pairs[head]
+                blocked = False
+                for c in wait:
+                    if tokens[c] == 0:
+                        blocked = True
+                        break
+                if blocked:
                     break
-                for s in wait:
-                    tokens[(s, q)] -= 1
-                for d in release:
-                    tokens[(q, d)] += 1
-                order.append((q, heads[q]))
-                heads[q] += 1
+                for c in wait:
+                    tokens[c] -= 1
+                for c in release:
+                    tokens[c] += 1
+                head += 1
+            if head > first:
+                order.extend(zip(repeat(q, head - first), range(first, head)))
+                heads[q] = head
                 progress = True
     stuck = [(q, heads[q]) for q, s in program.streams.items() if heads[q] < len(s)]
     if stuck:
         detail = "; ".join(
             f"{q.name}[{i}] {program.streams[q][i].opcode.name} waits on "
-            + ",".join(s.name for s in sorted(program.streams[q][i]["wait"]) if tokens[(s, q)] == 0)
+            + ",".join(s.name for s in sorted(program.streams[q][i]["wait"])
+                       if tokens[int(s) * _NQ + int(q)] == 0)
             for q, i in stuck)
         raise IsaError(f"deadlock: no queue can proceed ({detail})")
     return order

@@ -8,21 +8,38 @@ tokens balance and nothing can deadlock (the ISA verifier re-checks both).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from isa import Instruction, Program, Queue
 
 
-@dataclass(eq=False)
+_BIT = {q.name: 1 << q for q in Queue}
+
+
 class Rec:
-    queue: str
-    opcode: str
-    fields: dict
-    deps: list
-    position: int = 0                      # index within its queue
-    wait: set = field(default_factory=set)
-    release: set = field(default_factory=set)
-    note: dict | None = None               # functional annotation (see notes())
+    """One emitted instruction: its queue and place there, the records it depends on, and the
+    instruction itself, built (and range-checked) at emission with no tokens yet; `finalize`
+    sets its tokens (`wait`, `release`: queue names) and replaces `instr` with the result.
+    Slots and a built instruction instead of a dict of fields, tokens as bit masks: a long
+    prefill holds hundreds of thousands of records at once."""
+
+    __slots__ = ("queue", "instr", "deps", "position", "wait_mask", "release_mask", "note")
+
+    def __init__(self, queue: str, instr: Instruction, deps: list, note: dict | None = None):
+        self.queue, self.instr, self.deps = queue, instr, deps
+        self.note = note  # functional annotation (see Emitter.notes())
+        self.position = 0  # index within its queue
+        self.wait_mask = self.release_mask = 0  # bit q: queue q (finalize sets them)
+
+    @property
+    def opcode(self) -> str:
+        return self.instr.opcode.name
+
+    @property
+    def wait(self) -> set:
+        return {name for name, bit in _BIT.items() if self.wait_mask & bit}
+
+    @property
+    def release(self) -> set:
+        return {name for name, bit in _BIT.items() if self.release_mask & bit}
 
 
 class Frontier:
@@ -54,36 +71,35 @@ class Emitter:
         self.by_queue: dict[str, list[Rec]] = {q.name: [] for q in Queue}
 
     def emit(self, queue: str, opcode: str, deps=(), note: dict | None = None, **fields) -> Rec:
-        rec = Rec(queue, opcode, fields, [d for d in deps if d is not None], note=note)
+        rec = Rec(queue, Instruction(opcode, **fields), [d for d in deps if d is not None],
+                  note)
         rec.position = len(self.by_queue[queue])
         self.by_queue[queue].append(rec)
         self.records.append(rec)
         return rec
 
     def finalize(self, target_name: str, fingerprint: bytes, metadata: dict) -> Program:
-        for queue, recs in self.by_queue.items():
+        by_queue = self.by_queue
+        for queue, recs in by_queue.items():
             covered: dict[str, int] = {}
+            bit = _BIT[queue]
             for rec in recs:
                 need: dict[str, int] = {}
                 for dep in rec.deps:
-                    if dep.queue != queue:
-                        need[dep.queue] = max(need.get(dep.queue, -1), dep.position)
-                for src, position in sorted(need.items()):
+                    src = dep.queue
+                    if src != queue and dep.position > need.get(src, -1):
+                        need[src] = dep.position
+                for src, position in need.items():  # each source queue on its own
                     if position > covered.get(src, -1):
-                        rec.wait.add(src)
-                        self.by_queue[src][position].release.add(queue)
+                        rec.wait_mask |= _BIT[src]
+                        by_queue[src][position].release_mask |= bit
                         covered[src] = position
-        instrs = [self._instruction(r) for r in self.records]
+        shared: dict = {}  # equal instructions are one object (most attention tiles repeat)
+        for rec in self.records:  # replaced in place: the two forms are not all held at once
+            instr = rec.instr.with_tokens(rec.wait_mask, rec.release_mask)
+            rec.instr = shared.setdefault((instr.opcode, instr.values), instr)
+        instrs = [rec.instr for rec in self.records]
         return Program.from_instructions(target_name, instrs, fingerprint, metadata)
-
-    @staticmethod
-    def _instruction(rec: Rec) -> Instruction:
-        """The record's instruction; its fields dict is dropped once built, so records and
-        instructions are not both held in full (the peak memory of a large compile)."""
-        instr = Instruction(rec.opcode, wait=sorted(rec.wait), release=sorted(rec.release),
-                            **rec.fields)
-        rec.fields = None
-        return instr
 
     def notes(self) -> dict[str, list]:
         """Per queue, each instruction's annotation (or None): the op it belongs to and the
@@ -93,3 +109,4 @@ class Emitter:
 
     def __len__(self) -> int:
         return len(self.records)
+

@@ -43,11 +43,17 @@ def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, w
     s_index, s_region, s_prev = cx.slot_for("output")
     o_index, o_region, o_prev = cx.slot_for("output")
     mm = dict(unit=score.attr("unit"), count=g_per, act_step=int(g_per > 1), dtype_out="fp32")
+    # per key block only the KV addresses move: kv_addr is affine in the position
+    k_addr0, v_addr0 = kv_addr(score, b, g0, 0), kv_addr(context, b, g0, 0)
+    k_row, v_row = score.attr("kv_row_bytes"), context.attr("kv_row_bytes")
+    s_queue, s_opcode, p_opcode = score.attr("queue"), score.attr("opcode"), \
+        softmax.attr("opcode")
+    pv_queue, pv_opcode = context.attr("queue"), context.attr("opcode")
     reads_q, pv = [], None
     for j, n0 in enumerate(range(0, keys_end, t["tn"])):
         tn = min(t["tn"], keys_end - n0)
-        k_tile = _load_kv(cx, score, b, g0, n0, g_per, tn * kv_row, stride, kv_dtype)
-        s = cx.em.emit(score.attr("queue"), score.attr("opcode"),
+        k_tile = _load_kv(cx, k_addr0 + n0 * k_row, g_per, tn * kv_row, stride, kv_dtype)
+        s = cx.em.emit(s_queue, s_opcode,
                        deps=[k_tile[0], *q_deps, *side, *(s_prev if j == 0 else [pv])],
                        dtype_act=adt, dtype_wgt=kv_dtype, m=tm, n=tn, k=hd, act_buf=q_buf,
                        act_addr=q_addr, wgt_buf=k_tile[1], wgt_addr=k_tile[2],
@@ -55,12 +61,12 @@ def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, w
                        wgt_transposed=1, **mm)
         cx.read_by("kv", k_tile[3], s)
         reads_q.append(s)
-        p = cx.em.emit("VEC", softmax.attr("opcode"), deps=[s], dtype_in="fp32",
+        p = cx.em.emit("VEC", p_opcode, deps=[s], dtype_in="fp32",
                        dtype_out=pdt, rows=tm, cols=tn, src0_buf=s_region.buffer_id,
                        src0_addr=s_region.offset, src1_buf=0, src1_addr=0,
                        dst_buf=s_region.buffer_id, dst_addr=s_region.offset, count=g_per)
-        v_tile = _load_kv(cx, context, b, g0, n0, g_per, tn * kv_row, stride, kv_dtype)
-        pv = cx.em.emit(context.attr("queue"), context.attr("opcode"),
+        v_tile = _load_kv(cx, v_addr0 + n0 * v_row, g_per, tn * kv_row, stride, kv_dtype)
+        pv = cx.em.emit(pv_queue, pv_opcode,
                         deps=[p, v_tile[0], *(o_prev if j == 0 else [])],
                         dtype_act=pdt, dtype_wgt=kv_dtype, m=tm, n=hd, k=tn,
                         act_buf=s_region.buffer_id, act_addr=s_region.offset,
@@ -79,10 +85,10 @@ def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, w
     commit(conv)
 
 
-def _load_kv(cx, op, b, g0, n0, groups, row_bytes, stride, dtype):
+def _load_kv(cx, dram_addr, groups, row_bytes, stride, dtype):
     """LOAD a K or V block (one row of `row_bytes` per KV group) -> (rec, buf, addr, slot)."""
     index, region, prev = cx.slot_for("kv")
     rec = cx.em.emit("LD", "LOAD", deps=prev, buf=region.buffer_id, dtype=dtype,
-                     sram_addr=region.offset, dram_addr=kv_addr(op, b, g0, n0), rows=groups,
+                     sram_addr=region.offset, dram_addr=dram_addr, rows=groups,
                      row_bytes=row_bytes, dram_stride_bytes=stride if groups > 1 else 0)
     return rec, region.buffer_id, region.offset, index
