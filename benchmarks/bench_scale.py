@@ -4,7 +4,7 @@ Each row runs in its own Python process (so peak RSS is that row's alone) and re
 time of that process (time.process_time: user + system, one core; the machine this runs on is
 shared, so wall time would measure the neighbours) and its peak resident set (ru_maxrss).
 Figures are compared with the previous commit's, stored beside this file in
-bench_scale_figures.json (`--save` replaces them with this run's, under the current commit).
+bench_scale_figures.json (`--save` replaces the rows this run measured, each stored with its commit and load average).
 
 Run: python benchmarks/bench_scale.py [--rows a,b] [--heavy] [--save]
   --heavy also runs the rows measured in minutes (Qwen 8K prefill on the mobile NPU, LLaMA2-7B
@@ -174,13 +174,18 @@ def main() -> None:
     print(f"commit {_commit()}; previous figures: commit {stored.get('commit', 'none')}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     figures = dict(stored["rows"])
+    commit, load = _commit(), round(os.getloadavg()[0], 1)
     for name in names:
         facts = measure(name, args.timeout_s)
-        print(report(name, facts, stored["rows"].get(name, {})), flush=True)
+        before = stored["rows"].get(name, {})
+        print(report(name, facts, before) + f" [previous: {before.get('commit', '?')}]",
+              flush=True)
         if "error" not in facts or name not in figures:
-            figures[name] = facts
+            # each row keeps the commit and load it was measured at: a --save of some rows
+            # leaves the others' provenance as it was
+            figures[name] = {**facts, "commit": commit, "load_average": load}
     if args.save:
-        FIGURES.write_text(json.dumps({"commit": _commit(), "rows": figures}, indent=1,
+        FIGURES.write_text(json.dumps({"commit": commit, "rows": figures}, indent=1,
                                       sort_keys=True) + "\n")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays, flatten
-from hwsim.service import LABELS, macs, per_value, unit_index, unit_of_rows, vector_ops
+from hwsim.service import LABELS, any_of, macs, per_value, unit_index, unit_of_rows, vector_ops
 from isa import Queue
 
 
@@ -78,7 +78,7 @@ def program_bound(a: ProgramArrays, target, units: list) -> dict:
     work = macs(a) + vector_ops(a)
     rates = rate_per_row(a, target, units)
     compute_s = np.divide(work, rates, out=np.zeros(len(a)), where=rates > 0)
-    mem = np.isin(a.queue, [int(Queue.LD), int(Queue.ST)])
+    mem = any_of(a.queue, [int(Queue.LD), int(Queue.ST)])
     bw = target.memories[target.main_memory].bandwidth_bytes_per_s
     unit_names, index = unit_index(units)
     names = ["memory"] + unit_names
@@ -116,7 +116,7 @@ def program_roofline(program, target) -> dict:
     mats = macs(a)
     flops = 2 * mats + vector_ops(a)
     peak = np.where(mats > 0, 2 * rates, rates)
-    moved = np.where(np.isin(a.queue, [int(Queue.LD), int(Queue.ST)]),
+    moved = np.where(any_of(a.queue, [int(Queue.LD), int(Queue.ST)]),
                      a.fields["rows"] * a.fields["row_bytes"], 0)
     rows = []
     for i, name in enumerate(a.op_names):

@@ -17,7 +17,7 @@ from hwsim.memory import DramModel
 from hwsim.program_arrays import flatten
 from hwsim.program_meta import check_metadata
 from hwsim.roofline import program_bound
-from hwsim.service import service_seconds, unit_index, unit_of_rows
+from hwsim.service import any_of, service_seconds, unit_index, unit_of_rows
 from hwsim.timing import engine
 from hwsim.timing.cross_channel import cross_channel_rows, cross_channel_service_s
 from hwsim.timing.gpu_stack import apply_stack
@@ -67,7 +67,7 @@ def simulate_program(program: isa.Program, target, tokens: int,
     a = flatten(program)
     units = unit_of_rows(a, target)
     service = service_seconds(a, target, units)
-    is_mem = np.isin(a.queue, [int(Queue.LD), int(Queue.ST)])
+    is_mem = any_of(a.queue, [int(Queue.LD), int(Queue.ST)])
     cross = cross_channel_rows(program, a, target)  # closed form, not the bank model
     if cross.any():
         service = np.maximum(service, cross_channel_service_s(a, cross, target))

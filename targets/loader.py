@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from targets import safe_yaml
 from targets.errors import TargetError
+from targets.frozen import forget_fingerprint, freeze, remember_fingerprint
 from targets.overrides import apply_overrides
 from targets.target import FAMILIES, AnyTarget, Target
 from targets.units import AnyUnit
@@ -20,7 +23,9 @@ MAX_PATH_CHARS = 4096
 _UNIT_KINDS = {m.model_fields["kind"].annotation.__args__[0] for m in AnyUnit.__origin__.__args__}
 
 
+@functools.lru_cache(maxsize=1)
 def preset_dir() -> Path:
+    """The built-in presets' folder (importlib.resources: about 0.1 ms, asked once)."""
     return Path(str(resources.files("targets") / "presets"))
 
 
@@ -32,15 +37,46 @@ def preset_names() -> list[str]:
 def load_target(name_or_path: str, overrides=()) -> Target:
     """A preset name or a YAML path -> validated Target, with `dotted.key=value` overrides applied.
 
-    Raises TargetError with one line naming the file, the field and the problem.
+    The target is deeply immutable (targets/frozen.py) and shared: a file's text with the same
+    overrides gives the same object again, without reading YAML or validating (an edited file
+    is a new text, so never served stale). Raises TargetError with one line naming the file,
+    the field and the problem.
     """
     path = _resolve(name_or_path)
-    raw = read_yaml(path)
-    target = validate(raw, str(path))
+    return _loaded(read_text(path), str(path), tuple(overrides))
+
+
+_TARGETS: dict = {}  # (file text, overrides) -> frozen Target; a failure is never cached
+_TARGETS_MAX = 64
+_TARGETS_LOCK = threading.Lock()
+
+
+def _loaded(text: str, label: str, overrides: tuple) -> Target:
+    try:
+        key = (text, overrides)
+        hash(key)
+    except TypeError:  # an override that is not text: refused by apply_overrides, uncached
+        key = None
+    target = _TARGETS.get(key) if key is not None else None
+    if target is not None:
+        return target
     if overrides:
-        target = validate(apply_overrides(target.model_dump(mode="python"), overrides, target.name),
-                          f"{target.name} with --set")
-    return target
+        base = _loaded(text, label, ())
+        target = validate(apply_overrides(base.model_dump(mode="python"), overrides, base.name),
+                          f"{base.name} with --set")
+    else:
+        target = validate(_mapping(_parse(text, label), label), label)
+    freeze(target)
+    if key is None:
+        return target
+    remember_fingerprint(target, target.fingerprint())
+    with _TARGETS_LOCK:
+        kept = _TARGETS.setdefault(key, target)  # a thread that got there first wins
+        while len(_TARGETS) > _TARGETS_MAX:
+            forget_fingerprint(_TARGETS.pop(next(iter(_TARGETS))))
+    if kept is not target:
+        forget_fingerprint(target)
+    return kept
 
 
 def _resolve(name_or_path: str) -> Path:
@@ -68,15 +104,22 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def read_yaml(path: Path) -> dict:
+def read_text(path: Path) -> str:
+    """A target file's text, refused past safe_yaml.MAX_YAML_BYTES."""
     try:
         if path.stat().st_size > safe_yaml.MAX_YAML_BYTES:
             raise TargetError(f"{path}: {path.stat().st_size} bytes; a target file may hold "
                               f"at most {safe_yaml.MAX_YAML_BYTES}")
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise TargetError(f"cannot read target file {path}: {err}") from None
-    raw = _parse(text, str(path))
+
+
+def read_yaml(path: Path) -> dict:
+    return _mapping(_parse(read_text(path), str(path)), path)
+
+
+def _mapping(raw, path) -> dict:
     if not isinstance(raw, dict):
         raise TargetError(f"{path}: a target file must hold a mapping, not {type(raw).__name__}")
     return raw

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from isa import Queue, Resources
 from targets.energy import Energy
+from targets.frozen import known_fingerprint
 from targets.gpu_runtime import GpuRuntime
 from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMechanisms
 from targets.memory import Buffer, OffChipMemory
@@ -57,7 +58,11 @@ class Target(Group):
         return self
 
     def fingerprint(self) -> bytes:
-        """sha256 of the canonical JSON of every field: equal iff the descriptions are equal."""
+        """sha256 of the canonical JSON of every field: equal iff the descriptions are equal.
+        A loaded (frozen, shared) target's is computed once (targets/frozen.py)."""
+        known = known_fingerprint(self)
+        if known is not None:
+            return known
         canon = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canon.encode("utf-8")).digest()
 
