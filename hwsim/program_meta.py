@@ -49,8 +49,12 @@ def check_metadata(program) -> None:
             if not isinstance(op.get(part), dict):
                 raise HwsimError(f"{where}.{part} must be an object of queue name -> integer")
         for q, length in lengths.items():
-            first = _integer(op["first"].get(q, 0), f"{where}.first.{q}", 0, length)
-            _integer(op["count"].get(q, 0), f"{where}.count.{q}", 0, length - first)
+            first, count = op["first"].get(q, 0), op["count"].get(q, 0)
+            if type(first) is int and type(count) is int and 0 <= first <= length and \
+                    0 <= count <= length - first:
+                continue  # the common case, without building the messages
+            first = _integer(first, f"{where}.first.{q}", 0, length)
+            _integer(count, f"{where}.count.{q}", 0, length - first)
     for k, entry in enumerate(_list(meta.get("cross_channel_ranges", []),
                                     "cross_channel_ranges")):
         _pair(entry, f"metadata cross_channel_ranges[{k}]", 0)

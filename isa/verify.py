@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
+from operator import itemgetter
 
 from isa.enums import Dtype, Queue, SparseMode
 from isa.errors import IsaError
 from isa.formats import DRAM_BUFFER_ID
 from isa.instruction import Instruction
-from isa.opcodes import Opcode
+from isa.opcodes import OPCODES, Opcode
 from isa.program import Program
 
 ALWAYS_PRESENT = frozenset({Queue.LD, Queue.ST, Queue.SYS})
@@ -154,33 +155,53 @@ def issue_order(program: Program, channels: dict | None = None) -> list[tuple[Qu
 
 def operand_extents(instr: Instruction) -> list[tuple[str, int, int, int]]:
     """(operand, buffer id, byte offset, byte extent) for every on-chip or off-chip operand."""
-    f = instr.fields
     op = instr.opcode
-    if op in (Opcode.LOAD, Opcode.STORE):
-        sram = (f["rows"] - 1) * (f["sram_stride_bytes"] or f["row_bytes"]) + f["row_bytes"]
-        dram = (f["rows"] - 1) * (f["dram_stride_bytes"] or f["row_bytes"]) + f["row_bytes"]
-        return [("sram", f["buf"], f["sram_addr"], sram),
-                ("dram", DRAM_BUFFER_ID, f["dram_addr"], dram)]
-    if instr.spec.format.name == "matrix":
-        kept = 1.0 if f["sparse_mode"] == SparseMode.DENSE else f["sparse_n"] / f["sparse_m"]
-        wgt = f["count"] * _bytes(f["k"] * f["n"] * kept, f["dtype_wgt"])
-        acts = f["count"] if f["act_step"] else 1
-        return [("act", f["act_buf"], f["act_addr"], acts * _bytes(f["m"] * f["k"], f["dtype_act"])),
-                ("wgt", f["wgt_buf"], f["wgt_addr"], wgt),
-                ("out", f["out_buf"], f["out_addr"],
-                 f["count"] * _bytes(f["m"] * f["n"], f["dtype_out"]))]
-    if instr.spec.format.name == "vector":
-        elems = f["rows"] * f["cols"]
-        out_elems = f["rows"] if op in (Opcode.VMAX, Opcode.VSUM) else elems
-        src1_elems = {Opcode.LAYERNORM: 2 * f["cols"], Opcode.RMSNORM: f["cols"]}.get(op, elems)
-        out = [("src0", f["src0_buf"], f["src0_addr"], f["count"] * _bytes(elems, f["dtype_in"]))]
-        if "src1" in instr.spec.reads:
-            out.append(("src1", f["src1_buf"], f["src1_addr"],
-                        f["count"] * _bytes(src1_elems, f["dtype_in"])))
-        out.append(("dst", f["dst_buf"], f["dst_addr"],
-                    f["count"] * _bytes(out_elems, f["dtype_out"])))
-        return out
-    return []
+    pick = _EXTENT_FIELDS.get(op)
+    if pick is None:
+        return []
+    fmt, get = pick
+    if fmt == "mem":
+        buf, sram_addr, dram_addr, rows, row_bytes, sram_stride, dram_stride = get(instr.values)
+        sram = (rows - 1) * (sram_stride or row_bytes) + row_bytes
+        dram = (rows - 1) * (dram_stride or row_bytes) + row_bytes
+        return [("sram", buf, sram_addr, sram), ("dram", DRAM_BUFFER_ID, dram_addr, dram)]
+    if fmt == "matrix":
+        (sparse_mode, sparse_n, sparse_m, m, n, k, count, act_step, dtype_act, dtype_wgt,
+         dtype_out, act_buf, act_addr, wgt_buf, wgt_addr, out_buf, out_addr) = get(instr.values)
+        kept = 1.0 if sparse_mode == SparseMode.DENSE else sparse_n / sparse_m
+        wgt = count * _bytes(k * n * kept, dtype_wgt)
+        acts = count if act_step else 1
+        return [("act", act_buf, act_addr, acts * _bytes(m * k, dtype_act)),
+                ("wgt", wgt_buf, wgt_addr, wgt),
+                ("out", out_buf, out_addr, count * _bytes(m * n, dtype_out))]
+    (rows, cols, count, dtype_in, dtype_out, src0_buf, src0_addr, src1_buf, src1_addr, dst_buf,
+     dst_addr) = get(instr.values)
+    elems = rows * cols
+    out_elems = rows if op in (Opcode.VMAX, Opcode.VSUM) else elems
+    src1_elems = {Opcode.LAYERNORM: 2 * cols, Opcode.RMSNORM: cols}.get(op, elems)
+    out = [("src0", src0_buf, src0_addr, count * _bytes(elems, dtype_in))]
+    if "src1" in OPCODES[op].reads:
+        out.append(("src1", src1_buf, src1_addr, count * _bytes(src1_elems, dtype_in)))
+    out.append(("dst", dst_buf, dst_addr, count * _bytes(out_elems, dtype_out)))
+    return out
+
+
+# the fields operand_extents reads, per format, in its order (looked up in the format table)
+_EXTENT_NAMES = {
+    "mem": ("buf", "sram_addr", "dram_addr", "rows", "row_bytes", "sram_stride_bytes",
+            "dram_stride_bytes"),
+    "matrix": ("sparse_mode", "sparse_n", "sparse_m", "m", "n", "k", "count", "act_step",
+               "dtype_act", "dtype_wgt", "dtype_out", "act_buf", "act_addr", "wgt_buf",
+               "wgt_addr", "out_buf", "out_addr"),
+    "vector": ("rows", "cols", "count", "dtype_in", "dtype_out", "src0_buf", "src0_addr",
+               "src1_buf", "src1_addr", "dst_buf", "dst_addr"),
+}
+_EXTENT_FIELDS = {
+    op: (spec.format.name, itemgetter(*(spec.format.operand_index[name]
+                                        for name in _EXTENT_NAMES[spec.format.name])))
+    for op, spec in OPCODES.items()
+    if spec.format.name in _EXTENT_NAMES and (spec.format.name != "mem" or
+                                               op in (Opcode.LOAD, Opcode.STORE))}
 
 
 def _bytes(elements: float, dtype: Dtype) -> int:

@@ -29,6 +29,7 @@ class Lowering:
         self.hazards = ResidentHazards()
         self.writers: dict[str, Frontier] = {}
         self.readers: dict[str, Frontier] = {}
+        self._row_bytes: dict[str, int] = {}
 
     def note(self, op_name: str, **facts) -> dict | None:
         """A functional annotation for an instruction of `op_name` (None unless annotating)."""
@@ -39,8 +40,11 @@ class Lowering:
         return self.graph.op(name).output
 
     def row_bytes(self, name: str) -> int:
-        spec = self.spec(name)
-        return spec.nbytes // spec.shape[0]
+        found = self._row_bytes.get(name)
+        if found is None:  # the graph does not change while it is lowered
+            spec = self.spec(name)
+            found = self._row_bytes[name] = spec.nbytes // spec.shape[0]
+        return found
 
     def pitch(self, name: str, cols: int) -> int:
         """Bytes between successive rows of `name` as an instruction sees them: the tensor's

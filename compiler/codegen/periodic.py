@@ -44,6 +44,8 @@ def layer_runs(ops: list):
 
 def relative_name(name: str, layer: int):
     """`L<k>.x` -> (k - layer, 'x'); a non-layer name stays itself."""
+    if not name.startswith("L"):  # the common case, without the pattern
+        return name
     match = _LAYER_NAME.match(name)
     if match is None:
         return name
@@ -59,6 +61,14 @@ def shifted_name(name: str, shift: int) -> str:
 
 def _canon(value, layer: int, ints: list):
     """`value` with layer names made relative and integers pulled out into `ints`."""
+    kind = type(value)  # the exact built-in types first; subclasses take the general path
+    if kind is int:
+        ints.append(value)
+        return int
+    if kind is str:
+        return relative_name(value, layer)
+    if kind is dict:
+        return tuple((k, _canon(v, layer, ints)) for k, v in sorted(value.items()))
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
     if isinstance(value, int):
@@ -73,9 +83,40 @@ def _canon(value, layer: int, ints: list):
     return value  # TensorSpec and other frozen values compare by equality
 
 
-def _layer_form(graph, ops: list, layer: int):
+def _names_a_layer(value) -> bool:
+    """Whether a layer name (`L<k>.x`) appears anywhere in `value`."""
+    if isinstance(value, str):
+        return _LAYER_NAME.match(value) is not None
+    if isinstance(value, dict):
+        return any(_names_a_layer(k) or _names_a_layer(v) for k, v in value.items())
+    if isinstance(value, (tuple, list)):
+        return any(_names_a_layer(v) for v in value)
+    return False
+
+
+def _attrs_form(attrs: dict, layer: int, ints: list, shared: dict):
+    """_canon(attrs): a nested dict met before (the same object: the tiles and quant facts
+    every layer's copy of an op shares, compiler.ir.graph.map_ops_by_content) that names no
+    layer is the same whatever the layer, so its form is looked up in `shared` (by id: the
+    graph keeps every such dict alive while the forms are made)."""
+    out = []
+    for key, value in sorted(attrs.items()):
+        if type(value) is dict:
+            found = shared.get(id(value))
+            if found is None:
+                found = (_canon(value, layer, sub := []), sub)
+                if not _names_a_layer(value):
+                    shared[id(value)] = found
+            ints.extend(found[1])
+            out.append((key, found[0]))
+        else:
+            out.append((key, _canon(value, layer, ints)))
+    return tuple(out)
+
+
+def _layer_form(graph, ops: list, layer: int, shared: dict):
     """(structure, integers) of one layer's ops, names relative to `layer`; None when an op
-    reads a tensor older than the layer before."""
+    reads a tensor older than the layer before. `shared`: for _attrs_form."""
     ints: list = []
     structure = []
     for op in ops:
@@ -83,17 +124,16 @@ def _layer_form(graph, ops: list, layer: int):
         if any(isinstance(s, tuple) and s[0] < -1 for s in sources):
             return None
         structure.append((relative_name(op.name, layer), op.kind, op.inputs, op.output,
-                          op.weight, op.kv, sources,
-                          _canon(dict(op.attrs), layer, ints)))
+                          op.weight, op.kv, sources, _attrs_form(op.attrs, layer, ints, shared)))
     return tuple(structure), ints
 
 
 def units_affine(graph, layers: list, first: int, p: int, units: int) -> bool:
     """Whether units first, first + p, ... (`units` of them, p layers each) are the same ops
     with every integer attribute affine in the unit index."""
-    forms = []
+    forms, shared = [], {}
     for u in range(units):
-        parts = [_layer_form(graph, layers[first + u * p + d], first + u * p + d)
+        parts = [_layer_form(graph, layers[first + u * p + d], first + u * p + d, shared)
                  for d in range(p)]
         if any(part is None for part in parts):
             return False

@@ -7,7 +7,7 @@ query-key pairs the mask keeps.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 
 from compiler.ir.tensor import TensorSpec
@@ -52,7 +52,18 @@ class Op:
     attrs: dict = field(default_factory=dict, compare=False)
 
     def with_attrs(self, **changes) -> Op:
-        return replace(self, attrs={**self.attrs, **changes})
+        return self._copy_with(attrs={**self.attrs, **changes})
+
+    def renamed(self, name: str, layer: int | None) -> Op:
+        """This op under another name and layer (attrs shared: ops are never changed)."""
+        return self._copy_with(name=name, layer=layer)
+
+    def _copy_with(self, **fields) -> Op:
+        """dataclasses.replace without its __init__ round trip (Op validates nothing)."""
+        new = object.__new__(Op)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(fields)
+        return new
 
     def attr(self, key, default=None):
         return self.attrs.get(key, default)

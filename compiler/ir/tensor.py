@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from isa import DTYPE_NAMES, Dtype
 
@@ -25,7 +25,7 @@ class TensorSpec:
 
     @property
     def bits(self) -> int:
-        return Dtype[self.dtype.upper()].bits
+        return _BITS[self.dtype]
 
     @property
     def nbytes(self) -> int:
@@ -33,4 +33,12 @@ class TensorSpec:
         return -(-self.elements * self.bits // 8)
 
     def with_dtype(self, dtype: str) -> TensorSpec:
-        return replace(self, dtype=dtype)
+        if dtype not in _BITS:  # the one check __post_init__ would make on the copy
+            raise ValueError(f"unknown dtype {dtype!r}")
+        new = object.__new__(TensorSpec)
+        new.__dict__.update(self.__dict__)
+        new.__dict__["dtype"] = dtype
+        return new
+
+
+_BITS = {name: Dtype[name.upper()].bits for name in DTYPE_NAMES}

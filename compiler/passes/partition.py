@@ -28,7 +28,7 @@ ACTIVATION_OPCODES = {"silu": "SILU", "gelu": "GELU", "gelu_tanh": "GELU", "gelu
 
 def run(graph: Graph, target) -> Graph:
     int8_matrices = graph.workload.quant.endswith("a8")
-    return graph.map_ops(lambda op: _place(op, target, int8_matrices))
+    return graph.map_ops_by_content(lambda op: _place(op, target, int8_matrices))
 
 
 def _place(op: Op, target, int8_matrices: bool) -> Op:

@@ -153,19 +153,26 @@ def _to_fp16(op: Op) -> Op:
                    weight=cast(op.weight), kv=cast(op.kv))
 
 
+def target_facts(target) -> tuple:
+    """Everything `run` reads of the target (a cache of its output keys on these)."""
+    return outlier_fraction(target), mechanism_bits(target)
+
+
 def run(graph: Graph, target=None) -> Graph:
     """A new graph with the dtypes and quant attrs of graph.workload.quant (see module doc).
-    target: a targets.Target or None; only its outlier-extraction mechanism is read."""
+    target: a targets.Target or None; only its outlier-extraction and mixed-precision
+    mechanisms are read (target_facts)."""
     scheme = scheme_of(graph)
     kv_bits = kv_bits_for(graph)
     kv_dtype = f"int{kv_bits}" if kv_bits else None
     if scheme == "fp16":  # run in fp16: bf16 / fp32 checkpoints are cast
-        return graph.map_ops(lambda op: _kv_specs(_to_fp16(op), kv_dtype) if kv_dtype
-                             else _to_fp16(op))
+        return graph.map_ops_by_content(lambda op: _kv_specs(_to_fp16(op), kv_dtype)
+                                        if kv_dtype else _to_fp16(op))
     fraction = outlier_fraction(target)
     group = group_size_of(graph)
     cast = _to_fp16 if scheme in WEIGHT_ONLY else (lambda op: op)
-    out = graph.map_ops(lambda op: _quantize_op(cast(op), scheme, kv_dtype, fraction, group))
+    out = graph.map_ops_by_content(
+        lambda op: _quantize_op(cast(op), scheme, kv_dtype, fraction, group))
     return _mixed_widths(out, target) if scheme == "mixed" else out
 
 

@@ -31,7 +31,7 @@ STREAM_TILE_LATENCIES = 10
 def run(graph: Graph, target) -> Graph:
     plan = plan_buffers(target, pim_placement.output_slots(target, graph.workload))
     memory = target.memories[target.main_memory]
-    return graph.map_ops(lambda op: _tile(op, plan, graph, memory))
+    return graph.map_ops_by_content(lambda op: _tile(op, plan, graph, memory))
 
 
 def matrix_dims(op: Op) -> tuple[int, int, int, int]:

@@ -25,6 +25,7 @@ from compiler.ir.ops import OpKind, expected_experts_touched
 from compiler.passes import quantize
 from compiler.passes.tile import matrix_dims
 from compiler.pipeline import resolve_workload
+from hwsim.api.flows.memo import open_memo
 from hwsim.api.flows.mobile_costs import ZERO, Cost, SocCosts
 from hwsim.errors import HwsimError
 from hwsim.timing.block_schedule import Block, in_order, out_of_order
@@ -275,12 +276,12 @@ def simulate(model, workload, target) -> dict:
     and K/V cache do not fit the phone's memory."""
     workload = resolve_workload(workload, target)
     _check_workload(workload)
-    mech, costs = target.mechanisms, SocCosts(target)
+    mech, costs = target.mechanisms, _costs(target)
     layers = min(workload.layers or model.num_layers, model.num_layers)
     seq, engine = workload.seq, mech.prefill_engine
     rows = mech.chunk_tokens if mech.chunked_prefill and engine == "npu" else seq
     chunks = math.ceil(seq / rows)
-    work = prefill_work(model, replace(workload, layers=layers), rows, target)
+    work = _work(model, replace(workload, layers=layers), rows, target)
     _check_capacity(model, work, rows * chunks, workload.quant, target)
     if engine == "npu":
         blocks, info = npu_blocks(work, rows, chunks, mech, costs)
@@ -290,6 +291,31 @@ def simulate(model, workload, target) -> dict:
         blocks, info = single_processor_blocks(work, seq, engine, costs)
     sched = (out_of_order if ooo else in_order)(blocks)
     return _result(blocks, info, sched, target, seq, rows, chunks, engine, ooo)
+
+
+def _costs(target) -> SocCosts:
+    """The target's SocCosts, one per target fingerprint inside a step_memo() block (memo.py:
+    its GEMM kernels are compiled and simulated once per shape across simulations)."""
+    memo = open_memo()
+    if memo is None:
+        return SocCosts(target)
+    key = ("soc_costs", target.fingerprint())
+    if key not in memo:
+        memo[key] = SocCosts(target)
+    return memo[key]
+
+
+def _work(model, workload, rows: int, target) -> PrefillWork:
+    """prefill_work, once per model, workload, chunk and the target facts quantization reads
+    (quantize.target_facts) inside a step_memo() block: a prompt's runs on the baselines'
+    settings of the SoC share it."""
+    memo = open_memo()
+    if memo is None:
+        return prefill_work(model, workload, rows, target)
+    key = ("prefill_work", repr(model), workload, rows, quantize.target_facts(target))
+    if key not in memo:
+        memo[key] = prefill_work(model, workload, rows, target)
+    return memo[key]
 
 
 def _check_workload(workload) -> None:

@@ -4,7 +4,6 @@ compact programs where the decoder layers repeat (compiler.codegen.compact): the
 them as the flat program, without the repeated instructions being built."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import replace
 
 import isa
@@ -16,6 +15,7 @@ from compiler.passes.sparsify import check_sparsity
 from compiler.pipeline import resolve_workload
 from compiler.sub_batch import compile_step, interleaves
 from hwsim.api.flows import mobile_prefill
+from hwsim.api.flows.memo import _STEPS, step_memo  # noqa: F401 (step_memo: the API's name)
 from hwsim.errors import HwsimError
 from hwsim.program_meta import workload_of
 from hwsim.simulate import simulate_program
@@ -66,23 +66,6 @@ def simulate_step(model, workload: Workload, target) -> dict:
     interleave = not (interleaves(target, workload) and workload.phase == "decode") or \
         interleaving_pays(model, workload, target)
     return _compiled_step(model, workload, target, interleave)
-
-
-_STEPS: list = []  # the memos of the open step_memo() blocks (innermost last)
-
-
-@contextmanager
-def step_memo():
-    """Within the block, a step compiled and simulated once (same model, workload, target
-    fingerprint and interleaving) is not compiled again: its result dict is shared (read it,
-    do not change it). `hwsim papers` runs inside one: the NeuPIMs claims simulate the 1- and
-    2-layer slices that interleaving_pays has just simulated to choose the interleaving.
-    Compile and simulation are deterministic, so every number is the one a fresh run gives."""
-    _STEPS.append({})
-    try:
-        yield
-    finally:
-        _STEPS.pop()
 
 
 def _compiled_step(model, workload: Workload, target, interleave: bool) -> dict:
