@@ -10,12 +10,10 @@ row a100-80gb-autoawq-llama2-7b-chat-w4g128-prefill-512), 11,904 B per warp per 
 the 128 B/cycle L1 / shared-memory data path, 200-cycle L2 hits)."""
 import pytest
 
-import isa
 import targets
-from hwsim.program_arrays import flatten
-from hwsim.service import service_seconds, unit_of_rows
 from hwsim.timing.awq_gemm import resident_ctas
 from tests.cli.test_bad_input import assert_one_line_error
+from tests.hwsim.one_matmul import one_matmul_seconds
 
 AWQ = "runtime.wo_gemm_kernel=awq_gemm"
 NO_CONVERSION = "runtime.awq_gemm.dequant_instructions_per_weight=1e-9"
@@ -28,13 +26,7 @@ REDUCE_S = 9 * 512 * 4096 * 2 / (2039e9 * 0.83)  # .sum(0): 9 x 4,194,304 B, 22.
 
 
 def _gemm_seconds(sets=(), m=512, n=4096, k=4096, wgt="int4") -> float:
-    t = targets.load_target("a100-80gb", list(sets))
-    p = isa.assemble(
-        ".target a100-80gb\n"
-        f"MATMUL dtype_act=fp16 dtype_wgt={wgt} dtype_out=fp16 m={m} n={n} k={k} "
-        "act_buf=0 wgt_buf=0 wgt_addr=0x200000 out_buf=0 out_addr=0x2200000 count=1\n", "hand")
-    a = flatten(isa.Program(t.name, t.fingerprint(), p.streams))
-    return float(service_seconds(a, t, unit_of_rows(a, t))[0])
+    return one_matmul_seconds("a100-80gb", m, n, k, wgt, sets)
 
 
 def test_an_sm_holds_14_ctas_of_the_kernel_by_its_registers():

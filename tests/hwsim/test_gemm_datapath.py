@@ -7,25 +7,16 @@ the int8 peak, f16 -> fp32 conversion 6 B per weight once per 512 activation row
 900 GB/s x 0.83 achieved."""
 import pytest
 
-import isa
-import targets
-from hwsim.program_arrays import flatten
-from hwsim.service import service_seconds, unit_of_rows
 from targets.loader import preset_dir
 from tests.cli.test_bad_input import assert_one_line_error
+from tests.hwsim.one_matmul import one_matmul_seconds
 
 CUDA_CORE = "runtime.gemm_datapath=cuda_core"
 M, N, K = 512, 4096, 4096
 
 
 def _gemm_seconds(dtype_wgt: str, sets=(), m=M) -> float:
-    t = targets.load_target("v100-pcie-16gb", list(sets))
-    p = isa.assemble(
-        ".target v100-pcie-16gb\n"
-        f"MATMUL dtype_act=fp16 dtype_wgt={dtype_wgt} dtype_out=fp16 m={m} n={N} k={K} "
-        "act_buf=0 wgt_buf=0 wgt_addr=0x200000 out_buf=0 out_addr=0x2200000 count=1\n", "hand")
-    a = flatten(isa.Program(t.name, t.fingerprint(), p.streams))
-    return float(service_seconds(a, t, unit_of_rows(a, t))[0])
+    return one_matmul_seconds("v100-pcie-16gb", m, N, K, dtype_wgt, sets)
 
 
 def test_tensor_core_default_runs_the_fp16_gemm_at_the_tensor_peak():
