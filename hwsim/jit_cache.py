@@ -26,7 +26,8 @@ import pathlib
 import pickletools
 import sys
 
-JITTED_SOURCES = ("memory/kernel.py", "memory/stream.py", "timing/engine.py")  # relative to the hwsim package
+# relative to the hwsim package
+JITTED_SOURCES = ("memory/kernel.py", "memory/stream.py", "timing/engine.py")
 
 
 def cache_dir(sources: list[bytes], base: str) -> str:

@@ -167,11 +167,10 @@ def _gpu_matrix_seconds(a: ProgramArrays, rows, target, name: str, dequant) -> n
         return cuda_core_gemm_seconds(macs(a)[rows], weights, f["m"][rows],
                                       any_of(a.dtype_w[rows], INT_DTYPES), target, unit,
                                       cuda_core)
-    peak = per_value(dtype, lambda d: target.peak_macs_per_s(name, LABELS[d]) or
-                     max(unit.peak_flops_per_s.values()) / 2)
+    peak = per_value(dtype, lambda d: unit.gemm_macs_per_s(LABELS[d]))
     mat = macs(a)[rows] / (peak * unit.compute_efficiency_fraction)
     mat = mat + _gpu_dequant_seconds(dequant, a.dtype_w[rows], unit)
-    awq = awq_rows(a, target)[rows]
+    awq = awq_rows(a, target, dequant, rows)
     if awq.any():  # runtime.wo_gemm_kernel = awq_gemm (hwsim/timing/awq_gemm.py)
         mat = np.where(awq, awq_gemm_seconds(f["m"][rows], f["n"][rows], f["k"][rows],
                                              f["count"][rows], target, name,
@@ -192,13 +191,17 @@ def dequant_weights(a: ProgramArrays) -> np.ndarray:
                     f["n"] * f["k"] * f["count"] * kept_fraction(a), 0.0)
 
 
-def awq_rows(a: ProgramArrays, target) -> np.ndarray:
-    """Rows AutoAWQ's GEMM kernel runs: int4 weights against float activations (w4a16) on a
-    target whose runtime.wo_gemm_kernel is awq_gemm; all False otherwise."""
+def awq_rows(a: ProgramArrays, target, dequant: np.ndarray | None = None,
+             rows=slice(None)) -> np.ndarray:
+    """Of `rows`, those AutoAWQ's GEMM kernel runs: int4 weights against float activations
+    (w4a16) on a target whose runtime.wo_gemm_kernel is awq_gemm; all False otherwise.
+    `dequant`: dequant_weights(a)[rows] where the caller has it already."""
     runtime = getattr(target, "runtime", None)
     if runtime is None or runtime.awq() is None:
-        return np.zeros(len(a), bool)
-    return (dequant_weights(a) > 0) & (a.dtype_w == INT4)
+        return np.zeros(len(a.opcode[rows]), bool)
+    if dequant is None:
+        dequant = dequant_weights(a)[rows]
+    return (dequant > 0) & (a.dtype_w[rows] == INT4)
 
 
 def _gpu_dequant_seconds(weights: np.ndarray, dtype_w: np.ndarray, unit) -> np.ndarray:

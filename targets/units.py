@@ -199,6 +199,11 @@ class GpuCores(Unit):
     def peak_macs_per_s(self, dtype: str, clocks: dict) -> float:
         return self.peak_flops_per_s.get(dtype, 0.0) / 2
 
+    def gemm_macs_per_s(self, dtype: str) -> float:
+        """The peak a GEMM with `dtype` inputs runs at: the dtype's own, or the unit's fastest
+        where the card lists none for it (the dtype is run on the widest datapath)."""
+        return self.peak_macs_per_s(dtype, {}) or max(self.peak_flops_per_s.values()) / 2
+
 
 AnyUnit = Annotated[Union[SystolicArray, DspChains, VectorUnit, PimBanks, CpuCluster, GpuCores],
                     Field(discriminator="kind")]

@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from hwsim.errors import HwsimError
-from hwsim.memory.kernel import S_CLOSED_FORM_CHUNKS, STATS_LEN, dram_params, dram_transfer, reset_state
+from hwsim.memory.kernel import (S_CLOSED_FORM_CHUNKS, STATS_LEN, dram_params, dram_transfer,
+                                 reset_state)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class DramModel:
     """The banked timing model of one `targets.memory.OffChipMemory`.
 
     `transfer` serves one LD/ST and returns its completion time; state carries over between
-    calls until `reset`. `stepped`: never use the closed form for long streams (the reference). The arrays (`params`, `bank_state`, `chan_state`, `stats_array`) are the
+    calls until `reset`. `stepped`: never use the closed form for long streams (the
+    reference). The arrays (`params`, `bank_state`, `chan_state`, `stats_array`) are the
     ones `hwsim.memory.kernel.dram_transfer` takes, in `arrays()` order, for compiled callers.
     """
 

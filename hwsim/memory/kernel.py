@@ -13,7 +13,7 @@ Array layouts (all C-contiguous float64; integers such as rows are stored exactl
   it ran: transfers are numbered from 0 after a reset; closed-page policy uses it).
 - `chan_state[channels, 2]`: `CHAN_BUS_FREE_S` when the channel's data bus is next free,
   `CHAN_COL_S` the time of its last column command (READ or WRITE).
-- `stats[N_STATS]`: running counts indexed by the `S_*` names (bytes, bursts, row hits...).
+- `stats[STATS_LEN]`: running counts indexed by the `S_*` names (bytes, bursts, row hits...).
 
 Initial state (`reset_state`): rows -1, every time -inf, stats 0.
 """
@@ -26,22 +26,18 @@ import numpy as np
 from numba import njit
 
 from hwsim.memory import stream
+from hwsim.memory.stream import (BANK_ACT_S, BANK_OPENED_BY, BANK_READY_S, BANK_ROW,  # noqa: F401
+                                 CHAN_BUS_FREE_S, CHAN_COL_S)
 
 (P_CHANNELS, P_BANKS, P_PAGE_BYTES, P_BURST_BYTES, P_INTERLEAVE_BYTES, P_BURST_S,
  P_EXTRA_LATENCY_S, P_TIMED, P_CLOSED_PAGE, P_TRCD_S, P_TRP_S, P_TRAS_S, P_CL_S, P_CWL_S,
  P_TCCD_S_S, P_TREFI_S, P_TRFC_S, P_STEPPED) = range(18)
 N_PARAMS = 18
 
-BANK_ROW, BANK_READY_S, BANK_ACT_S, BANK_OPENED_BY = range(4)
-CHAN_BUS_FREE_S, CHAN_COL_S = range(2)
-
 (S_TRANSFERS, S_BYTES_READ, S_BYTES_WRITTEN, S_BURSTS, S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS,
  S_ACTIVATIONS, S_REFRESH_STALLS, S_REFRESH_STALL_S, S_CLOSED_FORM_CHUNKS) = range(11)
 N_STATS = 10        # the counts `DramStats` reports
 STATS_LEN = 11      # and, after them, the chunks timed in closed form (hwsim.memory.stream)
-assert (stream.BANK_ROW, stream.BANK_READY_S, stream.BANK_ACT_S, stream.BANK_OPENED_BY,
-        stream.CHAN_BUS_FREE_S, stream.CHAN_COL_S) == (BANK_ROW, BANK_READY_S, BANK_ACT_S,
-                                                       BANK_OPENED_BY, CHAN_BUS_FREE_S, CHAN_COL_S)
 
 
 def dram_params(memory, stepped: bool = False) -> np.ndarray:
@@ -305,6 +301,5 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     stats[S_BURSTS] += bursts
     stats[S_TRANSFERS] += 1.0
     stats[S_BYTES_WRITTEN if write else S_BYTES_READ] += bytes_moved
-    if stats.shape[0] > S_CLOSED_FORM_CHUNKS:
-        stats[S_CLOSED_FORM_CHUNKS] += closed_form
+    stats[S_CLOSED_FORM_CHUNKS] += closed_form
     return end_s + params[P_EXTRA_LATENCY_S]

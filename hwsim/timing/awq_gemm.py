@@ -86,9 +86,8 @@ def awq_gemm_seconds(m, n, k, count, target, name: str, kernel) -> np.ndarray:
         kernel.sm_l1_bytes_per_cycle * sm_cycles_per_s)
     latency_s = cta_steps * (kernel.l2_hit_latency_cycles + per_warp) / (
         resident_ctas(kernel) * sm_cycles_per_s)
-    peak = target.peak_macs_per_s(name, "fp16") or \
-        max(unit.peak_flops_per_s.values()) / 2
-    tensor_s = m * n * k * count / (peak * unit.compute_efficiency_fraction)
+    tensor_s = m * n * k * count / (unit.gemm_macs_per_s("fp16") *
+                                    unit.compute_efficiency_fraction)
     mem = target.memories[target.main_memory]
     bandwidth = mem.bandwidth_bytes_per_s * mem.achieved_bandwidth_fraction
     outputs_bytes = m * n * count * FP16_BYTES

@@ -29,7 +29,8 @@ import math
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
-from hwsim.service import LABELS, _gpu_dequant_seconds, awq_rows, dequant_weights, macs
+from hwsim.service import (LABELS, _gpu_dequant_seconds, any_of, awq_rows, dequant_weights,
+                           macs)
 from isa import Opcode
 
 
@@ -72,13 +73,15 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
     shapes = gemm_shapes(metadata)
     if not shapes:
         return service
-    is_mm = np.isin(a.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
+    is_mm = any_of(a.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
     row_macs = macs(a)
     f = a.fields
     dense_macs = f["m"] * f["n"] * f["k"] * f["count"]
     groups: dict = {}
+    weights_to_dequant = dequant_weights(a)  # once: a whole-array pass, indexed per kernel
     # the AWQ GEMM kernel's rows keep their own CTA model (hwsim/timing/awq_gemm.py)
-    for row in np.flatnonzero(is_mm & (a.op_index >= 0) & ~awq_rows(a, target)):
+    awq = awq_rows(a, target, weights_to_dequant)
+    for row in np.flatnonzero(is_mm & (a.op_index >= 0) & ~awq):
         op = int(a.op_index[row])
         unit = target.units.get(units[row]) if units[row] else None
         if op not in shapes or not getattr(unit, "gemm_wave_quantization", False):
@@ -86,13 +89,11 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
         key = (units[row], int(kernel[row]) if kernel is not None else op)
         groups.setdefault(key, {}).setdefault(op, []).append(row)
     out = service.copy()
-    weights_to_dequant = dequant_weights(a)  # once: a whole-array pass, indexed per kernel
     for (name, _), ops in groups.items():
         unit = target.units[name]
         rows = np.concatenate([np.array(r, np.int64) for r in ops.values()])
         dtype = LABELS[int(a.dtype_in[rows[0]])]
-        rate = (target.peak_macs_per_s(name, dtype) or max(unit.peak_flops_per_s.values()) / 2) \
-            * unit.compute_efficiency_fraction
+        rate = unit.gemm_macs_per_s(dtype) * unit.compute_efficiency_fraction
         tiles, tile_macs = 0, 0
         for op in ops:  # one kernel's GEMMs (q, k, v fused) share K: the largest tile sets it
             count, macs_per_tile = tile_count_and_macs(*shapes[op], unit)

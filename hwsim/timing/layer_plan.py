@@ -82,7 +82,7 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
         starts[q, -1] = qs[q] + where[-1] + 1
     length = np.diff(starts, axis=1)                        # (queues, layers)
     pair_ok, kernel_step, rotating, why = _adjacent_equal(rows, starts, length, params)
-    shift = kernel_step * 0
+    shift = np.zeros_like(kernel_step)
     if params[P_TIMED]:
         moves, shift = _row_shifts(rows, starts, length, params)
         blocked = pair_ok & ~moves  # layers equal but for where their bursts land

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from compiler.ir.ops import OpKind
 from compiler.kernels import kernel_graph, parse_shape
 from compiler.pipeline import compile_graph
 from hwsim.simulate import simulate_program
-
-# compiler.kernels places each kernel input in memory with an embedding-style gather op
-INPUT_OP_KIND = "embedding"
 
 
 def kernel_result(kind: str, shape_text: str, target, dtype: str) -> dict:
@@ -34,7 +32,7 @@ def kernel_own_seconds(result: dict, metadata: dict) -> float:
     Under a `runtime.stack` the kernel waits for every earlier kernel (the kernel barrier), so
     this is exactly the kernel's time; under no stack its loads may start under the gather's."""
     detail = result["_detail"]
-    own_ops = [i for i, op in enumerate(metadata["ops"]) if op.get("kind") != INPUT_OP_KIND]
+    own_ops = [i for i, op in enumerate(metadata["ops"]) if op.get("kind") != OpKind.EMBEDDING]
     own = np.isin(detail["arrays"].op_index, own_ops)
     if not own.any():
         return float(result["seconds"])

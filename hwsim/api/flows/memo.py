@@ -28,3 +28,15 @@ def step_memo():
 def open_memo() -> dict | None:
     """The innermost open step_memo() block's dict, or None outside one."""
     return _STEPS[-1] if _STEPS else None
+
+
+def memoised(key, make):
+    """make(), shared under key() inside a step_memo() block; outside one, make() with no key
+    worked out (key() may cost a fingerprint)."""
+    memo = open_memo()
+    if memo is None:
+        return make()
+    k = key()
+    if k not in memo:
+        memo[k] = make()
+    return memo[k]

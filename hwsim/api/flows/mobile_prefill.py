@@ -25,7 +25,7 @@ from compiler.ir.ops import OpKind, expected_experts_touched
 from compiler.passes import quantize
 from compiler.passes.tile import matrix_dims
 from compiler.pipeline import resolve_workload
-from hwsim.api.flows.memo import open_memo
+from hwsim.api.flows.memo import memoised
 from hwsim.api.flows.mobile_costs import ZERO, Cost, SocCosts
 from hwsim.errors import HwsimError
 from hwsim.timing.block_schedule import Block, in_order, out_of_order
@@ -296,26 +296,16 @@ def simulate(model, workload, target) -> dict:
 def _costs(target) -> SocCosts:
     """The target's SocCosts, one per target fingerprint inside a step_memo() block (memo.py:
     its GEMM kernels are compiled and simulated once per shape across simulations)."""
-    memo = open_memo()
-    if memo is None:
-        return SocCosts(target)
-    key = ("soc_costs", target.fingerprint())
-    if key not in memo:
-        memo[key] = SocCosts(target)
-    return memo[key]
+    return memoised(lambda: ("soc_costs", target.fingerprint()), lambda: SocCosts(target))
 
 
 def _work(model, workload, rows: int, target) -> PrefillWork:
     """prefill_work, once per model, workload, chunk and the target facts quantization reads
     (quantize.target_facts) inside a step_memo() block: a prompt's runs on the baselines'
     settings of the SoC share it."""
-    memo = open_memo()
-    if memo is None:
-        return prefill_work(model, workload, rows, target)
-    key = ("prefill_work", repr(model), workload, rows, quantize.target_facts(target))
-    if key not in memo:
-        memo[key] = prefill_work(model, workload, rows, target)
-    return memo[key]
+    return memoised(lambda: ("prefill_work", repr(model), workload, rows,
+                             quantize.target_facts(target)),
+                    lambda: prefill_work(model, workload, rows, target))
 
 
 def _check_workload(workload) -> None:

@@ -15,7 +15,7 @@ from compiler.passes.sparsify import check_sparsity
 from compiler.pipeline import resolve_workload
 from compiler.sub_batch import compile_step, interleaves
 from hwsim.api.flows import mobile_prefill
-from hwsim.api.flows.memo import _STEPS, step_memo  # noqa: F401 (step_memo: the API's name)
+from hwsim.api.flows.memo import _STEPS, memoised, step_memo  # noqa: F401 (API, tests)
 from hwsim.errors import HwsimError
 from hwsim.program_meta import workload_of
 from hwsim.simulate import simulate_program
@@ -70,17 +70,11 @@ def simulate_step(model, workload: Workload, target) -> dict:
 
 def _compiled_step(model, workload: Workload, target, interleave: bool) -> dict:
     """simulate_program of compile_step(...), through the innermost step_memo() if any."""
-    memo = _STEPS[-1] if _STEPS else None
-    key = (repr(model), workload, target.fingerprint(), interleave) if memo is not None \
-        else None
-    if key is not None and key in memo:
-        return memo[key]
-    program = compile_step(model, workload, target, interleave=interleave,
-                           compact=COMPACT).program
-    result = simulate_program(program, target, step_tokens(workload))
-    if key is not None:
-        memo[key] = result
-    return result
+    def run() -> dict:
+        program = compile_step(model, workload, target, interleave=interleave,
+                               compact=COMPACT).program
+        return simulate_program(program, target, step_tokens(workload))
+    return memoised(lambda: (repr(model), workload, target.fingerprint(), interleave), run)
 
 
 _PAYS: dict = {}
