@@ -9,6 +9,14 @@ from isa.fields import QUEUES, BitField
 from isa.opcodes import OPCODES, Opcode, OpSpec
 
 
+def _check_own_queue(op: Opcode, wait, release) -> None:
+    """An instruction never waits on, nor releases to, its own queue."""
+    own = OPCODES[op].queue
+    if own in wait or own in release:
+        raise IsaError(f"{op.name}: a {own.name} instruction cannot exchange "
+                       f"tokens with its own queue")
+
+
 class Instruction:
     """Immutable. Fields not given are zero (queues: empty). Values are range-checked."""
 
@@ -22,11 +30,7 @@ class Instruction:
         values = _BUILDERS[op](fields)
         object.__setattr__(self, "opcode", op)
         object.__setattr__(self, "_values", values)
-        for q in values[0] | values[1]:  # wait, release: the first two operand fields
-            spec = OPCODES[op]
-            if q == spec.queue:
-                raise IsaError(f"{op.name}: a {spec.queue.name} instruction cannot exchange "
-                               f"tokens with its own queue")
+        _check_own_queue(op, values[0], values[1])  # wait, release: the first two fields
 
     def __setattr__(self, name, value):
         raise AttributeError("Instruction is immutable; use replace()")
@@ -59,10 +63,7 @@ class Instruction:
         op = self.opcode
         fields = OPCODES[op].format.operand_fields
         w, r = _queue_value(op, fields[0], wait), _queue_value(op, fields[1], release)
-        own = OPCODES[op].queue
-        if own in w or own in r:
-            raise IsaError(f"{op.name}: a {own.name} instruction cannot exchange "
-                           f"tokens with its own queue")
+        _check_own_queue(op, w, r)
         out = object.__new__(Instruction)
         object.__setattr__(out, "opcode", op)
         object.__setattr__(out, "_values", (w, r) + self._values[2:])

@@ -54,6 +54,7 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
     tn = min(t["tn"], t["n"] - n0)
     w_tile = None
     o_role = "pim_output" if pim and "pim_output" in cx.slots else "output"  # buffer_plan
+    in_place = _converts_on_same_unit(cx.target, op)
     for m0 in range(0, t["m"], t["tm"]):
         tm = min(t["tm"], t["m"] - m0)
         o_index, o_region, o_prev = cx.slot_for(o_role)
@@ -88,7 +89,7 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
                 cx.read_by(w_tile[3], w_tile[4], rec)
             last = rec
         row0, rows, col0, cols = out_window(cx, op, t, b, g0, m0, tm, n0, tn)
-        staging = None if _converts_on_same_unit(cx.target, op) else (o_role, o_index, o_region)
+        staging = None if in_place else (o_role, o_index, o_region)
         d_buf, d_addr, d_deps, commit = cx.output_target(op.name, row0, rows, col0, cols,
                                                          staging=staging)
         note = cx.note(op.name, pitch=cx.pitch(op.name, cols), col0=n0,
