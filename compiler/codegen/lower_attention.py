@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from compiler.codegen.lower_matrix import own_length
 from compiler.codegen.operands import act_window, kv_addr, out_window
+from compiler.codegen.repeat import repeat, slots_state
 
 
 def lower_fused_attention(cx, score) -> None:
@@ -49,12 +50,14 @@ def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, w
     s_queue, s_opcode, p_opcode = score.attr("queue"), score.attr("opcode"), \
         softmax.attr("opcode")
     pv_queue, pv_opcode = context.attr("queue"), context.attr("opcode")
-    reads_q, pv = [], None
-    for j, n0 in enumerate(range(0, keys_end, t["tn"])):
+    reads_q, last = [], [None]  # last: the latest MATMUL O += P V
+
+    def key_block(j: int) -> None:  # LOAD K, S = Q K^T, SOFTMAX, LOAD V, O += P V
+        n0 = j * t["tn"]
         tn = min(t["tn"], keys_end - n0)
         k_tile = _load_kv(cx, k_addr0 + n0 * k_row, g_per, tn * kv_row, stride, kv_dtype)
         s = cx.em.emit(s_queue, s_opcode,
-                       deps=[k_tile[0], *q_deps, *side, *(s_prev if j == 0 else [pv])],
+                       deps=[k_tile[0], *q_deps, *side, *(s_prev if j == 0 else last)],
                        dtype_act=adt, dtype_wgt=kv_dtype, m=tm, n=tn, k=hd, act_buf=q_buf,
                        act_addr=q_addr, wgt_buf=k_tile[1], wgt_addr=k_tile[2],
                        out_buf=s_region.buffer_id, out_addr=s_region.offset, accumulate=0,
@@ -66,13 +69,19 @@ def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, w
                        src0_addr=s_region.offset, src1_buf=0, src1_addr=0,
                        dst_buf=s_region.buffer_id, dst_addr=s_region.offset, count=g_per)
         v_tile = _load_kv(cx, v_addr0 + n0 * v_row, g_per, tn * kv_row, stride, kv_dtype)
-        pv = cx.em.emit(pv_queue, pv_opcode,
-                        deps=[p, v_tile[0], *(o_prev if j == 0 else [])],
-                        dtype_act=pdt, dtype_wgt=kv_dtype, m=tm, n=hd, k=tn,
-                        act_buf=s_region.buffer_id, act_addr=s_region.offset,
-                        wgt_buf=v_tile[1], wgt_addr=v_tile[2], out_buf=o_region.buffer_id,
-                        out_addr=o_region.offset, accumulate=int(j > 0), wgt_transposed=0, **mm)
-        cx.read_by("kv", v_tile[3], pv)
+        last[0] = cx.em.emit(pv_queue, pv_opcode,
+                             deps=[p, v_tile[0], *(o_prev if j == 0 else [])],
+                             dtype_act=pdt, dtype_wgt=kv_dtype, m=tm, n=hd, k=tn,
+                             act_buf=s_region.buffer_id, act_addr=s_region.offset,
+                             wgt_buf=v_tile[1], wgt_addr=v_tile[2],
+                             out_buf=o_region.buffer_id, out_addr=o_region.offset,
+                             accumulate=int(j > 0), wgt_transposed=0, **mm)
+        cx.read_by("kv", v_tile[3], last[0])
+
+    # iterations 1 .. the last full key block are alike but for the KV addresses (affine)
+    repeat(cx, -(-keys_end // t["tn"]), 1, keys_end // t["tn"], key_block,
+           lambda: slots_state(cx.slots["kv"], cx.em.lens(), last[0]))
+    pv = last[0]
     q_done(reads_q)
     row0, rows, col0, cols = out_window(cx, context, {"g_per": g_per}, b, g0, m0, tm, 0, hd)
     d_buf, d_addr, d_deps, commit = cx.output_target(context.name, row0, rows, col0, cols)
