@@ -47,6 +47,7 @@ def verify_compact(program: CompactProgram, resources, verify) -> list:
             _check_rows(streams[q], q, rows, seg.deltas, name)
         _check_place(program, k, seg)
         _check_balance(program.base, seg.rows, name)
+    _check_disjoint(program.segments)
     verify(_corners(program), resources, tokens=False)
     probe = program.flatten(min(1, program.copies), cap=1)
     return checked_order(program, resources, probe)
@@ -70,7 +71,7 @@ def _check_rows(stream, q: Queue, rows, deltas: dict, name: str) -> None:
 
 
 def _check_place(program: CompactProgram, k: int, seg: Segment) -> None:
-    """Segment k lies wholly inside the unit or wholly outside it, and overlaps no other."""
+    """Segment k lies wholly inside the unit or wholly outside it."""
     inside = program.inside(seg)
     for q, (a, b) in seg.rows.items():
         start, end = program.template.get(q, (0, 0))
@@ -78,9 +79,15 @@ def _check_place(program: CompactProgram, k: int, seg: Segment) -> None:
         if here != inside or (not here and a < end and start < b and start < end):
             raise IsaError(f"compact program: segment {k}'s {q.name} rows [{a}, {b}) straddle "
                            f"the unit [{start}, {end}) or differ from its other queues")
-        for other, o in enumerate(program.segments):
-            c, d = o.rows.get(q, (0, 0))
-            if other != k and c < d and a < b and c < b and a < d:
+
+
+def _check_disjoint(segments) -> None:
+    """No two segments share a row of any queue."""
+    for q in Queue:
+        spans = sorted((s.rows[q], k) for k, s in enumerate(segments)
+                       if s.rows.get(q, (0, 0))[1] > s.rows.get(q, (0, 0))[0])
+        for ((a, b), k), ((c, d), other) in zip(spans, spans[1:]):
+            if c < b:
                 raise IsaError(f"compact program: segments {k} and {other} overlap in "
                                f"{q.name} ([{a}, {b}) and [{c}, {d}))")
 
