@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from compiler.codegen.lower_matrix import own_length
 from compiler.codegen.operands import act_window, kv_addr, out_window
-from compiler.codegen.repeat import repeat, slots_state
+from compiler.codegen.repeat import loop_state, repeat
 
 
 def lower_fused_attention(cx, score) -> None:
@@ -79,8 +79,9 @@ def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, w
         cx.read_by("kv", v_tile[3], last[0])
 
     # iterations 1 .. the last full key block are alike but for the KV addresses (affine)
+    names = (context.name, q_src)
     repeat(cx, -(-keys_end // t["tn"]), 1, keys_end // t["tn"], key_block,
-           lambda: slots_state(cx.slots["kv"], cx.em.lens(), last[0]))
+           lambda: loop_state(cx, names, last))
     pv = last[0]
     q_done(reads_q)
     row0, rows, col0, cols = out_window(cx, context, {"g_per": g_per}, b, g0, m0, tm, 0, hd)

@@ -68,10 +68,24 @@ def test_key_loops_are_segments(model):
     _same(compact, flat)
 
 
+def test_matrix_m_tiles_are_segments(model):
+    """flightllm-u280 prefill of 512 tokens: attention is not fused there; its score product
+    runs 32 M tiles of 32 query rows (1,024 rows: 2 query heads per KV head). M tile 0 loads
+    the K tile the others reuse; the two output slots alternate, so units are 2 M tiles:
+    states before tiles 1, 3 and 5 alike, units [1, 3) and [3, 5) lowered, then
+    (32 - 5) // 2 - 1 = 12 units skipped and the last unit [29, 31) and tile 31 lowered.
+    The context product's 16 M tiles: (16 - 5) // 2 - 1 = 4 units skipped."""
+    compact = _compile(model, "flightllm-u280", compact=True)
+    copies = sorted(s.copies for s in compact.segments)
+    assert copies == [4] * 8 + [12] * 8  # 8 lowered layers, one score and one context each
+    assert all(s.length(isa.Queue.MM) == 2 for s in compact.segments)  # one product per tile
+    _same(compact, _compile(model, "flightllm-u280"))
+
+
 @pytest.mark.parametrize("seq", [320, 400, 449, 513, 640])
-@pytest.mark.parametrize("preset", ["a100", "h100"])
+@pytest.mark.parametrize("preset", ["a100", "h100", "flightllm-u280"])
 def test_any_key_count_flattens_exactly(seq, preset, model):
-    """Prompt lengths with and without a partial last key block, query blocks too short
+    """Prompt lengths with and without a partial last key block or M tile, loops too short
     for a segment and long ones: flattening gives the flat compile, the arrays equal."""
     compact = _compile(model, preset, seq=seq, compact=True)
     assert compact.segments
