@@ -22,6 +22,7 @@ moving) and compiles without segments if they are not.
 """
 from __future__ import annotations
 
+from compiler.codegen.emitter import Frontier
 from compiler.codegen.periodic import distinct_slots
 
 PERIODS = (1, 2)  # iterations per unit (a role's two ping-pong slots turn within one or two)
@@ -82,8 +83,9 @@ def loop_state(cx, names=(), records=()) -> tuple:
         places.append((r.queue, r.position))
         return r.queue
 
-    def frontier(f):
-        return tuple(rec(r) for r in sorted(f, key=lambda r: (r.queue, r.position)))
+    def frontier(f):  # a Frontier holds one record per queue
+        latest = f.latest
+        return tuple(rec(latest[q]) for q in sorted(latest)) if latest else ()
     exact = []
     for slot in distinct_slots(cx):
         held = []
@@ -93,6 +95,8 @@ def loop_state(cx, names=(), records=()) -> tuple:
                 c = (tuple(int if type(v) is int else v for v in c[0]), rec(c[1]))
             held.append(c)
         exact.append((slot.turn, tuple(frontier(f) for f in slot.readers), tuple(held)))
-    exact += [(frontier(cx.writers.get(n, ())), frontier(cx.readers.get(n, ()))) for n in names]
+    none = Frontier()
+    exact += [(frontier(cx.writers.get(n, none)), frontier(cx.readers.get(n, none)))
+              for n in names]
     exact.append(tuple(rec(r) for r in records))
     return tuple(exact), tuple(ints), tuple(places)
