@@ -28,7 +28,8 @@ def flatten_compact(program) -> ProgramArrays:
         for c, delta in deltas.items():
             moved = np.flatnonzero((copy != 0) & (delta[src] != 0))
             fields[c][moved] += copy[moved] * delta[src[moved]]
-    counts = [program.counts_per_queue()[q.name] for q in Queue]
+    flat_rows = program.counts_per_queue()
+    counts = [flat_rows[q.name] for q in Queue]
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, len(src))
     per_row = np.bincount(base.ext_row, minlength=len(base.opcode))
@@ -50,13 +51,17 @@ def _row_map(program, base_start):
     src, unit_copy, seg_copy = [], [], []
     for q in Queue:
         runs = np.array(program.blocks(q), dtype=np.int64).reshape(-1, 5)
-        lengths = runs[:, 1] - runs[:, 0]
+        times = runs[:, 3] + 1  # each run: its rows n + 1 times, segment copies 0 .. n
+        run_first = np.repeat(np.cumsum(times) - times, times)
+        block = np.repeat(runs, times, axis=0)
+        copy_i = np.arange(len(block), dtype=np.int64) - run_first
+        lengths = block[:, 1] - block[:, 0]
         ends = np.cumsum(lengths)
-        offset = runs[:, 0] + int(base_start[int(q)]) - (ends - lengths)
+        offset = block[:, 0] + int(base_start[int(q)]) - (ends - lengths)
         src.append(np.repeat(offset, lengths) + np.arange(int(ends[-1]) if len(ends) else 0,
                                                           dtype=np.int64))
-        seg_copy.append(np.repeat(runs[:, 3], lengths))
-        unit_copy.append(np.repeat(runs[:, 4], lengths))
+        seg_copy.append(np.repeat(copy_i, lengths))
+        unit_copy.append(np.repeat(block[:, 4], lengths))
     n = int(base_start[-1])
     unit = _column_deltas([(program.template, program.deltas)], program.base, base_start, n)
     segs = _column_deltas([(s.rows, s.deltas) for s in program.segments], program.base,

@@ -64,21 +64,34 @@ class CompactProgram:
 
     def unit_rows(self, q: Queue) -> int:
         """Flat rows of one copy of the unit in queue q (its segments' copies included)."""
-        start, end = self.template.get(q, (0, 0))
-        return end - start + sum(s.copies * s.length(q) for s in self.segments
-                                 if self.inside(s))
+        return self._rows()[1][q]
 
     def counts_per_queue(self) -> dict[str, int]:
-        return {q.name: len(self.base.streams[q]) + self.copies * self.unit_rows(q)
-                + sum(s.copies * s.length(q) for s in self.segments) for q in Queue}
+        return dict(self._rows()[0])
+
+    def _rows(self) -> tuple:
+        """({queue name: flat rows}, {queue: flat rows of one unit copy}), worked out once."""
+        found = self.__dict__.get("_flat_rows")
+        if found is None:
+            inner = [self.inside(s) for s in self.segments]
+            unit, counts = {}, {}
+            for q in Queue:
+                start, end = self.template.get(q, (0, 0))
+                rows = [s.copies * s.length(q) for s in self.segments]
+                unit[q] = end - start + sum(n for n, i in zip(rows, inner) if i)
+                counts[q.name] = len(self.base.streams[q]) + self.copies * unit[q] + sum(rows)
+            found = (counts, unit)
+            object.__setattr__(self, "_flat_rows", found)
+        return found
 
     def __len__(self) -> int:
         return sum(self.counts_per_queue().values())
 
     def blocks(self, q: Queue, copies: int | None = None, cap: int | None = None) -> list:
-        """Queue q's flat stream as runs (first, stop, segment index or -1, segment copy i,
-        unit copy j) of base rows [first, stop). `copies`: of the unit (default its own);
-        `cap`: at most that many copies of every segment."""
+        """Queue q's flat stream as runs (first, stop, segment index or -1, n, unit copy j):
+        base rows [first, stop) n + 1 times, as segment copies i = 0 .. n (n = 0 outside
+        segments). `copies`: of the unit (default its own); `cap`: at most that many copies
+        of every segment."""
         copies = self.copies if copies is None else copies
         mine = sorted((s.rows[q], k, s.copies if cap is None else min(cap, s.copies))
                       for k, s in enumerate(self.segments) if s.length(q))
@@ -89,7 +102,7 @@ class CompactProgram:
                 if lo <= a and b <= hi:
                     if pos < a:
                         out.append((pos, a, -1, 0))
-                    out += [(a, b, k, i) for i in range(n + 1)]
+                    out.append((a, b, k, n))
                     pos = b
             return out + [(pos, hi, -1, 0)] if pos < hi else out
 
@@ -107,17 +120,18 @@ class CompactProgram:
             stream, out = self.base.streams[q], []
             start = self.template.get(q, (0, 0))[0]
             unit = self.deltas.get(q, ())
-            for first, stop, k, i, j in self.blocks(q, copies, cap):
-                seg = self.segments[k] if k >= 0 else None
-                if i == 0 and j == 0:
-                    out.extend(stream[first:stop])
-                    continue
-                for r in range(first, stop):
-                    shifts = [(x, j * d) for x, d in unit[r - start]] if j else []
-                    if i:
-                        shifts += [(x, i * d) for x, d in
-                                   seg.deltas[q][r - seg.rows[q][0]]]
-                    out.append(shifted(stream[r], shifts))
+            for first, stop, k, n, j in self.blocks(q, copies, cap):
+                for i in range(n + 1):
+                    if i == 0 and j == 0:
+                        out.extend(stream[first:stop])
+                        continue
+                    seg = self.segments[k] if i else None
+                    for r in range(first, stop):
+                        shifts = [(x, j * d) for x, d in unit[r - start]] if j else []
+                        if i:
+                            shifts += [(x, i * d) for x, d in
+                                       seg.deltas[q][r - seg.rows[q][0]]]
+                        out.append(shifted(stream[r], shifts))
             streams[q] = tuple(out)
         full = (copies is None or copies == self.copies) and cap is None
         return Program(self.base.target_name, self.base.target_fingerprint, streams,
