@@ -82,6 +82,19 @@ def test_matrix_m_tiles_are_segments(model):
     _same(compact, _compile(model, "flightllm-u280"))
 
 
+def test_a_segment_that_fails_its_check_recompiles_without_segments(model, monkeypatch):
+    """Where the emitted rows of a skipped stretch do not check out, the step is compiled
+    again without segments: the layer units are still skipped, the program still exact."""
+    import compiler.codegen.compact as compact_codegen
+    real = compact_codegen._segments
+    monkeypatch.setattr(compact_codegen, "_segments", lambda base, repeats, starts:
+                        None if repeats else real(base, repeats, starts))
+    compact = _compile(model, "a100", compact=True)
+    assert isinstance(compact, CompactProgram) and compact.copies >= 1
+    assert compact.segments == ()
+    _same(compact, _compile(model, "a100"))
+
+
 @pytest.mark.parametrize("seq", [320, 400, 449, 513, 640])
 @pytest.mark.parametrize("preset", ["a100", "h100", "flightllm-u280"])
 def test_any_key_count_flattens_exactly(seq, preset, model):
