@@ -6,6 +6,11 @@ repeats at three successive unit boundaries). Before the result is trusted, the 
 instructions are checked too: the two lowered middle units and the last unit carry the same
 opcodes and tokens, and their fields are affine in the unit index, moving only in address
 fields. Anything else returns None and the caller lowers every layer (the flat program).
+
+Within the lowered layers, loops whose iterations repeat (compiler.codegen.repeat: attention
+key blocks, matrix M tiles, KV-append chunks) are stood for by isa Segments; their emitted
+rows are checked here the same way (_segments), and a failed check compiles the step again
+without segments.
 """
 from __future__ import annotations
 
