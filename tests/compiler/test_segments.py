@@ -76,9 +76,10 @@ def test_matrix_m_tiles_are_segments(model):
     (32 - 5) // 2 - 1 = 12 units skipped and the last unit [29, 31) and tile 31 lowered.
     The context product's 16 M tiles: (16 - 5) // 2 - 1 = 4 units skipped."""
     compact = _compile(model, "flightllm-u280", compact=True)
-    copies = sorted(s.copies for s in compact.segments)
+    products = [s for s in compact.segments if s.length(isa.Queue.MM)]  # (vector row tiles
+    copies = sorted(s.copies for s in products)                         # are segments too)
     assert copies == [4] * 8 + [12] * 8  # 8 lowered layers, one score and one context each
-    assert all(s.length(isa.Queue.MM) == 2 for s in compact.segments)  # one product per tile
+    assert all(s.length(isa.Queue.MM) == 2 for s in products)  # one product per M tile
     _same(compact, _compile(model, "flightllm-u280"))
 
 
@@ -103,6 +104,17 @@ def test_any_key_count_flattens_exactly(seq, preset, model):
     compact = _compile(model, preset, seq=seq, compact=True)
     assert compact.segments
     _same(compact, _compile(model, preset, seq=seq))
+
+
+@pytest.mark.parametrize("name", ["tiny-opt", "tiny-mixtral", "tiny-deepseek-v2"])
+@pytest.mark.parametrize("preset", ["a100", "flightllm-u280"])
+def test_other_layer_kinds_with_segments_flatten_exactly(name, preset):
+    """LayerNorm + GELU (OPT), MoE experts (Mixtral), MLA + shared experts (DeepSeek-V2)
+    at 512 tokens: loops are segments and flattening gives the flat compile."""
+    model = replace(load_model(name), num_layers=LAYERS)
+    compact = _compile(model, preset, compact=True)
+    assert compact.segments
+    _same(compact, _compile(model, preset))
 
 
 @pytest.mark.parametrize("preset", preset_names())
