@@ -27,6 +27,8 @@ from compiler.codegen.periodic import distinct_slots
 
 PERIODS = (1, 2)  # iterations per unit (a role's two ping-pong slots turn within one or two)
 MIN_COPIES = 1    # skip at least one unit, or lower every iteration
+GIVE_UP = 8       # boundaries compared before a loop is taken not to repeat (the loops that
+                  # do repeat are found at the third or fifth: 1 + 2p)
 
 
 def repeat(cx, count: int, first: int, regular: int, body, state) -> None:
@@ -44,6 +46,8 @@ def repeat(cx, count: int, first: int, regular: int, body, state) -> None:
                 p, n = copies
                 cx.em.skip([bounds[k - 2 * p], bounds[k - p], bounds[k]], n)
                 j, search = j + n * p, False
+            elif k >= GIVE_UP or regular - j < 2 * MIN_COPIES + 1:
+                search = False  # no repeat found early, or too few iterations left
         body(j)
         j += 1
 
