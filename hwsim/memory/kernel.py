@@ -291,7 +291,7 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
                     row += position // (banks * slots)
                     continue
             if fast and not timed and burst % per_chunk == 0 \
-                    and last + 1 - burst >= 2 * round_bursts:
+                    and last + 1 - burst >= round_bursts:
                 n = (last + 1 - burst) // round_bursts
                 end_s = max(end_s, _untimed_rounds(chan_state, start_s, per_chunk * tm.burst_s,
                                                    n, channels))
