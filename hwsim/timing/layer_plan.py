@@ -34,6 +34,12 @@ def row_layers(op_index: np.ndarray, op_names: list) -> np.ndarray:
     return of_op[op_index]
 
 
+def layer_ids(layers: np.ndarray) -> np.ndarray:
+    """The decoder layers that have rows, ascending (np.unique of the non-negative entries,
+    counted instead of sorted)."""
+    return np.flatnonzero(np.bincount(layers[layers >= 0]))
+
+
 @dataclass
 class Plan:
     first: int            # first layer of the identical run
@@ -59,7 +65,7 @@ def row_period_bytes(params: np.ndarray) -> int:
 
 def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
     """The longest run of identical layers (condition 1), or the reason there is none."""
-    ids = np.unique(layers[layers >= 0])
+    ids = layer_ids(layers)
     n_layers = len(ids)
     if n_layers < 3:
         return f"{n_layers} decoder layer(s): reuse needs at least 3"
@@ -75,7 +81,8 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
         if not len(where):
             starts[q] = qs[q]
             continue
-        if np.any(np.diff(lay[where]) < 0) or len(np.unique(lay[where])) != n_layers:
+        steps = np.diff(lay[where])
+        if np.any(steps < 0) or np.count_nonzero(steps) + 1 != n_layers:
             return f"the layers' rows are not in layer order on queue {Queue(q).name}"
         first = np.searchsorted(lay[where], np.arange(n_layers))
         starts[q, :-1] = qs[q] + where[first]
