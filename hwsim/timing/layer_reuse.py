@@ -48,8 +48,8 @@ def report(reason: str | None, layers: int = 0, reused=(), periods=None) -> dict
     layer, `row_periods_reason`: why none were, None when some were)."""
     out = {"layers": int(layers), "layers_reused": int(sum(r[1] - r[0] + 1 for r in reused)),
            "reused": [list(r) for r in reused], "reason": None if reused else reason}
-    if periods is not None:
-        out.update(periods.report())
+    out.update(periods.report() if periods is not None else
+               {"rows_reused": 0, "row_periods": [], "row_periods_reason": reason})
     return out
 
 
@@ -147,7 +147,7 @@ class _Periods:
         self.rows, self.layers, self.initial = rows, layers, initial
         self.queue = self.finder.anchor
         self.no_rotation = np.zeros(len(rows["service"]), bool)
-        self.stretch, self.row, self.scan_at, self.prev = None, 0, self.finder.lo, None
+        self.stretch, self.row, self.scan_at, self.history = None, 0, self.finder.lo, []
         self.copied, self.reason = {}, self.finder.reason
 
     def stop(self, state):
@@ -158,7 +158,7 @@ class _Periods:
             self.stretch, scan_at = self.finder.next(max(ptr, self.scan_at))
             self.scan_at = self.scan_at if scan_at is None else scan_at
             if self.stretch is not None:
-                self.row, self.prev = self.stretch.first, None
+                self.row, self.history = self.stretch.first, []
         row = self.row if self.stretch is not None else self.scan_at
         return row if row < self.finder.hi else None
 
@@ -166,25 +166,28 @@ class _Periods:
         return q == self.queue and self.stretch is not None and state.ptr[q] == self.row
 
     def visit(self, state, t: float) -> None:
-        s, prev = self.stretch, self.prev
+        s = self.stretch
         cur = _snapshot(state, t, self.rows, self.initial)
-        m, why = 0, None
-        if prev is not None:
-            p = row_periods.period_shape(prev, cur, s, self.no_rotation)
-            if not (why := _state_differs(prev, cur, p, self.rows)):
+        first_why = None
+        for prev in reversed(self.history):  # 1, 2, ... checkpoints back: a pipeline may
+            p = row_periods.period_shape(prev, cur, s, self.no_rotation)  # repeat every 2nd
+            m, why = 0, _state_differs(prev, cur, p, self.rows)
+            if not why:
                 p = row_periods.with_ends(p, s, self.rows, self.layers, self.finder.round)
                 m, why = (0, p) if isinstance(p, str) else _match(
                     prev, cur, p, self.rows, self.initial, state, state_checked=True)
-        if m:
-            _jump(state, prev, cur, m, p, self.rows, self.initial)
-            layer = int(self.layers[cur.ptr[s.queue]])
-            n = self.copied.setdefault(layer, [0, 0])
-            n[0], n[1] = n[0] + m, n[1] + m * int(np.sum(p.length))
-            self.stretch, self.scan_at = None, int(state.ptr[s.queue])
-            return
-        if why and (why != _RUN_ENDS or self.reason is None):
-            self.reason = why
-        self.prev, self.row = cur, self.row + s.length
+            if m:
+                _jump(state, prev, cur, m, p, self.rows, self.initial)
+                n = self.copied.setdefault(int(self.layers[cur.ptr[s.queue]]), [0, 0])
+                n[0] += m * int(p.length[s.queue]) // s.length
+                n[1] += m * int(np.sum(p.length))
+                self.stretch, self.scan_at = None, int(state.ptr[s.queue])
+                return
+            first_why = first_why or why
+        if first_why and (first_why != _RUN_ENDS or self.reason is None):
+            self.reason = first_why
+        self.history = (self.history + [cur])[-row_periods.HISTORY:]
+        self.row += s.length
         if self.row + s.length > s.end - 1:  # no period left to copy after the next one
             self.stretch, self.scan_at = None, self.row
 
