@@ -88,10 +88,9 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
         starts[q, :-1] = qs[q] + where[first]
         starts[q, -1] = qs[q] + where[-1] + 1
     length = np.diff(starts, axis=1)                        # (queues, layers)
-    pair_ok, kernel_step, rotating, why = _adjacent_equal(rows, starts, length, params)
-    shift = np.zeros_like(kernel_step)
+    pair_ok, kernel_step, rotating, why, moves, shift = _adjacent_equal(rows, starts, length,
+                                                                         params)
     if params[P_TIMED]:
-        moves, shift = _row_shifts(rows, starts, length, params)
         blocked = pair_ok & ~moves  # layers equal but for where their bursts land
         pair_ok &= moves
         why = (why if not np.any(blocked[1:]) else
@@ -119,25 +118,6 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
     return Plan(base + first, count, _anchor(step), starts[:, first], step,
                 int(kernel_step[first + 1]) * group, n_layers, rotating, group, end,
                 int(shift[first + 1]) * group)
-
-
-def _row_shifts(rows, starts, length, params):
-    """(ok, shift) per layer k >= 1: whether every LD / ST of layer k moves by one and the same
-    whole number of row periods from layer k - 1's, and that number (DRAM rows)."""
-    period = row_period_bytes(params)
-    n_layers = starts.shape[1] - 1
-    ok, shift = np.zeros(n_layers, bool), np.zeros(n_layers, np.int64)
-    for k in range(1, n_layers):
-        if np.any(length[:, k] != length[:, k - 1]):
-            continue
-        idx = np.concatenate([np.arange(starts[q, k], starts[q, k] + length[q, k])
-                              for q in range(N_QUEUES)])
-        prev = idx - np.repeat(length[:, k], length[:, k])
-        mem = rows["is_mem"][idx]
-        offsets = np.unique(rows["addr"][idx][mem] - rows["addr"][prev][mem])
-        if len(offsets) == 0 or (len(offsets) == 1 and offsets[0] % period == 0):
-            ok[k], shift[k] = True, offsets[0] // period if len(offsets) else 0
-    return ok, shift
 
 
 def _anchor(length: np.ndarray) -> int:
@@ -168,7 +148,9 @@ def _group(rows, a, length, count: int, params) -> int:
 def _adjacent_equal(rows, starts, length, params):
     """(ok[k]: layer k equals layer k-1, kernel step K of that pair, rotating[row]: an LD / ST
     whose address moves from a layer's to the next by whole interleave chunks but not whole
-    rounds over the channels (its bursts land on other channels), first reason one is not)."""
+    rounds over the channels (its bursts land on other channels), first reason one is not,
+    and on a timed DRAM moves[k]: every LD / ST of layer k moves by one and the same whole
+    number of DRAM row periods from layer k-1's, shift[k]: that number of DRAM rows)."""
     n_layers = starts.shape[1] - 1
     ok = np.ones(n_layers, bool)
     ok[0] = False
@@ -177,8 +159,11 @@ def _adjacent_equal(rows, starts, length, params):
     chunk = int(params[P_INTERLEAVE_BYTES])
     period = int(params[P_CHANNELS]) * chunk
     rotating = np.zeros(len(rows["service"]), bool)
+    moves, shift = np.zeros(n_layers, bool), np.zeros(n_layers, np.int64)
+    row_period = row_period_bytes(params) if params[P_TIMED] else 0
     if chunk % int(params[P_BURST_BYTES]):
-        return ok & False, step, rotating, "channel interleave is not a whole number of bursts"
+        return (ok & False, step, rotating, "channel interleave is not a whole number of bursts",
+                moves, shift)
     for k in range(1, n_layers):
         if np.any(length[:, k] != length[:, k - 1]):
             ok[k], reason = False, reason or f"layer {k} has other row counts than layer {k - 1}"
@@ -191,6 +176,10 @@ def _adjacent_equal(rows, starts, length, params):
         bad = bad or next((c for c in _MEMORY if np.any(rows[c][idx][mem] != rows[c][prev][mem])),
                           None)
         offset = rows["addr"][idx] - rows["addr"][prev]
+        if row_period:
+            offsets = np.unique(offset[mem])
+            if len(offsets) == 0 or (len(offsets) == 1 and offsets[0] % row_period == 0):
+                moves[k], shift[k] = True, offsets[0] // row_period if len(offsets) else 0
         if bad is None and np.any(offset[mem] % chunk):
             bad = "addr (offset not a multiple of channel_interleave_bytes)"
         rotating[idx[mem & (offset % period != 0)]] = True
@@ -202,4 +191,4 @@ def _adjacent_equal(rows, starts, length, params):
             ok[k], reason = False, reason or f"layer {k} differs from layer {k - 1} in {bad}"
             continue
         step[k] = steps[0] if len(steps) else 0
-    return ok, step, rotating, reason
+    return ok, step, rotating, reason, moves, shift
