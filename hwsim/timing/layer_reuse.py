@@ -363,11 +363,11 @@ def _jump(state, prev: Snapshot, cur: Snapshot, m: int, p: Plan, rows: dict, ini
     """Copy the times of the layer from c_{j-1} to c_j onto the next m layers (i x shift
     later) and move the state at c_j to c_{j+m}."""
     shift = cur.t - prev.t
+    i = np.arange(1, m + 1)[:, None]
     for q in np.flatnonzero(p.length):
-        a, n = int(prev.ptr[q]), int(p.length[q])  # the reference rows a..a+n-1: slices
-        for i in range(1, m + 1):
-            state.start[a + i * n:a + (i + 1) * n] = state.start[a:a + n] + i * shift
-            state.end[a + i * n:a + (i + 1) * n] = state.end[a:a + n] + i * shift
+        a, n = int(prev.ptr[q]), int(p.length[q])  # reference rows a..a+n-1, copies after them
+        for times in (state.start, state.end):
+            times[a + n:a + (m + 1) * n].reshape(m, n)[:] = times[a:a + n][None, :] + i * shift
     moved = m * shift
     for arr in (state.free, state.queue_done, state.unit_free, state.side_free):
         arr[:] = np.maximum(arr, cur.t) + moved
