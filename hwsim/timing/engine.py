@@ -187,7 +187,7 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     queues = np.repeat(np.arange(N_QUEUES), np.diff(rows["queue_start"]))
     for d in range(N_QUEUES):
         sel = (rows["release"] >> d) & 1 == 1
-        np.add.at(counts, queues[sel] * N_QUEUES + d, 1)
+        counts += np.bincount(queues[sel] * N_QUEUES + d, minlength=N_QUEUES * N_QUEUES)
     rows["fifo_offset"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
     kernel = rows["kernel"]

@@ -168,22 +168,26 @@ def _adjacent_equal(rows, starts, length, params):
         if np.any(length[:, k] != length[:, k - 1]):
             ok[k], reason = False, reason or f"layer {k} has other row counts than layer {k - 1}"
             continue
-        idx = np.concatenate([np.arange(starts[q, k], starts[q, k] + length[q, k])
-                              for q in range(N_QUEUES)])
-        prev = idx - np.repeat(length[:, k], length[:, k])
-        bad = next((c for c in _EXACT if np.any(rows[c][idx] != rows[c][prev])), None)
-        mem = rows["is_mem"][idx]
-        bad = bad or next((c for c in _MEMORY if np.any(rows[c][idx][mem] != rows[c][prev][mem])),
-                          None)
-        offset = rows["addr"][idx] - rows["addr"][prev]
+        cur = [slice(starts[q, k], starts[q, k] + length[q, k]) for q in range(N_QUEUES)
+               if length[q, k]]  # layer k's rows per queue, and layer k-1's just before
+        prev = [slice(c.start - (c.stop - c.start), c.start) for c in cur]
+        mems = [rows["is_mem"][c] for c in cur]
+        bad = next((c for c in _EXACT if any(np.any(rows[c][a] != rows[c][b])
+                                              for a, b in zip(cur, prev))), None)
+        bad = bad or next((c for c in _MEMORY if any(np.any(rows[c][a][m] != rows[c][b][m])
+                                                      for a, b, m in zip(cur, prev, mems))), None)
+        offsets = [rows["addr"][a] - rows["addr"][b] for a, b in zip(cur, prev)]
+        moved = np.concatenate([o[m] for o, m in zip(offsets, mems)])
         if row_period:
-            offsets = np.unique(offset[mem])
-            if len(offsets) == 0 or (len(offsets) == 1 and offsets[0] % row_period == 0):
-                moves[k], shift[k] = True, offsets[0] // row_period if len(offsets) else 0
-        if bad is None and np.any(offset[mem] % chunk):
+            offs = np.unique(moved)
+            if len(offs) == 0 or (len(offs) == 1 and offs[0] % row_period == 0):
+                moves[k], shift[k] = True, offs[0] // row_period if len(offs) else 0
+        if bad is None and np.any(moved % chunk):
             bad = "addr (offset not a multiple of channel_interleave_bytes)"
-        rotating[idx[mem & (offset % period != 0)]] = True
-        kn, kp = rows["kernel"][idx], rows["kernel"][prev]
+        for a, o, m in zip(cur, offsets, mems):
+            rotating[a][m & (o % period != 0)] = True
+        kn = np.concatenate([rows["kernel"][a] for a in cur])
+        kp = np.concatenate([rows["kernel"][b] for b in prev])
         steps = np.unique(kn[kp >= 0] - kp[kp >= 0])
         if bad is None and (np.any((kn < 0) != (kp < 0)) or len(steps) > 1):
             bad = "kernel"
