@@ -158,7 +158,7 @@ class _Periods:
             self.stretch, scan_at = self.finder.next(max(ptr, self.scan_at))
             self.scan_at = self.scan_at if scan_at is None else scan_at
             if self.stretch is not None:
-                self.row, self.history = self.stretch.first, []
+                self.row, self.history, self.tries = self.stretch.first, [], 0
         row = self.row if self.stretch is not None else self.scan_at
         return row if row < self.finder.hi else None
 
@@ -188,8 +188,11 @@ class _Periods:
             self.reason = first_why
         self.history = (self.history + [cur])[-row_periods.HISTORY:]
         self.row += s.length
+        self.tries += 1
         if self.row + s.length > s.end - 1:  # no period left to copy after the next one
             self.stretch, self.scan_at = None, self.row
+        elif self.tries >= row_periods.MAX_TRIES:  # a state that does not settle: the engine
+            self.stretch, self.scan_at = None, s.end  # times the rest (bounds the checkpoints)
 
     def report(self) -> dict:
         periods = [[k, v[0], v[1]] for k, v in sorted(self.copied.items())]

@@ -37,6 +37,7 @@ MAX_PERIOD_ROWS = 16  # anchor rows per period tried: 1..16
 MIN_PERIODS = 4       # fewer: settling takes a period or two, and nothing would be left to copy
 SCAN_ROWS = 4096      # anchor rows compared at a time (the engine reaches them lazily)
 HISTORY = 2           # checkpoints compared back: a pipeline may repeat every other period
+MAX_TRIES = 8         # checkpoints per stretch without a match before its rest is simply timed
 TIMED_REASON = ("main memory has a DRAM timing table: a tile's transfers move by a few chunks, "
                 "not by whole DRAM row periods, so the banks' rows would not repeat")
 
