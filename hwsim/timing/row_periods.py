@@ -15,9 +15,12 @@ one, D apart (`layer_reuse._match` checks the state, `_jump` copies). Here:
   bytes: the same channels and bursts; a K block of 64 chunks on 40 channels comes back after
   5 tiles, so L = 10 LOADs there), and the row's decoder layer must be the same: a stretch never
   crosses a layer boundary, so the layer checkpoints are never jumped over.
-- Per match (`period_shape`, `with_ends`): the other queues' periods are the rows they advanced between the
-  two checkpoints (measured, not guessed), and their rows must repeat with that period over the
-  copies and the row after them, compared as the anchor's.
+- Checkpoints (layer_reuse._Periods): every L anchor rows; each is compared with the last
+  HISTORY ones (a pipeline may repeat every other period: then 2 L rows make the period), at
+  most MAX_TRIES per stretch without a match.
+- Per match (`period_shape`, `with_ends`): the other queues' periods are the rows they
+  advanced between the two checkpoints (measured, not guessed), and their rows must repeat with
+  that period over the copies and the row after them, compared as the anchor's.
 
 Only on main memories without a DRAM timing table: with one, the transfers of a tile move by a
 few chunks, not by whole DRAM row periods, so the banks' open rows would not repeat
