@@ -134,11 +134,15 @@ class Graph:
         """map_ops for an `fn` that reads only an op's content, never its name or layer (it
         passes them through; they may appear in its error messages): ops equal but for name
         and layer (the same projection in every decoder layer) share one call of `fn`, and
-        the others get its result under their own name and layer."""
+        the others get its result under their own name and layer. The key holds the tensor
+        specs by identity (every op is alive while it is used, so equal ids are the same
+        object): equal specs that are distinct objects only cost another call of `fn`; the
+        builder and the passes share one object across the layers' copies."""
         done: dict = {}
         out = {}
         for op in self.ops():
-            key = (op.kind, op.inputs, op.output, op.weight, op.kv, repr(op.attrs))
+            key = (op.kind, *map(id, op.inputs), id(op.output), id(op.weight), id(op.kv),
+                   repr(op.attrs))
             new = done.get(key)
             if new is None:
                 new = fn(op)
