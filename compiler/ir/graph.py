@@ -137,12 +137,17 @@ class Graph:
         the others get its result under their own name and layer. The key holds the tensor
         specs by identity (every op is alive while it is used, so equal ids are the same
         object): equal specs that are distinct objects only cost another call of `fn`; the
-        builder and the passes share one object across the layers' copies."""
+        builder and the passes share one object across the layers' copies. The attrs are
+        keyed by their repr, made once per attrs dict (the copies a call returns share it)."""
         done: dict = {}
+        reprs: dict = {}  # id(attrs) -> repr(attrs); every op (and so its dict) stays alive
         out = {}
         for op in self.ops():
-            key = (op.kind, *map(id, op.inputs), id(op.output), id(op.weight), id(op.kv),
-                   repr(op.attrs))
+            attrs = op.attrs
+            text = reprs.get(id(attrs))
+            if text is None:
+                text = reprs[id(attrs)] = repr(attrs)
+            key = (op.kind, *map(id, op.inputs), id(op.output), id(op.weight), id(op.kv), text)
             new = done.get(key)
             if new is None:
                 new = fn(op)

@@ -156,7 +156,8 @@ def _place_activations(graph: Graph, target, attrs, pool_base: int) -> tuple[int
     workspace, results = _Bump(), {}
     for i, op in enumerate(ops):
         for pool in (chip, spill, gemv_in):
-            pool.free_dead(i)
+            if pool.live:  # (the spill pools stay empty where everything fits on chip)
+                pool.free_dead(i)
         if op.kind == OpKind.KV_WRITE:
             continue
         if op.attr("fused_attention") or (op.attr("fused_into") and op.kind == OpKind.SOFTMAX):
