@@ -92,17 +92,19 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         return 0, 1 << 30
     J = rounds_max
     u, b_r, D, top = 0.0, 0.0, 0.0, 0.0
+    room = 0.0
     for c in range(channels):
         L0 = chan_state[c, CHAN_COL_S]
         if not 0.5 * top <= L0 < top:  # another binade than the channel before
             u, b_r, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
-        if u == 0.0:
-            return 0, 1
-        margin = (8 * S + 64) * u
-        if ((banks - 1) * D + b_r - tm.tccd_s - tm.trp_s - tm.trcd_s <= margin
-                or (S - 1) * D + b_r - tm.tras_s - tm.trp_s <= margin
-                or (S - banks) * D + tm.tccd_s + tm.trcd_s - tm.tras_s <= margin):
-            return 0, 1 << 30  # the bank may bind in this regime: never jump this transfer
+            if u == 0.0:
+                return 0, 1
+            margin = (8 * S + 64) * u  # (the same for every channel in this binade)
+            if ((banks - 1) * D + b_r - tm.tccd_s - tm.trp_s - tm.trcd_s <= margin
+                    or (S - 1) * D + b_r - tm.tras_s - tm.trp_s <= margin
+                    or (S - banks) * D + tm.tccd_s + tm.trcd_s - tm.tras_s <= margin):
+                return 0, 1 << 30  # the bank may bind in this regime: never jump this transfer
+            room = max(cas + tm.burst_s, tm.tccd_s) + 4 * u
         when0 = L0 + b_r
         if max(L0 + tm.tccd_s, chan_state[c, CHAN_BUS_FREE_S] - cas) != when0:
             return 0, 1  # the bus is held by a transfer of the other direction (CL vs CWL)
@@ -110,10 +112,10 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         if n >= 1.0 and when0 - n * tm.trefi_s < tm.trfc_s:
             return 0, 1  # in a refresh window: step through it
         limit = (n + 1.0) * tm.trefi_s
-        room = max(cas + tm.burst_s, tm.tccd_s) + 4 * u
+        if _rounds_fit(tm, L0, D, b_r, room, limit, top, n, J):
+            continue  # the rounds the channels before allow fit this one too
         j = int(min(float(J), (min(limit, top - room) - L0) / D))
-        while j > 0 and not (L0 + j * D < limit and L0 + j * D + room < top
-                             and math.floor((L0 + (j - 1) * D + b_r) / tm.trefi_s) == n):
+        while j > 0 and not _rounds_fit(tm, L0, D, b_r, room, limit, top, n, j):
             j -= 1
         J = min(J, j)
         if J < banks:  # too few rounds to pay for the checks below: step one and ask again
@@ -127,6 +129,15 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         if retry:
             return 0, retry
     return J, 1
+
+
+@njit(cache=True, inline="always")
+def _rounds_fit(tm, L0, D, b_r, room, limit, top, n, j):
+    """Whether j rounds from last column L0 stay before `limit` (the next refresh window) and,
+    with `room`, in the binade below `top`, the last one starting in refresh interval n (the
+    columns grow with the rounds: the last decides)."""
+    return L0 + j * D < limit and L0 + j * D + room < top \
+        and math.floor((L0 + (j - 1) * D + b_r) / tm.trefi_s) == n
 
 
 @njit(cache=True, inline="always")
@@ -221,14 +232,18 @@ def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, 
     _plan_jump(plan, banks, slots, pos0, row, J)
     hit_span = (per_chunk - 1) * max(tm.tccd_s, tm.burst_s)
     bus_end, misses, conflicts, top, D = -math.inf, 0, 0, 0.0, 0.0
+    steps = np.empty((channels, 2))  # per channel: its last column L0 and its round step D
     for c in range(channels):
         L0 = chan_state[c, CHAN_COL_S]
         if not 0.5 * top <= L0 < top:
             _, _, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
-        for j in range(min(banks, J)):  # round j: the first access of its bank in the jump
-            b = c * banks + plan[j, _BETA]
-            at_slot0 = plan[j, _AT_SLOT0] != 0
-            ja1, ja = plan[j, _JA1], plan[j, _JA]
+        steps[c, 0], steps[c, 1] = L0, D
+    for j in range(min(banks, J)):  # round j: the first access of its bank in the jump
+        beta, at_slot0 = plan[j, _BETA], plan[j, _AT_SLOT0] != 0
+        ja1, ja, jl, row_last = plan[j, _JA1], plan[j, _JA], plan[j, _JL], plan[j, _ROW_LAST]
+        for c in range(channels):  # the bank's plan is the same on every channel
+            b = c * banks + beta
+            L0, D = steps[c, 0], steps[c, 1]
             if settled and not at_slot0:  # a hit on the row the transfer left open
                 outcome, act = 0, bank_state[b, BANK_ACT_S]
             else:
@@ -243,9 +258,10 @@ def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, 
                 act = ready + tm.trp_s  # (later: tRAS is over by then)
             if outcome or ja >= ja1:
                 bank_state[b, BANK_ACT_S], bank_state[b, BANK_OPENED_BY] = act, transfer
-            bank_state[b, BANK_READY_S] = (L0 + (plan[j, _JL] + 1) * D) + tm.tccd_s
-            bank_state[b, BANK_ROW] = plan[j, _ROW_LAST]
-        last = L0 + J * D
+            bank_state[b, BANK_READY_S] = (L0 + (jl + 1) * D) + tm.tccd_s
+            bank_state[b, BANK_ROW] = row_last
+    for c in range(channels):
+        last = steps[c, 0] + J * steps[c, 1]
         chan_state[c, CHAN_COL_S] = last
         chan_state[c, CHAN_BUS_FREE_S] = last + cas + tm.burst_s
         bus_end = max(bus_end, chan_state[c, CHAN_BUS_FREE_S])
