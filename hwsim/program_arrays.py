@@ -6,9 +6,18 @@ energy and roofline models read is a column, so they work on whole arrays.
 
 The operands' on-chip extents are flat too (`ext_*`, one entry per operand of each row, from
 isa.operand_extents), so buffer traffic and port time are array sums, not loops over rows.
+
+The arrays of a compact program (hwsim.program_arrays_compact) also keep `base`, the short
+program's arrays, and `src`, the base row behind every row. Every per-row array but the address
+column fields["dram_addr"] and op_index equals the base's gathered through `src` (isa.verify's
+compact rules: copies differ only in *_addr fields), so a quantity of a row computed from those
+columns alone is computed once per base row and gathered (`per_base_row`). The columns and
+operand extents are gathered when first read (`GatheredColumns`, `_gathered_extents`): a run
+that reads its costs from the base never builds most of them at full length.
 """
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -39,9 +48,90 @@ class ProgramArrays:
     ext_buf: np.ndarray       # int64: its buffer id
     ext_bytes: np.ndarray     # int64: its byte extent
     ext_write: np.ndarray     # bool: the row writes it (out / dst, or LD's destination)
+    # a compact program's arrays (not dataclass fields: set by flatten_compact); None when flat
+    src = None                # int64 per row: the row of `base` it repeats
+    base = None               # the short program's ProgramArrays
+
+    def __post_init__(self):
+        for name in _EXTENTS:  # None: gathered from base on first read (__getattr__)
+            if self.__dict__.get(name, 0) is None:
+                del self.__dict__[name]
+
+    def __getattr__(self, name):  # only for attributes not set: the extents left to gather
+        if name in _EXTENTS and self.__dict__.get("base") is not None:
+            self.__dict__.update(zip(_EXTENTS, _gathered_extents(self.base, self.src)))
+            return self.__dict__[name]
+        raise AttributeError(name)
 
     def __len__(self) -> int:
         return len(self.opcode)
+
+
+_EXTENTS = ("ext_row", "ext_buf", "ext_bytes", "ext_write")
+
+
+def base_of(a: ProgramArrays) -> ProgramArrays:
+    """The rows whose values the others repeat: a.base for a compact program, else a."""
+    return a if a.base is None else a.base
+
+
+def gathered(a: ProgramArrays, values: np.ndarray) -> np.ndarray:
+    """Per row of `a`, from `values` per row of base_of(a)."""
+    return values if a.base is None else values[a.src]
+
+
+def per_base_row(a: ProgramArrays, values_of, *args, **kwargs) -> np.ndarray:
+    """values_of(base_of(a), *args) gathered to the rows of `a`. `values_of` must give each
+    row a value from that row's own columns other than dram_addr and op_index (then it is the
+    same number as values_of(a) gives); per-row arguments in `args` are the base's."""
+    return gathered(a, values_of(base_of(a), *args, **kwargs))
+
+
+def row_counts(a: ProgramArrays) -> np.ndarray | None:
+    """Per row of base_of(a): how many rows of `a` repeat it; None for a flat program."""
+    return None if a.base is None else np.bincount(a.src, minlength=len(a.base))
+
+
+class GatheredColumns(MutableMapping):
+    """The COLUMNS of a compact program's rows: base column[src], built on first read (a
+    column read for an address update is built then and updated in place)."""
+
+    def __init__(self, base_fields: dict, src: np.ndarray):
+        self._base, self._src, self._built = base_fields, src, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        column = self._built.get(name)
+        if column is None:
+            values = self._base[name]
+            # a column zero throughout is a fresh zeros array, whose pages the operating
+            # system maps only when written (dense programs: sparsity fields, unit, wgt_buf)
+            column = self._built[name] = values[self._src] if values.any() else \
+                np.zeros(len(self._src), values.dtype)
+        return column
+
+    def __setitem__(self, name: str, column: np.ndarray) -> None:
+        self._built[name] = column
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("program columns cannot be removed")
+
+    def __iter__(self):
+        return iter(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+
+def _gathered_extents(base: ProgramArrays, src: np.ndarray) -> tuple:
+    """(ext_row, ext_buf, ext_bytes, ext_write) of the flat rows: each row's base row's
+    operands, in order."""
+    per_row = np.bincount(base.ext_row, minlength=len(base.opcode))
+    first = np.concatenate([[0], np.cumsum(per_row)[:-1]]).astype(np.int64)
+    take = per_row[src]
+    ext_row = np.repeat(np.arange(len(src), dtype=np.int64), take)
+    starts = np.concatenate([[0], np.cumsum(take)[:-1]]).astype(np.int64)
+    ext = np.repeat(first[src] - starts, take) + np.arange(int(take.sum()), dtype=np.int64)
+    return ext_row, base.ext_buf[ext], base.ext_bytes[ext], base.ext_write[ext]
 
 
 def flatten(program) -> ProgramArrays:
