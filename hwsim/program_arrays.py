@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from itertools import chain
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -147,44 +147,46 @@ def _flatten(program: isa.Program) -> ProgramArrays:
     rows = [instr for q in Queue for instr in program.streams[q]]
     n = len(rows)
     counts = [len(program.streams[q]) for q in Queue]
-    opcode = np.fromiter((i.opcode for i in rows), np.int16, n)
+    opcode = np.fromiter(map(_OPCODE, rows), np.int16, n)
     queue = np.repeat(np.array([int(q) for q in Queue], np.int8), counts)  # rows queue by queue
-    masks: dict = {}  # frozenset of queues -> bit mask (a few distinct sets per program)
-    tokens = [i.values[:2] for i in rows]  # wait, release: the first two fields of every format
-    wait = np.fromiter((_mask(masks, w) for w, _ in tokens), np.uint8, n)
-    release = np.fromiter((_mask(masks, r) for _, r in tokens), np.uint8, n)
-    del tokens
+    values = list(map(_VALUES, rows))  # each row's field values (the one Python call per row)
+    # wait, release: the first two fields of every format, frozensets of queues (a few
+    # distinct ones per program, each turned into its bit mask once)
+    waits, releases = list(map(_FIRST, values)), list(map(_SECOND, values))
+    masks = {q: sum(1 << s for s in q) for q in set(waits).union(releases)}
+    wait = np.fromiter(map(masks.__getitem__, waits), np.uint8, n)
+    release = np.fromiter(map(masks.__getitem__, releases), np.uint8, n)
+    del waits, releases
     fields = {c: np.zeros(n, np.int64) for c in COLUMNS}
     dtype_in = np.zeros(n, np.int16)
     dtype_w = np.zeros(n, np.int16)
     for op in np.unique(opcode):
         where = np.flatnonzero(opcode == op)
-        _fill_columns(Opcode(int(op)), [rows[r] for r in where], where, fields, dtype_in,
-                      dtype_w)
+        _fill_columns(Opcode(int(op)), [values[r] for r in where.tolist()], where, fields,
+                      dtype_in, dtype_w)
+    del values
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, n)
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
                          op_index, names, *_flat_extents(rows, queue))
 
 
-def _mask(masks: dict, queues: frozenset) -> int:
-    mask = masks.get(queues)
-    if mask is None:
-        mask = masks[queues] = sum(1 << q for q in queues)
-    return mask
+_OPCODE, _VALUES = attrgetter("opcode"), attrgetter("values")
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
-def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) -> None:
-    """The COLUMNS and dtypes of the rows `where`, all of opcode `op`, read in one pass."""
+def _fill_columns(op: Opcode, values: list, where, fields, dtype_in, dtype_w) -> None:
+    """The COLUMNS and dtypes of the rows `where`, all of opcode `op` (`values`: their field
+    values), read in one pass."""
     index = OPCODES[op].format.operand_index
     din = next((c for c in ("dtype_act", "dtype_in", "dtype") if c in index), None)
     names = [c for c in COLUMNS if c in index] + [c for c in (din, "dtype_wgt") if c in index]
     if not names:
         return
     getter = itemgetter(*(index[c] for c in names))
-    values = chain.from_iterable(map(getter, (i.values for i in instrs))) if len(names) > 1 \
-        else map(getter, (i.values for i in instrs))
-    table = np.fromiter(values, np.int64, len(instrs) * len(names)).reshape(len(instrs), -1)
+    table = np.fromiter(chain.from_iterable(map(getter, values)) if len(names) > 1
+                        else map(getter, values), np.int64,
+                        len(values) * len(names)).reshape(len(values), -1)
     column = dict(zip(names, table.T))
     for c in COLUMNS:
         if c in column:
@@ -198,23 +200,28 @@ def _flat_extents(rows: list, queue: np.ndarray):
     """(row, buffer, bytes, writes) of every on-chip operand (DRAM operands left out), four
     integers per operand in one flat array (no per-operand Python objects kept). Equal
     instructions have equal extents: each distinct one is measured once (looked up by object
-    first: the compiler shares equal instructions)."""
-    by_object: dict = {}  # id(instruction) -> flat (buffer, bytes, writes) of its operands
-    by_value: dict = {}   # (opcode, values) -> the same
-    parts = []
-    for instr in rows:  # `rows` holds every instruction: ids stay unique while this runs
-        ext = by_object.get(id(instr))
-        if ext is None:
-            key = (instr.opcode, instr.values)
-            ext = by_value.get(key)
-            if ext is None:
-                ext = by_value[key] = _extents(instr)
-            by_object[id(instr)] = ext
-        parts.append(ext)
-    counts = np.fromiter(map(len, parts), np.int64, len(parts)) // 3
-    flat = np.fromiter(chain.from_iterable(parts), np.int64).reshape(-1, 3)
-    return (np.repeat(np.arange(len(rows), dtype=np.int64), counts), flat[:, 0].copy(),
-            flat[:, 1].copy(), flat[:, 2] != 0)
+    first: the compiler shares equal instructions, so a program of a million rows has some ten
+    thousand distinct objects) and gathered to the rows."""
+    ids = list(map(id, rows))  # `rows` holds every instruction: ids stay unique while this runs
+    by_value: dict = {}  # (opcode, values) -> index of its extents in `distinct`
+    slot: dict = {}      # id(instruction) -> the same
+    distinct = []        # flat (buffer, bytes, writes) of the operands of each distinct value
+    for key, instr in dict(zip(ids, rows)).items():
+        value = (instr.opcode, instr.values)
+        k = by_value.get(value)
+        if k is None:
+            k = by_value[value] = len(distinct)
+            distinct.append(_extents(instr))
+        slot[key] = k
+    which = np.fromiter(map(slot.__getitem__, ids), np.int64, len(rows))
+    per = np.fromiter(map(len, distinct), np.int64, len(distinct)) // 3
+    table = np.fromiter(chain.from_iterable(distinct), np.int64).reshape(-1, 3)
+    first = np.concatenate([[0], np.cumsum(per)[:-1]]).astype(np.int64)
+    take = per[which]
+    starts = np.concatenate([[0], np.cumsum(take)[:-1]]).astype(np.int64)
+    ext = np.repeat(first[which] - starts, take) + np.arange(int(take.sum()), dtype=np.int64)
+    return (np.repeat(np.arange(len(rows), dtype=np.int64), take), table[ext, 0],
+            table[ext, 1], table[ext, 2] != 0)
 
 
 def _extents(instr) -> tuple:
