@@ -96,8 +96,7 @@ def program_bound(a: ProgramArrays, target, units: list) -> dict:
         per_op_resource = {name: names[int(j)] for name, j in
                            zip(a.op_names, grid.argmax(axis=1))}
     return {"roofline_s": per_resource[bound], "bound": bound, "per_resource_s": per_resource,
-            "per_op_s": per_op, "per_op_resource": per_op_resource, "resource_names": names,
-            "row_resource": resource, "row_seconds": seconds}
+            "per_op_s": per_op, "per_op_resource": per_op_resource, "resource_names": names}
 
 
 def _row_seconds(a: ProgramArrays, target, units: list) -> np.ndarray:
