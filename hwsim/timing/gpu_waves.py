@@ -121,12 +121,19 @@ def _kernels(a: ProgramArrays, shapes: dict, target, names: list, resource: np.n
         return []
     op = a.op_index[rows].astype(np.int64)
     group = resource[rows] * (n_ops + 1) + (kernel[rows] if kernel is not None else op)
-    keys, first_row, group_of = np.unique(group, return_index=True, return_inverse=True)
-    pair = group_of.reshape(-1) * (n_ops + 1) + op
-    _, pair_first, pair_of = np.unique(pair, return_index=True, return_inverse=True)
-    order = np.lexsort((np.arange(len(rows)), pair_first[pair_of.reshape(-1)],
-                        first_row[group_of.reshape(-1)]))
-    rows, group_of = rows[order], group_of.reshape(-1)[order]
-    cuts = np.flatnonzero(np.diff(group_of)) + 1
-    return [(names[int(keys[group_of[part[0]]] // (n_ops + 1))], rows[part])
-            for part in np.split(np.arange(len(rows)), cuts)]
+    # runs of rows of one (group, op) in a row: a few per op, so ordered in Python
+    starts = np.flatnonzero(np.concatenate(
+        [[True], (group[1:] != group[:-1]) | (op[1:] != op[:-1])]))
+    ends = np.append(starts[1:], len(rows))
+    group_rank: dict = {}
+    pair_rank: dict = {}
+    for g, o in zip(group[starts].tolist(), op[starts].tolist()):
+        group_rank.setdefault(g, len(group_rank))
+        pair_rank.setdefault((g, o), len(pair_rank))
+    order = sorted(range(len(starts)), key=lambda r: (
+        group_rank[int(group[starts[r]])], pair_rank[(int(group[starts[r]]), int(op[starts[r]]))],
+        starts[r]))
+    out: dict = {}
+    for r in order:
+        out.setdefault(int(group[starts[r]]), []).append(rows[starts[r]:ends[r]])
+    return [(names[g // (n_ops + 1)], np.concatenate(parts)) for g, parts in out.items()]
