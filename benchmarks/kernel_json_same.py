@@ -1,5 +1,7 @@
 """`hwsim kernel ... --json` for every kernel kind on every preset (a few shapes, both dtypes,
-with and without `--set`), written to one file per case, or compared with another tree's files.
+with and without `--set`), and `hwsim simulate ... --json` of two models in three phases on
+every preset (the simulation set-up is shared), written to one file per case, or compared with
+another tree's files.
 
 Run it once per tree, then compare (value-neutral speed-ups of the kernel flow must keep every
 file byte-identical):
@@ -32,7 +34,15 @@ EXTRA = (  # (kind, shape, target, dtype, --set values)
 )
 
 
+SIMULATE = (("tiny-llama", "16"), ("llama2-7b", "32"))  # (model, seq / context)
+
+
 def cases():
+    for target in PRESETS:
+        for model, seq in SIMULATE:
+            for phase in ("prefill", "decode", "generate"):
+                yield "simulate", model, target, phase, ("--seq", seq, "--context", seq,
+                                                         "--gen", "3")
     for target in PRESETS:
         for kind, shapes in SHAPES.items():
             for shape in shapes:
@@ -43,9 +53,12 @@ def cases():
 
 def run_case(kind, shape, target, dtype, sets) -> str:
     from hwsim.cli.main import main
-    argv = ["kernel", kind, "--shape", shape, "-t", target, "--dtype", dtype, "--json"]
-    for s in sets:
-        argv += ["--set", s]
+    if kind == "simulate":  # shape: the model, dtype: the phase, sets: further flags
+        argv = ["simulate", shape, "-t", target, "--phase", dtype, "--json", *sets]
+    else:
+        argv = ["kernel", kind, "--shape", shape, "-t", target, "--dtype", dtype, "--json"]
+        for s in sets:
+            argv += ["--set", s]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)
@@ -53,7 +66,8 @@ def run_case(kind, shape, target, dtype, sets) -> str:
 
 
 def name_of(kind, shape, target, dtype, sets) -> str:
-    return "_".join([kind, shape.replace(",", "x"), target, dtype, *sets]).replace("=", "-")
+    return "_".join([kind, shape.replace(",", "x"), target, dtype, *sets]).replace(
+        "=", "-").replace("--", "")
 
 
 def write(folder: pathlib.Path) -> None:

@@ -35,6 +35,8 @@ from hwsim.memory.kernel import dram_transfer
 from hwsim.timing import layer_reuse
 
 N_QUEUES = 6
+_N_MASKS = 1 << N_QUEUES  # token masks: bit d = a token for queue d
+_MASK_BITS = (np.arange(_N_MASKS)[:, None] >> np.arange(N_QUEUES)) & 1  # [mask, d]: bit d set
 
 
 @njit(cache=True)
@@ -182,11 +184,11 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     -> (start_s, end_s, the JSON `reuse` report)."""
     rows = _engine_rows(queue_start, wait, release, service, memory_rows, resource, side,
                         not_before, overlap, kernel, kernel_gap_s)
-    counts = np.zeros(N_QUEUES * N_QUEUES, np.int64)
     queues = np.repeat(np.arange(N_QUEUES), np.diff(rows["queue_start"]))
-    for d in range(N_QUEUES):
-        sel = (rows["release"] >> d) & 1 == 1
-        np.add.at(counts, queues[sel] * N_QUEUES + d, 1)
+    # tokens each (source, destination) pair carries: rows per (queue, release mask), then
+    # each mask's bits (integer counts, no per-row temporaries beyond one key per row)
+    masks = np.bincount(queues * _N_MASKS + rows["release"], minlength=N_QUEUES * _N_MASKS)
+    counts = (masks.reshape(N_QUEUES, _N_MASKS) @ _MASK_BITS).ravel()
     rows["fifo_offset"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
     kernel = rows["kernel"]
