@@ -64,13 +64,16 @@ def _flatten(program: isa.Program) -> ProgramArrays:
     wait = np.fromiter((_mask(masks, w) for w, _ in tokens), np.uint8, n)
     release = np.fromiter((_mask(masks, r) for _, r in tokens), np.uint8, n)
     del tokens
-    fields = {c: np.zeros(n, np.int64) for c in COLUMNS}
-    dtype_in = np.zeros(n, np.int16)
-    dtype_w = np.zeros(n, np.int16)
-    for op in np.unique(opcode):
-        where = np.flatnonzero(opcode == op)
-        _fill_columns(Opcode(int(op)), [rows[r] for r in where], where, fields, dtype_in,
-                      dtype_w)
+    if n <= SMALL_ROWS:
+        fields, dtype_in, dtype_w = _small_columns(rows)
+    else:
+        fields = {c: np.zeros(n, np.int64) for c in COLUMNS}
+        dtype_in = np.zeros(n, np.int16)
+        dtype_w = np.zeros(n, np.int16)
+        for op in np.unique(opcode):
+            where = np.flatnonzero(opcode == op)
+            _fill_columns(Opcode(int(op)), [rows[r] for r in where], where, fields, dtype_in,
+                          dtype_w)
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, n)
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
@@ -82,6 +85,31 @@ def _mask(masks: dict, queues: frozenset) -> int:
     if mask is None:
         mask = masks[queues] = sum(1 << q for q in queues)
     return mask
+
+
+SMALL_ROWS = 512  # up to this many rows the columns are read row by row in one table
+_PICKS: dict = {}  # opcode -> itemgetter of (COLUMNS..., dtype in, dtype w) from values + (0,)
+
+
+def _small_columns(rows: list):
+    """The COLUMNS and dtypes of a few rows (a kernel's dozen): one table row per instruction,
+    the same integers _fill_columns writes (0 where the format lacks a column, the weight
+    dtype = the input dtype where it has none), without numpy steps per opcode."""
+    table = np.array([_pick(i.opcode)((*i.values, 0)) for i in rows], np.int64)
+    columns = table.reshape(len(rows), len(COLUMNS) + 2).T.copy()
+    return (dict(zip(COLUMNS, columns)), columns[-2].astype(np.int16),
+            columns[-1].astype(np.int16))
+
+
+def _pick(op) -> itemgetter:
+    pick = _PICKS.get(op)
+    if pick is None:
+        index = OPCODES[op].format.operand_index
+        din = next((c for c in ("dtype_act", "dtype_in", "dtype") if c in index), None)
+        din_at = index[din] if din is not None else -1  # -1: the 0 appended to the values
+        pick = _PICKS[op] = itemgetter(*(index.get(c, -1) for c in COLUMNS), din_at,
+                                       index.get("dtype_wgt", din_at))
+    return pick
 
 
 def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) -> None:
