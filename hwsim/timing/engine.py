@@ -185,10 +185,7 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     rows = _engine_rows(queue_start, wait, release, service, memory_rows, resource, side,
                         not_before, overlap, kernel, kernel_gap_s)
     queues = np.repeat(np.arange(N_QUEUES), np.diff(rows["queue_start"]))
-    # tokens each (source, destination) pair carries: rows per (queue, release mask), then
-    # each mask's bits (integer counts, no per-row temporaries beyond one key per row)
-    masks = np.bincount(queues * _N_MASKS + rows["release"], minlength=N_QUEUES * _N_MASKS)
-    counts = (masks.reshape(N_QUEUES, _N_MASKS) @ _MASK_BITS).ravel()
+    counts = token_counts(queues, rows["release"])
     rows["fifo_offset"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
     kernel = rows["kernel"]
@@ -198,6 +195,14 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
                         dram)
     report = layer_reuse.run_reusing(_loop(rows, dram), rows, state, layers)
     return state.start, state.end, report
+
+
+def token_counts(queues: np.ndarray, release: np.ndarray) -> np.ndarray:
+    """Tokens each (source s, destination d) pair carries, at s * N_QUEUES + d, from each
+    row's queue and release mask (bit d: a token for queue d): rows per (queue, mask), then
+    each mask's bits; integer counts, one key per row and no per-row-and-bit temporaries."""
+    masks = np.bincount(queues * _N_MASKS + release, minlength=N_QUEUES * _N_MASKS)
+    return (masks.reshape(N_QUEUES, _N_MASKS) @ _MASK_BITS).ravel()
 
 
 def _loop(rows: dict, dram):
