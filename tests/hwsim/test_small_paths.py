@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import isa
 import hwsim.program_arrays as program_arrays
 import hwsim.service as service
 import targets
@@ -22,11 +23,20 @@ KERNELS = [("gemm", "256,4096,4096", "neupims", "fp16"), ("gemm", "100,300,700",
            ("attention", "4,8,100,64", "a100", "fp16"),
            ("attention", "1,32,512,128", "neupims", "fp16"),
            ("softmax", "128,4096", "mllm-npu-sd8gen3", "int8"),
-           ("layernorm", "7,4096", "h100", "fp16")]
+           ("layernorm", "7,4096", "h100", "fp16"), ("hand", "", "a100", "")]
 
 
 def _program(kind, shape, target_name, dtype):
     target = targets.load_target(target_name)
+    if kind == "hand":  # weights narrower than the activations (w4a16), three formats
+        text = (f".target {target_name}\n"
+                "LOAD buf=0 dtype=int4 sram_addr=0 dram_addr=0x1000 rows=2 row_bytes=64\n"
+                "MATMUL dtype_act=fp16 dtype_wgt=int4 dtype_out=fp16 m=8 n=64 k=32 act_buf=0 "
+                "wgt_buf=0 wgt_addr=0x200 out_buf=0 out_addr=0x4000 count=1\n"
+                "VADD dtype_in=fp16 dtype_out=fp16 rows=2 cols=32 src0_buf=0 src0_addr=0 "
+                "src1_buf=0 src1_addr=0x100 dst_buf=0 dst_addr=0x800 count=3\n")
+        program = isa.assemble(text, "hand")
+        return isa.Program(target.name, target.fingerprint(), program.streams), target
     graph = kernel_graph(kind, parse_shape(kind, shape), dtype)
     return compile_graph(graph, target).program, target
 
@@ -42,6 +52,11 @@ def test_flatten_small_path_equals_per_opcode_path(case, monkeypatch):
     program, target = _program(*case)
     assert 0 < len(program) <= program_arrays.SMALL_ROWS
     small = program_arrays.flatten(program)
+    if case[0] == "hand":  # by hand: the weight dtype where the format has one, else the input's
+        d = isa.Dtype
+        assert small.dtype_w.tolist() == [int(d.INT4), int(d.INT4), int(d.FP16)]
+        assert small.dtype_in.tolist() == [int(d.INT4), int(d.FP16), int(d.FP16)]
+        assert small.fields["m"].tolist() == [0, 8, 0]  # 0 where the format lacks the column
     _whole_array_paths(monkeypatch)
     whole = program_arrays.flatten(program)
     for f in dataclasses.fields(small):
