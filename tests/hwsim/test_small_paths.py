@@ -1,7 +1,6 @@
 """The simulation set-up's paths for small programs (a kernel's dozen rows) give what the
-whole-array paths give, and the token counts and per-target facts are what a hand count and a
-fresh build give (branch kgemm, docs/scale.md)."""
-import copy
+whole-array paths give, and the token counts are what a hand count gives (branch kgemm,
+docs/scale.md)."""
 import dataclasses
 
 import numpy as np
@@ -114,16 +113,3 @@ def test_token_counts_by_hand(rows):
                 expected[q * N_QUEUES + d] += 1
     counts = token_counts(queues, release)
     assert counts.dtype == np.int64 and counts.tolist() == expected
-
-
-def test_isa_resources_built_once_per_loaded_target_and_equal_to_a_fresh_build():
-    loaded = targets.load_target("neupims", ["units.systolic.count=1"])
-    first = loaded.isa_resources()
-    assert loaded.isa_resources() is first
-    fresh = loaded._isa_resources()
-    assert fresh is not first and fresh == first
-    assert first.units_per_queue == {q: n for q, n in fresh.units_per_queue.items()}
-    with pytest.raises(TypeError):
-        first.units_per_queue["MM"] = 2  # shared: refuses changes
-    copied = copy.deepcopy(loaded)  # a plain copy: not remembered, built at each call
-    assert copied.isa_resources() == first and copied.isa_resources() is not first
