@@ -98,15 +98,35 @@ def pim_commands(n, k, groups, banks: int, multipliers: int, row_bytes: int,
     segments = ceil_div(k, load)
     full, rest = k // load, k % load
     gwrites = np.where(k <= load, ceil_div(groups, per_load), groups * segments)
-    load_rows = ceil_div(load * element_bytes, row_bytes)
     outputs = ceil_div(n, banks)
-    rows_per_segment = outputs * ceil_div(groups, per_load) * load_rows
     has_rest = (rest > 0).astype(np.int64)
-    return {"gwrites": gwrites, "rows": outputs * gwrites * load_rows,
+    rows_full, rows_rest = _rows_holding_data(k, groups, load, per_load, full, rest,
+                                              row_bytes, element_bytes)
+    rows_full, rows_rest = outputs * rows_full, outputs * rows_rest
+    return {"gwrites": gwrites, "rows": rows_full + rows_rest,
             "readouts": outputs * groups * segments,
-            "rows_full": rows_per_segment * full, "rows_rest": rows_per_segment * has_rest,
+            "rows_full": rows_full, "rows_rest": rows_rest,
             "readouts_full": outputs * groups * full, "readouts_rest": outputs * groups * has_rest,
             "dots_full": np.full_like(k, load // multipliers), "dots_rest": ceil_div(rest, multipliers)}
+
+
+def _rows_holding_data(k, groups, load, per_load, full, rest, row_bytes: int,
+                       element_bytes: int):
+    """Per output: the DRAM rows of the full loads and of the last, shorter one. A load's columns
+    sit at their global-buffer positions, so its data fills ceil(data bytes / row) rows from the
+    load's first; a row holding no data is never opened. Heads packed into one load (k <= load:
+    per_load heads a load, the last load the heads left) fill per_load x k elements; a longer
+    vector's full loads fill the whole load and its last one the rest. (With a global buffer of
+    one DRAM row, NeuPIMs' 16 fp16 multipliers x 32 columns = 1 KiB, every load is one row:
+    the artifact's one row per tile per GWRITE chunk, NeuPIMSLogitSoftmax.cc calculate_loops.)"""
+    def rows_of(elements):
+        return ceil_div(elements * element_bytes, row_bytes)
+
+    packs, last = groups // per_load, groups % per_load
+    packed = packs * rows_of(per_load * k) + np.where(last > 0, rows_of(last * k), 0)
+    longer = groups * np.where(rest > 0, rows_of(rest), 0)
+    rows_full = np.where(k < load, 0, groups * full * rows_of(load))
+    return rows_full, np.where(k < load, packed, longer)
 
 
 def pim_channel_cycles(m, n, k, groups, timing, banks: int, banks_per_channel: int,

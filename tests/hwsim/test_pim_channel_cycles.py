@@ -104,3 +104,22 @@ def test_trtp_and_bank_precharges_by_hand():
         1, 128, 309, 8, no_trtp, banks_per_channel=32, ranks=2, **CH, **NEUPIMS))
     assert got == 5200
     assert _total(128, 309, 8, ranks=1, **NEUPIMS) == 8 * GW_DUAL + 32 * 262
+
+
+
+def test_a_wider_global_buffer_opens_only_the_rows_holding_data():
+    """32 multipliers: a GWRITE load of 32 x 32 = 1,024 fp16 elements, two 1 KiB rows.
+    K^T q, 309 keys, 8 heads of 128: all 8 heads pack into one load and fill it (2 rows per
+    output): 1 GWRITE, ceil(309 / 32) = 10 outputs per bank x 2 rows = 20 rows, as with 16
+    multipliers. 4 heads of 16 (tiny): 64 elements, 128 B, one row per output, not two.
+    p V at 600 tokens: one load per head, 600 x 2 B = 1,200 B: 2 rows per (dk column) output,
+    4 outputs per bank x 8 heads = 64 rows, 8 GWRITEs; each readout ceil(600 / 32) = 19 dot
+    products."""
+    wide = dict(CH, multipliers=32)
+    c = pim_commands(309, 128, 8, **wide)
+    assert (int(c["gwrites"]), int(c["rows"]), int(c["readouts"])) == (1, 20, 80)
+    c = pim_commands(309, 16, 4, **wide)
+    assert (int(c["gwrites"]), int(c["rows"]), int(c["readouts"])) == (1, 10, 40)
+    c = pim_commands(128, 600, 8, **wide)
+    assert (int(c["gwrites"]), int(c["rows"]), int(c["dots_rest"])) == (8, 64, 19)
+    assert int(c["rows_full"]) == 0

@@ -31,13 +31,10 @@ def _gpu(p) -> bool:
 KNOWN = [
     # Every finding of issue 18 this suite saw (1, 2, 3, 4, 5, 6, 9, 12, 14, 15, 16) is merged
     # and its entry removed. OPEN: found by this suite, no branch is fixing them yet (see
-    # docs/fidelity.md "Invariants"; the PIM one is pinned by an xfail in
-    # test_counterexamples.py).
+    # docs/fidelity.md "Invariants").
     ("seq@gemv_rows", _gpu,
      "OPEN, finding 1 residual on GPUs: h100 prefill of 2 x 1 tokens (GEMV) 3 % slower than "
      "2 x 35 (matrix product); partition's estimate and the GPU's GEMV time disagree"),
-    ("resource:units.pim.multipliers_per_bank", _neupims,
-     "OPEN: PIM layout sizes a GWRITE segment 32 x multipliers, spanning more DRAM rows"),
 ]
 
 

@@ -108,7 +108,7 @@ def results(preset, overrides, key=None):
 
 def _cases():
     return [pytest.param(p, k, v, marks=pytest.mark.xfail(
-        strict=False, reason=KNOWN_SWITCHES[(p, k)])) if (p, k) in KNOWN_SWITCHES
+        strict=False, raises=AssertionError, reason=KNOWN_SWITCHES[(p, k)])) if (p, k) in KNOWN_SWITCHES
         else (p, k, v) for p, k, v in switches()]
 
 
