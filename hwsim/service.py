@@ -84,10 +84,6 @@ def unit_of_rows(a: ProgramArrays, target) -> list:
     keys = a.queue.astype(np.int64) * (1 << 32) + a.fields["unit"]
     if not len(keys):
         return []
-    if len(keys) <= SMALL_ROWS:
-        listed = keys.tolist()
-        table = {k: name(k) for k in set(listed)}
-        return [table[k] for k in listed]
     distinct, inverse = np.unique(keys, return_inverse=True)
     names = np.array([name(k) for k in distinct.tolist()] + [None], dtype=object)[:-1]
     return names[inverse.reshape(-1)].tolist()
