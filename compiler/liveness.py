@@ -13,7 +13,7 @@ from __future__ import annotations
 def last_uses(graph, ops) -> dict[str, int]:
     """op name -> index (in `ops`) of its last reader (its own index when nobody reads it)."""
     index = {op.name: i for i, op in enumerate(ops)}
-    return {op.name: max((index[s] for s in graph.nx.successors(op.name)),
+    return {op.name: max((index[s] for s in graph.successors(op.name)),
                          default=index[op.name]) for op in ops}
 
 

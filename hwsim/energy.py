@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.program_arrays import ProgramArrays
+from hwsim.program_arrays import ProgramArrays, base_of, row_counts
 from hwsim.service import LABELS, macs, per_value, unit_index, vector_ops
 from hwsim.unit_models import GACT_BANKS, pim_commands
 from isa import Opcode, Queue
@@ -23,9 +23,10 @@ def _per_dtype(table: dict, dtype: str) -> float:
 
 def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
                      dram_activations: float | None = None, pim_channel=None) -> dict:
+    """`units`: the unit of each row of base_of(a) (hwsim.service.unit_of_rows): a compact
+    program's costs are counted on its short program's rows (hwsim.program_arrays)."""
     e = target.energy
-    work, vops = macs(a), vector_ops(a)
-    compute = _compute_j(a, e, units, work, vops)
+    compute = _compute_j(a, e, units)
     sram = 0.0
     names = list(target.buffers)
     reads, writes = buffer_bytes(a, len(names))
@@ -43,14 +44,27 @@ def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
             "pim": pim_energy(a, target, pim_channel), "static": e.static.power_w * seconds}
 
 
-def _compute_j(a: ProgramArrays, e, units: list, work, vops) -> float:
+def _compute_j(a: ProgramArrays, e, units: list) -> float:
     """Sum over rows of work x its MAC energy + vector ops x its vector-op energy, by the
     unit and dtype of each row. Added in row order (np.cumsum adds one term after another,
-    as a loop over rows would), so the float is the same whatever the array length."""
+    as a loop over rows would), so the float is the same whatever the array length. Each
+    row's two terms are a product of its own columns: worked out per row of the short
+    program and gathered, the same numbers (`units`: of those rows)."""
+    terms, busy = _compute_terms(base_of(a), e, units)
+    rows = np.flatnonzero(busy) if a.base is None else a.src[busy[a.src]]  # in row order
+    if not len(rows):
+        return 0.0
+    return float(np.cumsum(terms[rows].reshape(-1))[-1])
+
+
+def _compute_terms(a: ProgramArrays, e, units: list):
+    """(per row (work x its MAC energy, vector ops x its vector-op energy) J, per row: busy)."""
+    work, vops = macs(a), vector_ops(a)
     names, index = unit_index(units)
     busy = (index >= 0) & ((work != 0) | (vops != 0))
+    out = np.zeros((len(a), 2))
     if not busy.any():
-        return 0.0
+        return out, busy
     key = index * 256 + a.dtype_in.astype(np.int64)
 
     def costs(k: int):
@@ -58,26 +72,36 @@ def _compute_j(a: ProgramArrays, e, units: list, work, vops) -> float:
         dtype = LABELS[k % 256]
         return _per_dtype(table.mac_pj, dtype), _per_dtype(table.vector_op_pj, dtype)
     coef = per_value(key[busy], costs).reshape(-1, 2)
-    terms = np.empty((int(busy.sum()), 2))
-    terms[:, 0] = work[busy] * coef[:, 0] * PJ
-    terms[:, 1] = vops[busy] * coef[:, 1] * PJ
-    return float(np.cumsum(terms.reshape(-1))[-1])
+    out[busy, 0] = work[busy] * coef[:, 0] * PJ
+    out[busy, 1] = vops[busy] * coef[:, 1] * PJ
+    return out, busy
 
 
 def buffer_bytes(a: ProgramArrays, n_buffers: int):
     """Bytes read from and written to each on-chip buffer (by operand role: out / dst and LD's
-    destination write, every other on-chip operand reads)."""
-    kept = a.ext_buf < n_buffers
-    write = a.ext_write[kept]
-    buf, size = a.ext_buf[kept], a.ext_bytes[kept].astype(np.float64)  # integers: exact sums
+    destination write, every other on-chip operand reads). A compact program's operands are
+    counted on its short program's rows, each times the rows that repeat it: integer bytes,
+    every partial sum exact below 2**53, so the same floats as a sum over every row."""
+    b, repeats = base_of(a), row_counts(a)
+    kept = b.ext_buf < n_buffers
+    write = b.ext_write[kept]
+    buf, size = b.ext_buf[kept], b.ext_bytes[kept]
+    if repeats is not None:
+        size = size * repeats[b.ext_row[kept]]
+    size = size.astype(np.float64)  # integers: exact sums
     return (np.bincount(buf[~write], weights=size[~write], minlength=n_buffers)[:n_buffers],
             np.bincount(buf[write], weights=size[write], minlength=n_buffers)[:n_buffers])
 
 
 def dram_bytes(a: ProgramArrays) -> tuple[float, float]:
-    moved = a.fields["rows"] * a.fields["row_bytes"]
-    return (float(moved[a.queue == int(Queue.LD)].sum()),
-            float(moved[a.queue == int(Queue.ST)].sum()))
+    """Off-chip bytes read (LD) and written (ST): integer sums (a compact program's on its
+    short program's rows, each times the rows that repeat it)."""
+    b, repeats = base_of(a), row_counts(a)
+    moved = b.fields["rows"] * b.fields["row_bytes"]
+    if repeats is not None:
+        moved = moved * repeats
+    return (float(moved[b.queue == int(Queue.LD)].sum()),
+            float(moved[b.queue == int(Queue.ST)].sum()))
 
 
 def pim_energy(a: ProgramArrays, target, channel=None) -> float:
@@ -95,7 +119,7 @@ def pim_energy(a: ProgramArrays, target, channel=None) -> float:
     pim_unit = next(u for u in target.units.values() if u.kind == "pim")
     mem = target.memories[pim_unit.memory]
     p = target.energy.pim
-    f = {c: v[rows] for c, v in a.fields.items()}
+    f = {c: a.fields[c][rows] for c in ("m", "n", "k", "count")}
     channels = np.full(int(rows.sum()), mem.channels, np.int64)
     if channel is not None:
         channels[channel[rows] >= 0] = 1

@@ -6,12 +6,21 @@ energy and roofline models read is a column, so they work on whole arrays.
 
 The operands' on-chip extents are flat too (`ext_*`, one entry per operand of each row, from
 isa.operand_extents), so buffer traffic and port time are array sums, not loops over rows.
+
+The arrays of a compact program (hwsim.program_arrays_compact) also keep `base`, the short
+program's arrays, and `src`, the base row behind every row. Every per-row array but the address
+column fields["dram_addr"] and op_index equals the base's gathered through `src` (isa.verify's
+compact rules: copies differ only in *_addr fields), so a quantity of a row computed from those
+columns alone is computed once per base row and gathered (`per_base_row`). The columns and
+operand extents are gathered when first read (`GatheredColumns`, `_gathered_extents`): a run
+that reads its costs from the base never builds most of them at full length.
 """
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from itertools import chain
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -39,9 +48,90 @@ class ProgramArrays:
     ext_buf: np.ndarray       # int64: its buffer id
     ext_bytes: np.ndarray     # int64: its byte extent
     ext_write: np.ndarray     # bool: the row writes it (out / dst, or LD's destination)
+    # a compact program's arrays (not dataclass fields: set by flatten_compact); None when flat
+    src = None                # int64 per row: the row of `base` it repeats
+    base = None               # the short program's ProgramArrays
+
+    def __post_init__(self):
+        for name in _EXTENTS:  # None: gathered from base on first read (__getattr__)
+            if self.__dict__.get(name, 0) is None:
+                del self.__dict__[name]
+
+    def __getattr__(self, name):  # only for attributes not set: the extents left to gather
+        if name in _EXTENTS and self.__dict__.get("base") is not None:
+            self.__dict__.update(zip(_EXTENTS, _gathered_extents(self.base, self.src)))
+            return self.__dict__[name]
+        raise AttributeError(name)
 
     def __len__(self) -> int:
         return len(self.opcode)
+
+
+_EXTENTS = ("ext_row", "ext_buf", "ext_bytes", "ext_write")
+
+
+def base_of(a: ProgramArrays) -> ProgramArrays:
+    """The rows whose values the others repeat: a.base for a compact program, else a."""
+    return a if a.base is None else a.base
+
+
+def gathered(a: ProgramArrays, values: np.ndarray) -> np.ndarray:
+    """Per row of `a`, from `values` per row of base_of(a)."""
+    return values if a.base is None else values[a.src]
+
+
+def per_base_row(a: ProgramArrays, values_of, *args, **kwargs) -> np.ndarray:
+    """values_of(base_of(a), *args) gathered to the rows of `a`. `values_of` must give each
+    row a value from that row's own columns other than dram_addr and op_index (then it is the
+    same number as values_of(a) gives); per-row arguments in `args` are the base's."""
+    return gathered(a, values_of(base_of(a), *args, **kwargs))
+
+
+def row_counts(a: ProgramArrays) -> np.ndarray | None:
+    """Per row of base_of(a): how many rows of `a` repeat it; None for a flat program."""
+    return None if a.base is None else np.bincount(a.src, minlength=len(a.base))
+
+
+class GatheredColumns(MutableMapping):
+    """The COLUMNS of a compact program's rows: base column[src], built on first read (a
+    column read for an address update is built then and updated in place)."""
+
+    def __init__(self, base_fields: dict, src: np.ndarray):
+        self._base, self._src, self._built = base_fields, src, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        column = self._built.get(name)
+        if column is None:
+            values = self._base[name]
+            # a column zero throughout is a fresh zeros array, whose pages the operating
+            # system maps only when written (dense programs: sparsity fields, unit, wgt_buf)
+            column = self._built[name] = values[self._src] if values.any() else \
+                np.zeros(len(self._src), values.dtype)
+        return column
+
+    def __setitem__(self, name: str, column: np.ndarray) -> None:
+        self._built[name] = column
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("program columns cannot be removed")
+
+    def __iter__(self):
+        return iter(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+
+def _gathered_extents(base: ProgramArrays, src: np.ndarray) -> tuple:
+    """(ext_row, ext_buf, ext_bytes, ext_write) of the flat rows: each row's base row's
+    operands, in order."""
+    per_row = np.bincount(base.ext_row, minlength=len(base.opcode))
+    first = np.concatenate([[0], np.cumsum(per_row)[:-1]]).astype(np.int64)
+    take = per_row[src]
+    ext_row = np.repeat(np.arange(len(src), dtype=np.int64), take)
+    starts = np.concatenate([[0], np.cumsum(take)[:-1]]).astype(np.int64)
+    ext = np.repeat(first[src] - starts, take) + np.arange(int(take.sum()), dtype=np.int64)
+    return ext_row, base.ext_buf[ext], base.ext_bytes[ext], base.ext_write[ext]
 
 
 def flatten(program) -> ProgramArrays:
@@ -57,45 +147,47 @@ def _flatten(program: isa.Program) -> ProgramArrays:
     rows = [instr for q in Queue for instr in program.streams[q]]
     n = len(rows)
     counts = [len(program.streams[q]) for q in Queue]
-    opcode = np.fromiter((i.opcode for i in rows), np.int16, n)
+    opcode = np.fromiter(map(_OPCODE, rows), np.int16, n)
     queue = np.repeat(np.array([int(q) for q in Queue], np.int8), counts)  # rows queue by queue
-    masks: dict = {}  # frozenset of queues -> bit mask (a few distinct sets per program)
-    tokens = [i.values[:2] for i in rows]  # wait, release: the first two fields of every format
-    wait = np.fromiter((_mask(masks, w) for w, _ in tokens), np.uint8, n)
-    release = np.fromiter((_mask(masks, r) for _, r in tokens), np.uint8, n)
-    del tokens
+    values = list(map(_VALUES, rows))  # each row's field values (the one Python call per row)
+    # wait, release: the first two fields of every format, frozensets of queues (a few
+    # distinct ones per program, each turned into its bit mask once)
+    waits, releases = list(map(_FIRST, values)), list(map(_SECOND, values))
+    masks = {q: sum(1 << s for s in q) for q in set(waits).union(releases)}
+    wait = np.fromiter(map(masks.__getitem__, waits), np.uint8, n)
+    release = np.fromiter(map(masks.__getitem__, releases), np.uint8, n)
+    del waits, releases
     if n <= SMALL_ROWS:
-        fields, dtype_in, dtype_w = _small_columns(rows)
+        fields, dtype_in, dtype_w = _small_columns(rows, values)
     else:
         fields = {c: np.zeros(n, np.int64) for c in COLUMNS}
         dtype_in = np.zeros(n, np.int16)
         dtype_w = np.zeros(n, np.int16)
         for op in np.unique(opcode):
             where = np.flatnonzero(opcode == op)
-            _fill_columns(Opcode(int(op)), [rows[r] for r in where], where, fields, dtype_in,
-                          dtype_w)
+            _fill_columns(Opcode(int(op)), [values[r] for r in where.tolist()], where, fields,
+                          dtype_in, dtype_w)
+    del values
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, n)
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
                          op_index, names, *_flat_extents(rows, queue))
 
 
-def _mask(masks: dict, queues: frozenset) -> int:
-    mask = masks.get(queues)
-    if mask is None:
-        mask = masks[queues] = sum(1 << q for q in queues)
-    return mask
+_OPCODE, _VALUES = attrgetter("opcode"), attrgetter("values")
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 SMALL_ROWS = 512  # up to this many rows the columns are read row by row in one table
 _PICKS: dict = {}  # opcode -> itemgetter of (COLUMNS..., dtype in, dtype w) from values + (0,)
 
 
-def _small_columns(rows: list):
-    """The COLUMNS and dtypes of a few rows (a kernel's dozen): one table row per instruction,
-    the same integers _fill_columns writes (0 where the format lacks a column, the weight
-    dtype = the input dtype where it has none), without numpy steps per opcode."""
-    table = np.array([_pick(i.opcode)((*i.values, 0)) for i in rows], np.int64)
+def _small_columns(rows: list, values: list):
+    """The COLUMNS and dtypes of a few rows (a kernel's dozen; `values`: their field values):
+    one table row per instruction, the same integers _fill_columns writes (0 where the format
+    lacks a column, the weight dtype = the input dtype where it has none), without numpy steps
+    per opcode."""
+    table = np.array([_pick(i.opcode)((*v, 0)) for i, v in zip(rows, values)], np.int64)
     columns = table.reshape(len(rows), len(COLUMNS) + 2).T.copy()
     return (dict(zip(COLUMNS, columns)), columns[-2].astype(np.int16),
             columns[-1].astype(np.int16))
@@ -112,17 +204,18 @@ def _pick(op) -> itemgetter:
     return pick
 
 
-def _fill_columns(op: Opcode, instrs: list, where, fields, dtype_in, dtype_w) -> None:
-    """The COLUMNS and dtypes of the rows `where`, all of opcode `op`, read in one pass."""
+def _fill_columns(op: Opcode, values: list, where, fields, dtype_in, dtype_w) -> None:
+    """The COLUMNS and dtypes of the rows `where`, all of opcode `op` (`values`: their field
+    values), read in one pass."""
     index = OPCODES[op].format.operand_index
     din = next((c for c in ("dtype_act", "dtype_in", "dtype") if c in index), None)
     names = [c for c in COLUMNS if c in index] + [c for c in (din, "dtype_wgt") if c in index]
     if not names:
         return
     getter = itemgetter(*(index[c] for c in names))
-    values = chain.from_iterable(map(getter, (i.values for i in instrs))) if len(names) > 1 \
-        else map(getter, (i.values for i in instrs))
-    table = np.fromiter(values, np.int64, len(instrs) * len(names)).reshape(len(instrs), -1)
+    table = np.fromiter(chain.from_iterable(map(getter, values)) if len(names) > 1
+                        else map(getter, values), np.int64,
+                        len(values) * len(names)).reshape(len(values), -1)
     column = dict(zip(names, table.T))
     for c in COLUMNS:
         if c in column:
@@ -136,23 +229,28 @@ def _flat_extents(rows: list, queue: np.ndarray):
     """(row, buffer, bytes, writes) of every on-chip operand (DRAM operands left out), four
     integers per operand in one flat array (no per-operand Python objects kept). Equal
     instructions have equal extents: each distinct one is measured once (looked up by object
-    first: the compiler shares equal instructions)."""
-    by_object: dict = {}  # id(instruction) -> flat (buffer, bytes, writes) of its operands
-    by_value: dict = {}   # (opcode, values) -> the same
-    parts = []
-    for instr in rows:  # `rows` holds every instruction: ids stay unique while this runs
-        ext = by_object.get(id(instr))
-        if ext is None:
-            key = (instr.opcode, instr.values)
-            ext = by_value.get(key)
-            if ext is None:
-                ext = by_value[key] = _extents(instr)
-            by_object[id(instr)] = ext
-        parts.append(ext)
-    counts = np.fromiter(map(len, parts), np.int64, len(parts)) // 3
-    flat = np.fromiter(chain.from_iterable(parts), np.int64).reshape(-1, 3)
-    return (np.repeat(np.arange(len(rows), dtype=np.int64), counts), flat[:, 0].copy(),
-            flat[:, 1].copy(), flat[:, 2] != 0)
+    first: the compiler shares equal instructions, so a program of a million rows has some ten
+    thousand distinct objects) and gathered to the rows."""
+    ids = list(map(id, rows))  # `rows` holds every instruction: ids stay unique while this runs
+    by_value: dict = {}  # (opcode, values) -> index of its extents in `distinct`
+    slot: dict = {}      # id(instruction) -> the same
+    distinct = []        # flat (buffer, bytes, writes) of the operands of each distinct value
+    for key, instr in dict(zip(ids, rows)).items():
+        value = (instr.opcode, instr.values)
+        k = by_value.get(value)
+        if k is None:
+            k = by_value[value] = len(distinct)
+            distinct.append(_extents(instr))
+        slot[key] = k
+    which = np.fromiter(map(slot.__getitem__, ids), np.int64, len(rows))
+    per = np.fromiter(map(len, distinct), np.int64, len(distinct)) // 3
+    table = np.fromiter(chain.from_iterable(distinct), np.int64).reshape(-1, 3)
+    first = np.concatenate([[0], np.cumsum(per)[:-1]]).astype(np.int64)
+    take = per[which]
+    starts = np.concatenate([[0], np.cumsum(take)[:-1]]).astype(np.int64)
+    ext = np.repeat(first[which] - starts, take) + np.arange(int(take.sum()), dtype=np.int64)
+    return (np.repeat(np.arange(len(rows), dtype=np.int64), take), table[ext, 0],
+            table[ext, 1], table[ext, 2] != 0)
 
 
 def _extents(instr) -> tuple:

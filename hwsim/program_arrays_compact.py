@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.program_arrays import COLUMNS, ProgramArrays, _flatten, op_rows
+from hwsim.program_arrays import COLUMNS, GatheredColumns, ProgramArrays, _flatten, op_rows
 from isa import OPCODES, Queue
 
 
 def flatten_compact(program) -> ProgramArrays:
     base = _flatten(program.base)
     src, copy = _row_map(program, base.queue_start)
-    # a column that is zero throughout stays a fresh zeros array, whose pages the operating
-    # system maps only when written (dense programs: the sparsity fields, unit, wgt_buf)
-    fields = {c: base.fields[c][src] if base.fields[c].any() else np.zeros(len(src), np.int64)
-              for c in COLUMNS}
+    fields = GatheredColumns(base.fields, src)  # each column built when first read
     for c, delta in _column_deltas(program, base).items():
         moved = delta[src] != 0
         fields[c][moved] += copy[moved] * delta[src][moved]
@@ -29,16 +26,11 @@ def flatten_compact(program) -> ProgramArrays:
               for q in Queue]
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, len(src))
-    per_row = np.bincount(base.ext_row, minlength=len(base.opcode))
-    first = np.concatenate([[0], np.cumsum(per_row)[:-1]]).astype(np.int64)
-    take = per_row[src]
-    ext_row = np.repeat(np.arange(len(src), dtype=np.int64), take)
-    starts = np.concatenate([[0], np.cumsum(take)[:-1]]).astype(np.int64)
-    ext = np.repeat(first[src] - starts, take) + np.arange(int(take.sum()), dtype=np.int64)
-    return ProgramArrays(base.opcode[src], base.queue[src], base.wait[src], base.release[src],
-                         fields, base.dtype_in[src], base.dtype_w[src], queue_start,
-                         op_index, names, ext_row, base.ext_buf[ext], base.ext_bytes[ext],
-                         base.ext_write[ext])
+    out = ProgramArrays(base.opcode[src], base.queue[src], base.wait[src], base.release[src],
+                        fields, base.dtype_in[src], base.dtype_w[src], queue_start,
+                        op_index, names, None, None, None, None)  # extents: gathered when read
+    out.src, out.base = src, base  # hwsim.program_arrays.per_base_row
+    return out
 
 
 def _row_map(program, base_start):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.program_arrays import ProgramArrays, flatten
+from hwsim.program_arrays import ProgramArrays, base_of, flatten, gathered, per_base_row
 from hwsim.service import LABELS, any_of, macs, per_value, unit_index, unit_of_rows, vector_ops
 from isa import Queue
 
@@ -74,17 +74,14 @@ def rate_per_row(a: ProgramArrays, target, units: list) -> np.ndarray:
 def program_bound(a: ProgramArrays, target, units: list) -> dict:
     """Per-op and whole-program lower bounds from the work the program does: per resource
     (each unit, and the off-chip memory) the sum of work / peak; an op's bound is its largest
-    per-resource sum, the program's the largest over all rows."""
-    work = macs(a) + vector_ops(a)
-    rates = rate_per_row(a, target, units)
-    compute_s = np.divide(work, rates, out=np.zeros(len(a)), where=rates > 0)
-    mem = any_of(a.queue, [int(Queue.LD), int(Queue.ST)])
-    bw = target.memories[target.main_memory].bandwidth_bytes_per_s
-    unit_names, index = unit_index(units)
+    per-resource sum, the program's the largest over all rows. `units`: the unit of each row
+    of base_of(a) (hwsim.service.unit_of_rows): a row's seconds and resource are its own
+    columns' and are worked out per row of a compact program's short program and gathered;
+    the sums run over every row in order."""
+    unit_names, _ = unit_index(units)
     names = ["memory"] + unit_names
-    resource = index + 1  # 0: rows without a unit (memory, SYS)
-    seconds = np.where(mem, a.fields["rows"] * a.fields["row_bytes"] / bw, compute_s)
-    resource = np.where(mem, 0, resource)
+    seconds = per_base_row(a, _row_seconds, target, units)
+    resource = per_base_row(a, _row_resource, units)
     totals = np.bincount(resource, weights=seconds, minlength=len(names))
     per_resource = {name: float(t) for name, t in zip(names, totals)}
     bound = max(per_resource, key=per_resource.get)
@@ -99,8 +96,23 @@ def program_bound(a: ProgramArrays, target, units: list) -> dict:
         per_op_resource = {name: names[int(j)] for name, j in
                            zip(a.op_names, grid.argmax(axis=1))}
     return {"roofline_s": per_resource[bound], "bound": bound, "per_resource_s": per_resource,
-            "per_op_s": per_op, "per_op_resource": per_op_resource, "resource_names": names,
-            "row_resource": resource, "row_seconds": seconds}
+            "per_op_s": per_op, "per_op_resource": per_op_resource, "resource_names": names}
+
+
+def _row_seconds(a: ProgramArrays, target, units: list) -> np.ndarray:
+    """Per row: its off-chip bytes / bandwidth (LD, ST), else its work / its unit's peak."""
+    work = macs(a) + vector_ops(a)
+    rates = rate_per_row(a, target, units)
+    compute_s = np.divide(work, rates, out=np.zeros(len(a)), where=rates > 0)
+    mem = any_of(a.queue, [int(Queue.LD), int(Queue.ST)])
+    bw = target.memories[target.main_memory].bandwidth_bytes_per_s
+    return np.where(mem, a.fields["rows"] * a.fields["row_bytes"] / bw, compute_s)
+
+
+def _row_resource(a: ProgramArrays, units: list) -> np.ndarray:
+    """Per row: 0 (the memory, and rows without a unit), else 1 + its unit's index."""
+    _, index = unit_index(units)
+    return np.where(any_of(a.queue, [int(Queue.LD), int(Queue.ST)]), 0, index + 1)
 
 
 def program_roofline(program, target) -> dict:
@@ -110,11 +122,12 @@ def program_roofline(program, target) -> dict:
     roofline_s (its largest per-resource time), bound ("memory" or "compute")}; plus
     roofline_s, bound (the limiting resource: "memory" or a unit name) and per_resource_s."""
     a = flatten(program)
-    units = unit_of_rows(a, target)
-    bound = program_bound(a, target, units)
-    rates = rate_per_row(a, target, units)
-    mats = macs(a)
-    flops = 2 * mats + vector_ops(a)
+    base_units = unit_of_rows(base_of(a), target)
+    bound = program_bound(a, target, base_units)
+    units = gathered(a, np.array(base_units + [None], object)[:-1])
+    rates = per_base_row(a, rate_per_row, target, base_units)
+    mats = per_base_row(a, macs)
+    flops = 2 * mats + per_base_row(a, vector_ops)
     peak = np.where(mats > 0, 2 * rates, rates)
     moved = np.where(any_of(a.queue, [int(Queue.LD), int(Queue.ST)]),
                      a.fields["rows"] * a.fields["row_bytes"], 0)

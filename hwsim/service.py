@@ -74,6 +74,12 @@ def per_value(values: np.ndarray, fn) -> np.ndarray:
     return np.array([fn(v) for v in distinct.tolist()])[inverse.reshape(-1)]
 
 
+class RowUnits(list):
+    """unit_of_rows' answer, a list of per-row unit names that also keeps unit_index's answer
+    for it (`indexed`), so the callers that need the index do not look every row up again."""
+    __slots__ = ("indexed",)
+
+
 def unit_of_rows(a: ProgramArrays, target) -> list:
     """Name of the unit each row runs on (None for LD / ST / SYS)."""
     def name(key: int):
@@ -82,15 +88,21 @@ def unit_of_rows(a: ProgramArrays, target) -> list:
             return None
         return target.units_for_queue(Queue(q).name)[u]
     keys = a.queue.astype(np.int64) * (1 << 32) + a.fields["unit"]
-    if not len(keys):
-        return []
     distinct, inverse = np.unique(keys, return_inverse=True)
-    names = np.array([name(k) for k in distinct.tolist()] + [None], dtype=object)[:-1]
-    return names[inverse.reshape(-1)].tolist()
+    inverse = inverse.reshape(-1)
+    per_key = [name(k) for k in distinct.tolist()]
+    names = sorted({u for u in per_key if u is not None})
+    lookup = {unit: i for i, unit in enumerate(names)}
+    out = RowUnits(np.array(per_key + [None], dtype=object)[:-1][inverse].tolist())
+    out.indexed = (names, np.array([lookup.get(u, -1) for u in per_key], np.int64)[inverse])
+    return out
 
 
 def unit_index(units: list) -> tuple[list[str], np.ndarray]:
     """(sorted names of the units used, per-row index into them; -1 for LD / ST / SYS rows)."""
+    indexed = getattr(units, "indexed", None)
+    if indexed is not None:  # unit_of_rows kept it
+        return list(indexed[0]), indexed[1].copy()
     names = sorted({u for u in units if u is not None})
     lookup = {name: i for i, name in enumerate(names)}
     lookup[None] = -1

@@ -14,7 +14,7 @@ import isa
 from hwsim.energy import buffer_bytes, dram_bytes, energy_breakdown
 from hwsim.errors import HwsimError
 from hwsim.memory import DramModel
-from hwsim.program_arrays import flatten
+from hwsim.program_arrays import base_of, flatten, gathered, per_base_row
 from hwsim.program_meta import check_metadata
 from hwsim.roofline import program_bound
 from hwsim.service import any_of, service_seconds, unit_index, unit_of_rows
@@ -28,6 +28,13 @@ from hwsim.timing.pim_blocking import memory_sides
 from hwsim.timing.pim_channels import channel_resources, channel_service_seconds, row_channels
 from hwsim.utilization import busy_fractions, in_flight_seconds
 from isa import Queue
+
+
+def _objects(values: list) -> np.ndarray:
+    """`values` as a one-dimensional object array (None entries kept as they are)."""
+    out = np.empty(len(values), object)
+    out[:] = values
+    return out
 
 
 def reference_clock_hz(target) -> float:
@@ -65,8 +72,15 @@ def simulate_program(program: isa.Program, target, tokens: int,
         raise HwsimError(f"program fails verification on {target.name}: {err}") from None
     check_metadata(program)
     a = flatten(program)
-    units = unit_of_rows(a, target)
-    service = service_seconds(a, target, units)
+    # per-row costs from a row's own columns: computed once per row of the short program
+    # (a compact program's base) and gathered (hwsim.program_arrays.per_base_row)
+    base_units = unit_of_rows(base_of(a), target)
+    names, base_resource = unit_index(base_units)
+    resource = gathered(a, base_resource)
+
+    def units():  # per row: its unit's name (None: LD / ST / SYS); built where read
+        return gathered(a, _objects(base_units))
+    service = per_base_row(a, service_seconds, target, base_units)
     is_mem = any_of(a.queue, [int(Queue.LD), int(Queue.ST)])
     cross = cross_channel_rows(program, a, target)  # closed form, not the bank model
     if cross.any():
@@ -75,29 +89,29 @@ def simulate_program(program: isa.Program, target, tokens: int,
                    "addr": a.fields["dram_addr"], "rows": a.fields["rows"],
                    "row_bytes": a.fields["row_bytes"], "stride": a.fields["dram_stride_bytes"]}
     dram = DramModel(target.memories[target.main_memory])
-    names, resource = unit_index(units)
-    channel = row_channels(program, a, units, target)  # channel-local PIM GEMVs
+    channel = row_channels(program, a, units(), target)  # channel-local PIM GEMVs
     if channel is not None:
-        service = channel_service_seconds(service, a, channel, units, target)
+        service = channel_service_seconds(service, a, channel, units(), target)
     local = channel is not None
-    not_before = kernel_issue_s(a.op_index, units, target, a.op_names)
+    not_before = kernel_issue_s(a.op_index, None, target, a.op_names,
+                                resource=(names, resource))
     kernel, gap_s = None, 0.0
     stack = apply_stack(a, service, target)
     if stack is not None:
         service, kernel, stack_issue, gap_s = stack
         not_before = stack_issue if not_before is None else np.maximum(not_before, stack_issue)
-    service = add_wave_time(program.metadata, a, service, target, units, kernel)
+    service = add_wave_time(program.metadata, a, service, target, names, resource, kernel)
     layers = row_layers(a.op_index, a.op_names) if reuse_enabled(reuse) else \
         f"switched off ({REUSE_OFF_ENV} or reuse=False)"
     start, end, reuse_report = engine.run_layers(
         a.queue_start, a.wait, a.release, service, memory_rows, dram,
         channel_resources(resource, channel) if local else resource,
-        memory_sides(a.queue, units, target), not_before, overlap=channel >= 0 if local else None,
+        memory_sides(a.queue, units(), target), not_before, overlap=channel >= 0 if local else None,
         kernel=kernel, kernel_gap_s=gap_s, layers=layers)
     seconds = float(end.max()) if len(end) else 0.0
-    energy = energy_breakdown(a, target, units, seconds, dram.stats.activations, channel)
+    energy = energy_breakdown(a, target, base_units, seconds, dram.stats.activations, channel)
     total_j = sum(energy.values())
-    bound = program_bound(a, target, units)
+    bound = program_bound(a, target, base_units)
     reads, writes = buffer_bytes(a, len(target.buffers))
     read_b, write_b = dram_bytes(a)
     utilization = busy_fractions(names, resource, channel, start, end, seconds, target)
@@ -124,7 +138,7 @@ def simulate_program(program: isa.Program, target, tokens: int,
         "reuse": reuse_report,
         "instructions": {q.name: int(a.queue_start[int(q) + 1] - a.queue_start[int(q)])
                          for q in Queue},
-        "_detail": {"start": start, "end": end, "arrays": a, "units": units,
+        "_detail": {"start": start, "end": end, "arrays": a, "units": units(),
                     "roofline": bound},
     }
 

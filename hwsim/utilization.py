@@ -21,10 +21,10 @@ def busy_fractions(names: list, resource: np.ndarray, channel: np.ndarray | None
     out = {}
     for i, name in enumerate(names):
         rows = resource == i
-        local = channel[rows] if channel is not None else np.full(int(rows.sum()), -1)
+        local = channel[rows] if channel is not None else None
         if not seconds:
             out[name] = 0.0
-        elif (local >= 0).any():
+        elif local is not None and (local >= 0).any():
             out[name] = _channel_mean(start[rows], end[rows], local, target, name) / seconds
         else:
             out[name] = in_flight_seconds(start[rows], end[rows]) / seconds
@@ -49,6 +49,12 @@ def in_flight_seconds(start: np.ndarray, end: np.ndarray) -> float:
         return 0.0
     order = np.argsort(start, kind="stable")
     s, e = start[order], end[order]
-    reach = np.maximum.accumulate(e)
-    before = np.concatenate([[s[0]], reach[:-1]])
-    return float(np.sum(np.maximum(0.0, reach - np.maximum(s, before))))
+    del order
+    reach = np.maximum.accumulate(e, out=e)  # e is a copy: its reach in place
+    # max(0, reach - max(s, before)), worked in one array (a long run's rows are millions)
+    part = np.empty_like(s)
+    part[0], part[1:] = s[0], reach[:-1]  # before: the reach of the intervals before each
+    np.maximum(s, part, out=part)
+    np.subtract(reach, part, out=part)
+    np.maximum(0.0, part, out=part)
+    return float(np.sum(part))

@@ -20,6 +20,7 @@ three units (affine in their addresses) before it trusts that.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _LAYER_NAME = re.compile(r"^L(\d+)\.")
 
@@ -46,10 +47,17 @@ def relative_name(name: str, layer: int):
     """`L<k>.x` -> (k - layer, 'x'); a non-layer name stays itself."""
     if not name.startswith("L"):  # the common case, without the pattern
         return name
-    match = _LAYER_NAME.match(name)
-    if match is None:
+    split = _layer_split(name)
+    if split is None:
         return name
-    return (int(match.group(1)) - layer, name[match.end():])
+    return (split[0] - layer, split[1])
+
+
+@lru_cache(maxsize=1 << 16)
+def _layer_split(name: str):
+    """`L<k>.x` -> (k, 'x'), else None (a graph's names are met once per layer form)."""
+    match = _LAYER_NAME.match(name)
+    return None if match is None else (int(match.group(1)), name[match.end():])
 
 
 def shifted_name(name: str, shift: int) -> str:
@@ -98,10 +106,19 @@ def _attrs_form(attrs: dict, layer: int, ints: list, shared: dict):
     """_canon(attrs): a nested dict met before (the same object: the tiles and quant facts
     every layer's copy of an op shares, compiler.ir.graph.map_ops_by_content) that names no
     layer is the same whatever the layer, so its form is looked up in `shared` (by id: the
-    graph keeps every such dict alive while the forms are made)."""
+    graph keeps every such dict alive while the forms are made). Plain ints, strings and
+    tuples of them (addresses, homes) take `_canon`'s path inline: the same forms, fewer
+    calls."""
     out = []
-    for key, value in sorted(attrs.items()):
-        if type(value) is dict:
+    for key in sorted(attrs):  # keys are unique: the order sorted(attrs.items()) gives
+        value = attrs[key]
+        kind = type(value)
+        if kind is int:
+            ints.append(value)
+            out.append((key, int))
+        elif kind is str:
+            out.append((key, relative_name(value, layer) if value[:1] == "L" else value))
+        elif kind is dict:
             found = shared.get(id(value))
             if found is None:
                 found = (_canon(value, layer, sub := []), sub)
@@ -109,6 +126,15 @@ def _attrs_form(attrs: dict, layer: int, ints: list, shared: dict):
                     shared[id(value)] = found
             ints.extend(found[1])
             out.append((key, found[0]))
+        elif kind is tuple:
+            form = ["tuple"]
+            for item in value:
+                if type(item) is int:
+                    ints.append(item)
+                    form.append(int)
+                else:
+                    form.append(_canon(item, layer, ints))
+            out.append((key, tuple(form)))
         else:
             out.append((key, _canon(value, layer, ints)))
     return tuple(out)
@@ -120,11 +146,15 @@ def _layer_form(graph, ops: list, layer: int, shared: dict):
     ints: list = []
     structure = []
     for op in ops:
-        sources = tuple(relative_name(s, layer) for s in graph.sources(op.name))
-        if any(isinstance(s, tuple) and s[0] < -1 for s in sources):
-            return None
+        sources = []
+        for name in graph.sources(op.name):
+            rel = relative_name(name, layer)
+            if type(rel) is tuple and rel[0] < -1:
+                return None
+            sources.append(rel)
         structure.append((relative_name(op.name, layer), op.kind, op.inputs, op.output,
-                          op.weight, op.kv, sources, _attrs_form(op.attrs, layer, ints, shared)))
+                          op.weight, op.kv, tuple(sources),
+                          _attrs_form(op.attrs, layer, ints, shared)))
     return tuple(structure), ints
 
 

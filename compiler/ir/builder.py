@@ -29,6 +29,7 @@ class GraphBuilder:
         self.kv_dtype = KV_DTYPES.get(workload.kv_bits, self.dtype)
         self.items: list[tuple[Op, tuple[str, ...]]] = []
         self.specs: dict[str, TensorSpec] = {}
+        self._interned: dict[tuple, TensorSpec] = {}  # (shape, dtype, ...) -> one spec
 
     def add(self, name: str, kind: OpKind, sources: tuple[str, ...], out_shape: tuple,
             weight: tuple | None = None, kv: tuple | None = None, layer: int | None = None,
@@ -36,13 +37,23 @@ class GraphBuilder:
             **attrs) -> str:
         ins = inputs if inputs is not None else tuple(self.specs[s] for s in sources)
         op = Op(name=name, kind=kind, inputs=ins,
-                output=TensorSpec(tuple(out_shape), out_dtype or self.dtype),
-                weight=TensorSpec(tuple(weight), self.dtype) if weight else None,
-                kv=TensorSpec(tuple(kv), self.kv_dtype) if kv else None,
+                output=self._spec(tuple(out_shape), out_dtype or self.dtype),
+                weight=self._spec(tuple(weight), self.dtype) if weight else None,
+                kv=self._spec(tuple(kv), self.kv_dtype) if kv else None,
                 layer=layer, attrs=attrs)
         self.items.append((op, sources))
         self.specs[name] = op.output
         return name
+
+    def _spec(self, shape: tuple, dtype: str) -> TensorSpec:
+        """One TensorSpec object per (shape, dtype): every layer's ops share them, so the
+        passes' content keys (Graph.map_ops_by_content) compare them by identity. The key
+        holds the dims' types too: 4 and 4.0 (or a numpy integer) are equal but print apart."""
+        key = (shape, dtype, *map(type, shape))
+        spec = self._interned.get(key)
+        if spec is None:
+            spec = self._interned[key] = TensorSpec(shape, dtype)
+        return spec
 
     # ---- building blocks -------------------------------------------------------------------
     def linear(self, name, src, k, n, layer, role, bias=False, rows=None, **attrs) -> str:

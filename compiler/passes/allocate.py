@@ -156,13 +156,14 @@ def _place_activations(graph: Graph, target, attrs, pool_base: int) -> tuple[int
     workspace, results = _Bump(), {}
     for i, op in enumerate(ops):
         for pool in (chip, spill, gemv_in):
-            pool.free_dead(i)
+            if pool.live:  # (the spill pools stay empty where everything fits on chip)
+                pool.free_dead(i)
         if op.kind == OpKind.KV_WRITE:
             continue
         if op.attr("fused_attention") or (op.attr("fused_into") and op.kind == OpKind.SOFTMAX):
             attrs[op.name]["home"] = ("fused", op.attr("fused_into") or op.name)
             continue  # scores and probabilities never leave the fused kernel's tiles
-        if graph.nx.out_degree(op.name) == 0:  # logits, a kernel's output
+        if graph.out_degree(op.name) == 0:  # logits, a kernel's output
             results[op.name] = workspace.take(op.output.nbytes)
             continue
         offset = chip.place(op.output.nbytes, last_use[op.name]) if on_chip else None
@@ -188,7 +189,7 @@ def _cross_channel_memory(target) -> bool:
 
 
 def _read_by_gemv_only(graph: Graph, name: str) -> bool:
-    readers = list(graph.nx.successors(name))
+    readers = graph.successors(name)
     return bool(readers) and all(graph.op(r).attr("queue") == "MV" for r in readers)
 
 

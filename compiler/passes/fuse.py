@@ -19,7 +19,7 @@ def run(graph: Graph, target) -> Graph:
             continue
         (src,) = graph.sources(op.name)
         producer = graph.op(src)
-        if producer.kind == OpKind.MATMUL and graph.nx.out_degree(src) == 1 \
+        if producer.kind == OpKind.MATMUL and graph.out_degree(src) == 1 \
                 and op.attr("fn") in ACTIVATION_OPCODES:
             fused[op.name] = src
             epilogue[src] = (ACTIVATION_OPCODES[op.attr("fn")], op.attr("fn"))

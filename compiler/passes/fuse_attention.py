@@ -54,11 +54,11 @@ def _unit(op, target):
 def _exclusive_chain(graph: Graph, score) -> tuple[str, str] | None:
     """(softmax, context) when the score's only reader is a softmax whose only reader is the
     context op of the same layer."""
-    readers = list(graph.nx.successors(score.name))
+    readers = graph.successors(score.name)
     if len(readers) != 1 or graph.op(readers[0]).kind != OpKind.SOFTMAX:
         return None
     softmax = readers[0]
-    after = list(graph.nx.successors(softmax))
+    after = graph.successors(softmax)
     if len(after) != 1 or graph.op(after[0]).kind != OpKind.ATTN_CONTEXT:
         return None
     return softmax, after[0]

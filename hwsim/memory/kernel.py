@@ -200,6 +200,26 @@ def _timed_chunk(tm, bank_state, chan_state, transfer, start_s, channel, bank, r
     return bus_free, outcome, stalls, stall_s
 
 
+@njit(cache=True, inline="always")
+def _untimed_rounds(chan_state, start_s, chunk_s, n, channels):
+    """n whole rounds of full chunks over the channels (from any channel: each channel gets n)
+    of a memory without a timing table, each chunk back to back on its channel's bus, as the
+    chunk-by-chunk step times them (the same additions in the same order per channel: bit for
+    bit), the channels side by side so the loop runs at the adds' throughput, not their
+    latency. -> the latest bus end."""
+    bus = np.empty(channels)
+    for c in range(channels):
+        bus[c] = chan_state[c, CHAN_BUS_FREE_S]
+    for _ in range(n):
+        for c in range(channels):
+            bus[c] = max(start_s, bus[c]) + chunk_s
+    latest = bus[0]
+    for c in range(channels):
+        chan_state[c, CHAN_BUS_FREE_S] = bus[c]
+        latest = max(latest, bus[c])
+    return latest
+
+
 @njit(cache=True)
 def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, row_bytes, stride,
                   write):
@@ -218,9 +238,10 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
     interleave = np.int64(params[P_INTERLEAVE_BYTES])
     per_chunk = interleave // burst_bytes
     timed = params[P_TIMED] != 0.0
-    jumps = timed and params[P_STEPPED] == 0.0
+    fast = params[P_STEPPED] == 0.0  # closed forms (timed) and whole rounds (untimed) allowed
+    jumps = timed and fast
     bytes_moved = rows * row_bytes
-    if jumps and rows > 1 and (stride == 0 or stride == row_bytes) and addr % interleave == 0 \
+    if fast and rows > 1 and (stride == 0 or stride == row_bytes) and addr % interleave == 0 \
             and row_bytes % interleave == 0:
         # contiguous rows that start on chunk boundaries: the walk makes the same chunk calls
         # for them as for one row of all their bytes, which may take the closed form
@@ -269,6 +290,18 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
                     bank, slot = position % banks, (position // banks) % slots
                     row += position // (banks * slots)
                     continue
+            if fast and not timed and burst % per_chunk == 0 \
+                    and last + 1 - burst >= round_bursts:
+                n = (last + 1 - burst) // round_bursts
+                end_s = max(end_s, _untimed_rounds(chan_state, start_s, per_chunk * tm.burst_s,
+                                                   n, channels))
+                bursts += n * round_bursts
+                burst, chunk_end = burst + n * round_bursts, chunk_end + n * round_bursts
+                position = slot * banks + bank + n
+                bank, slot = position % banks, (position // banks) % slots
+                row += position // (banks * slots)
+                rounds += n
+                continue
             count = min(last + 1, chunk_end) - burst
             if timed:
                 done, outcome, stalls, stall_s = _timed_chunk(

@@ -80,7 +80,7 @@ def _channel_step(L0, cas, burst_s, tccd, hit_span_s):
 
 @njit(cache=True)
 def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, banks, slots,
-                 per_chunk, pos0, row, rounds_max, settled):
+                 per_chunk, pos0, row, rounds_max, settled, plan):
     """(J, retry): how many rounds all `channels` (the mapped ones) may jump from position
     pos0 = slot x banks + bank of row `row` (0: none), and after how many stepped rounds to
     ask again when J is 0. `settled`: S full rounds of this transfer are behind, so every
@@ -92,17 +92,19 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         return 0, 1 << 30
     J = rounds_max
     u, b_r, D, top = 0.0, 0.0, 0.0, 0.0
+    room = 0.0
     for c in range(channels):
         L0 = chan_state[c, CHAN_COL_S]
         if not 0.5 * top <= L0 < top:  # another binade than the channel before
             u, b_r, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
-        if u == 0.0:
-            return 0, 1
-        margin = (8 * S + 64) * u
-        if ((banks - 1) * D + b_r - tm.tccd_s - tm.trp_s - tm.trcd_s <= margin
-                or (S - 1) * D + b_r - tm.tras_s - tm.trp_s <= margin
-                or (S - banks) * D + tm.tccd_s + tm.trcd_s - tm.tras_s <= margin):
-            return 0, 1 << 30  # the bank may bind in this regime: never jump this transfer
+            if u == 0.0:
+                return 0, 1
+            margin = (8 * S + 64) * u  # (the same for every channel in this binade)
+            if ((banks - 1) * D + b_r - tm.tccd_s - tm.trp_s - tm.trcd_s <= margin
+                    or (S - 1) * D + b_r - tm.tras_s - tm.trp_s <= margin
+                    or (S - banks) * D + tm.tccd_s + tm.trcd_s - tm.tras_s <= margin):
+                return 0, 1 << 30  # the bank may bind in this regime: never jump this transfer
+            room = max(cas + tm.burst_s, tm.tccd_s) + 4 * u
         when0 = L0 + b_r
         if max(L0 + tm.tccd_s, chan_state[c, CHAN_BUS_FREE_S] - cas) != when0:
             return 0, 1  # the bus is held by a transfer of the other direction (CL vs CWL)
@@ -110,10 +112,10 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         if n >= 1.0 and when0 - n * tm.trefi_s < tm.trfc_s:
             return 0, 1  # in a refresh window: step through it
         limit = (n + 1.0) * tm.trefi_s
-        room = max(cas + tm.burst_s, tm.tccd_s) + 4 * u
+        if _rounds_fit(tm, L0, D, b_r, room, limit, top, n, J):
+            continue  # the rounds the channels before allow fit this one too
         j = int(min(float(J), (min(limit, top - room) - L0) / D))
-        while j > 0 and not (L0 + j * D < limit and L0 + j * D + room < top
-                             and math.floor((L0 + (j - 1) * D + b_r) / tm.trefi_s) == n):
+        while j > 0 and not _rounds_fit(tm, L0, D, b_r, room, limit, top, n, j):
             j -= 1
         J = min(J, j)
         if J < banks:  # too few rounds to pay for the checks below: step one and ask again
@@ -123,10 +125,19 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         if not 0.5 * top <= L0 < top:
             u, b_r, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
         retry = _banks_follow(tm, bank_state, L0, u, b_r, D, c, transfer, start_s, banks, slots,
-                              pos0, row, J)
+                              plan, J)
         if retry:
             return 0, retry
     return J, 1
+
+
+@njit(cache=True, inline="always")
+def _rounds_fit(tm, L0, D, b_r, room, limit, top, n, j):
+    """Whether j rounds from last column L0 stay before `limit` (the next refresh window) and,
+    with `room`, in the binade below `top`, the last one starting in refresh interval n (the
+    columns grow with the rounds: the last decides)."""
+    return L0 + j * D < limit and L0 + j * D + room < top \
+        and math.floor((L0 + (j - 1) * D + b_r) / tm.trefi_s) == n
 
 
 @njit(cache=True, inline="always")
@@ -149,27 +160,60 @@ def _first_access(tm, bank_state, b, transfer, start_s, row):
 
 
 @njit(cache=True)
-def _banks_follow(tm, bank_state, L0, u, b_r, D, c, transfer, start_s, banks, slots, pos0,
-                  row, J):
+def _banks_follow(tm, bank_state, L0, u, b_r, D, c, transfer, start_s, banks, slots, plan, J):
     """0 when no bank of channel c binds in the first J rounds of the jump from L0: its first
     access (whatever its outcome) and its next activation (tRAS after the one before) issue
-    by the column the channel gives them; else the rounds to step before asking again."""
+    by the column the channel gives them; else the rounds to step before asking again.
+    `plan`: the jump's rounds, bank by bank (`_round_plan`)."""
     S = banks * slots
     margin = (8 * S + 64) * u
     if start_s > L0 + b_r - margin:  # the channel was idle: the transfer's start binds
         return 1
-    retry, bank = 0, pos0 % banks
+    retry = 0
     for j in range(min(banks, J)):  # round j: the first access of its bank in the jump
-        beta = bank + j if bank + j < banks else bank + j - banks
-        p = pos0 + j
-        ja1 = j + S - ((p - S if p >= S else p) - beta)  # the bank's next slot-0 round
-        outcome, col, act = _first_access(tm, bank_state, c * banks + beta, transfer, start_s,
-                                          row + (1 if p >= S else 0))
+        ja1 = plan[j, _JA1]  # the bank's next slot-0 round
+        outcome, col, act = _first_access(tm, bank_state, c * banks + plan[j, _BETA], transfer,
+                                          start_s, plan[j, _ROW_FIRST])
         if col > L0 + j * D + b_r - margin:
             retry = max(retry, j + 1)
         if ja1 < J and act + tm.tras_s + tm.trp_s + tm.trcd_s > L0 + ja1 * D + b_r - margin:
             retry = max(retry, ja1 + 1)
     return retry
+
+
+# `_round_plan` columns: for round j < banks of a jump (the first access of its bank in it),
+# the bank, whether the round is at slot 0, the bank's next slot-0 round after j, its row at
+# round j; and, once the jump's length J is known (`_plan_jump`), its last slot-0 round in the
+# jump (-1: none), its last access, and the row of that access. The same for every channel.
+_BETA, _AT_SLOT0, _JA1, _ROW_FIRST, _JA, _JL, _ROW_LAST = range(7)
+
+
+@njit(cache=True)
+def _round_plan(banks, slots, pos0, row):
+    """The J-free columns of the plan of a jump from position pos0 of row `row`."""
+    S = banks * slots
+    plan = np.empty((banks, 7), np.int64)
+    bank = pos0 % banks
+    for j in range(banks):
+        beta = bank + j if bank + j < banks else bank + j - banks
+        p = pos0 + j
+        pm = p - S if p >= S else p           # its slot x banks + bank
+        plan[j, _BETA], plan[j, _AT_SLOT0] = beta, pm < banks
+        plan[j, _JA1] = j + S - (pm - beta)   # the bank's next slot-0 round after j
+        plan[j, _ROW_FIRST] = row + (1 if p >= S else 0)
+    return plan
+
+
+@njit(cache=True)
+def _plan_jump(plan, banks, slots, pos0, row, J):
+    """Fill the plan's J-dependent columns for a jump of J rounds."""
+    S = banks * slots
+    last_q, last_rem = (J - 1) // banks, (J - 1) % banks
+    for j in range(min(banks, J)):
+        j0 = j if plan[j, _AT_SLOT0] else plan[j, _JA1]  # its first slot-0 round in the jump
+        plan[j, _JA] = j0 + S * ((J - 1 - j0) // S) if j0 <= J - 1 else -1  # and its last
+        jl = j + banks * (last_q - (1 if j > last_rem else 0))  # its last access
+        plan[j, _JL], plan[j, _ROW_LAST] = jl, row + (pos0 + jl) // S
 
 
 @njit(cache=True)
@@ -179,34 +223,34 @@ def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, 
     conditions above hold. -> (J rounds jumped, misses, conflicts, latest bus end, retry:
     rounds to step before asking again when J is 0)."""
     pos0 = slot * banks + bank
+    plan = _round_plan(banks, slots, pos0, row)
     J, retry = _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, banks,
-                            slots, per_chunk, pos0, row, rounds_max, settled)
+                            slots, per_chunk, pos0, row, rounds_max, settled, plan)
     if J == 0:
         return 0, 0, 0, -math.inf, retry
     S = banks * slots
+    _plan_jump(plan, banks, slots, pos0, row, J)
     hit_span = (per_chunk - 1) * max(tm.tccd_s, tm.burst_s)
     bus_end, misses, conflicts, top, D = -math.inf, 0, 0, 0.0, 0.0
-    last_q, last_rem = (J - 1) // banks, (J - 1) % banks
+    steps = np.empty((channels, 2))  # per channel: its last column L0 and its round step D
     for c in range(channels):
         L0 = chan_state[c, CHAN_COL_S]
         if not 0.5 * top <= L0 < top:
             _, _, D, top = _channel_step(L0, cas, tm.burst_s, tm.tccd_s, hit_span)
-        for j in range(min(banks, J)):  # round j: the first access of its bank in the jump
-            beta = bank + j if bank + j < banks else bank + j - banks
+        steps[c, 0], steps[c, 1] = L0, D
+    for j in range(min(banks, J)):  # round j: the first access of its bank in the jump
+        beta, at_slot0 = plan[j, _BETA], plan[j, _AT_SLOT0] != 0
+        ja1, ja, jl, row_last = plan[j, _JA1], plan[j, _JA], plan[j, _JL], plan[j, _ROW_LAST]
+        for c in range(channels):  # the bank's plan is the same on every channel
             b = c * banks + beta
-            p = pos0 + j
-            pm = p - S if p >= S else p           # its slot x banks + bank
-            at_slot0 = pm < banks
-            ja1 = j + S - (pm - beta)             # the bank's next slot-0 round after j
+            L0, D = steps[c, 0], steps[c, 1]
             if settled and not at_slot0:  # a hit on the row the transfer left open
                 outcome, act = 0, bank_state[b, BANK_ACT_S]
             else:
                 outcome, _, act = _first_access(tm, bank_state, b, transfer, start_s,
-                                                row + (1 if p >= S else 0))
+                                                plan[j, _ROW_FIRST])
             misses += 1 if outcome == 1 else 0
             conflicts += (1 if outcome == 2 else 0) - (1 if at_slot0 else 0)  # _slot0_rounds
-            j0 = j if at_slot0 else ja1           # its first slot-0 round in the jump
-            ja = j0 + S * ((J - 1 - j0) // S) if j0 <= J - 1 else -1  # and its last
             if ja >= ja1:  # activated after the first access: a conflict, as the walk does it
                 ready = max(start_s, (L0 + (ja - banks + 1) * D) + tm.tccd_s)
                 if ja == ja1:  # the activation before it: the first access's or the state's
@@ -214,10 +258,10 @@ def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, 
                 act = ready + tm.trp_s  # (later: tRAS is over by then)
             if outcome or ja >= ja1:
                 bank_state[b, BANK_ACT_S], bank_state[b, BANK_OPENED_BY] = act, transfer
-            jl = j + banks * (last_q - (1 if j > last_rem else 0))  # its last access
             bank_state[b, BANK_READY_S] = (L0 + (jl + 1) * D) + tm.tccd_s
-            bank_state[b, BANK_ROW] = row + (pos0 + jl) // S
-        last = L0 + J * D
+            bank_state[b, BANK_ROW] = row_last
+    for c in range(channels):
+        last = steps[c, 0] + J * steps[c, 1]
         chan_state[c, CHAN_COL_S] = last
         chan_state[c, CHAN_BUS_FREE_S] = last + cas + tm.burst_s
         bus_end = max(bus_end, chan_state[c, CHAN_BUS_FREE_S])

@@ -72,11 +72,12 @@ def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, 
 def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_bytes, stride,
          fifo_offset, resource, side, not_before, overlap, kernel, kernel_gap_s, params,
          bank_state, chan_state, stats, ptr, free, fifo, written, read, unit_free, side_free,
-         queue_done, pending, barrier, kernel_end, start, end, stop_q, stop_row):
-    """Issue rows until every queue is done (-> (0, 0.0)), no queue can proceed (-> (1, 0.0)),
-    or the next row to issue is row `stop_row` of queue `stop_q` (-> (2, its start time), the
-    state left as it was before that row: calling again with another stop goes on from there).
-    Every argument after `stats` is engine state (`EngineState`), advanced in place."""
+         queue_done, pending, barrier, kernel_end, start, end, stops):
+    """Issue rows until every queue is done (-> (0, 0.0, -1)), no queue can proceed (-> (1,
+    0.0, -1)), or the next row to issue is row `stops[q]` of a queue q (-> (2, its start time,
+    q), the state left as it was before that row: calling again with other stops goes on from
+    there; -1: no stop on that queue). Every argument after `stats` is engine state
+    (`EngineState`), advanced in place."""
     stop = queue_start[1:]
     n_kernels = pending.shape[0]
     while True:
@@ -93,10 +94,10 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
             for q in range(N_QUEUES):
                 if ptr[q] < stop[q]:
                     done = False
-            return (0 if done else 1), 0.0
+            return (0 if done else 1), 0.0, -1
         q, i, t = best_q, ptr[best_q], best_t
-        if q == stop_q and i == stop_row:
-            return 2, t
+        if i == stops[q]:
+            return 2, t, q
         for s in range(N_QUEUES):
             if (wait[i] >> s) & 1:
                 read[s * N_QUEUES + q] += 1
@@ -206,14 +207,15 @@ def token_counts(queues: np.ndarray, release: np.ndarray) -> np.ndarray:
 
 
 def _loop(rows: dict, dram):
-    """step(state, stop_q, stop_row) -> (code, t): `_run` on these rows from `state`."""
+    """step(state, stops) -> (code, t, queue): `_run` on these rows from `state` up to the
+    first of the rows `stops[q]` (-1: none on queue q) that is next to issue."""
     fixed = tuple(rows[k] for k in _ROW_ARGS) + (dram.params,)
 
-    def step(state: EngineState, stop_q: int, stop_row: int):
-        code, t = _run(*fixed, *state.arrays(), np.int64(stop_q), np.int64(stop_row))
+    def step(state: EngineState, stops: np.ndarray):
+        code, t, q = _run(*fixed, *state.arrays(), np.asarray(stops, np.int64))
         if code == 1:
             raise RuntimeError("deadlock: no queue can proceed")
-        return code, t
+        return code, t, q
     return step
 
 

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from hwsim.program_arrays import ProgramArrays
+from hwsim.program_arrays import ProgramArrays, per_base_row
 from hwsim.service import (LABELS, _gpu_dequant_seconds, any_of, awq_rows, dequant_weights,
                            macs)
 from isa import Opcode
@@ -64,40 +64,28 @@ def wave_seconds(tiles: int, tile_macs: int, sm_macs_per_s: float, sms: int) -> 
     return math.ceil(tiles / sms) * tile_macs / sm_macs_per_s
 
 
-def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target, units: list,
-                  kernel: np.ndarray | None) -> np.ndarray:
+def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target, names: list,
+                  resource: np.ndarray, kernel: np.ndarray | None) -> np.ndarray:
     """`service` with each GEMM kernel's wave-quantized tensor time added to its matrix rows
-    (unchanged where no GPU unit switches gemm_wave_quantization on)."""
+    (unchanged where no GPU unit switches gemm_wave_quantization on). `names`, `resource`:
+    the units used and each row's index into them (hwsim.service.unit_index)."""
     if not any(getattr(u, "gemm_wave_quantization", False) for u in target.units.values()):
         return service
     shapes = gemm_shapes(metadata)
     if not shapes:
         return service
-    is_mm = any_of(a.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
-    row_macs = macs(a)
-    f = a.fields
-    dense_macs = f["m"] * f["n"] * f["k"] * f["count"]
-    groups: dict = {}
-    weights_to_dequant = dequant_weights(a)  # once: a whole-array pass, indexed per kernel
-    # the AWQ GEMM kernel's rows keep their own CTA model (hwsim/timing/awq_gemm.py)
-    awq = awq_rows(a, target, weights_to_dequant)
-    for row in np.flatnonzero(is_mm & (a.op_index >= 0) & ~awq):
-        op = int(a.op_index[row])
-        unit = target.units.get(units[row]) if units[row] else None
-        if op not in shapes or not getattr(unit, "gemm_wave_quantization", False):
-            continue
-        key = (units[row], int(kernel[row]) if kernel is not None else op)
-        groups.setdefault(key, {}).setdefault(op, []).append(row)
+    row_macs = per_base_row(a, macs)
+    dense_macs = per_base_row(a, _dense_macs)
+    weights_to_dequant = per_base_row(a, dequant_weights)  # once, indexed per kernel
     out = service.copy()
-    for (name, _), ops in groups.items():
+    for name, rows in _kernels(a, shapes, target, names, resource, kernel):
         unit = target.units[name]
-        rows = np.concatenate([np.array(r, np.int64) for r in ops.values()])
         dtype = LABELS[int(a.dtype_in[rows[0]])]
         rate = unit.gemm_macs_per_s(dtype) * unit.compute_efficiency_fraction
         tiles, tile_macs = 0, 0
-        for op in ops:  # one kernel's GEMMs (q, k, v fused) share K: the largest tile sets it
-            count, macs_per_tile = tile_count_and_macs(*shapes[op], unit)
-            tiles, tile_macs = tiles + count, max(tile_macs, macs_per_tile)
+        for op in dict.fromkeys(a.op_index[rows].tolist()):  # q, k, v fused share K: the
+            count, macs_per_tile = tile_count_and_macs(*shapes[op], unit)  # largest tile
+            tiles, tile_macs = tiles + count, max(tile_macs, macs_per_tile)  # sets it
         plain_s = row_macs[rows].sum() / rate
         kept = row_macs[rows].sum() / max(dense_macs[rows].sum(), 1)  # N:M sparse weights
         extra_s = wave_seconds(tiles, tile_macs * kept, rate / unit.count, unit.count) - plain_s
@@ -108,3 +96,44 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
             out[rows] = np.maximum(service[rows],
                                    unit_s + extra_s * row_macs[rows] / row_macs[rows].sum())
     return out
+
+
+def _dense_macs(a: ProgramArrays) -> np.ndarray:
+    f = a.fields
+    return f["m"] * f["n"] * f["k"] * f["count"]
+
+
+def _kernels(a: ProgramArrays, shapes: dict, target, names: list, resource: np.ndarray,
+             kernel: np.ndarray | None):
+    """(unit name, rows) of each GEMM kernel in order of its first row: the matrix rows of
+    ops in `shapes` on a unit with wave quantization (AWQ GEMM rows keep their own CTA model,
+    hwsim/timing/awq_gemm.py), grouped by (unit, kernel, else op); a kernel's rows op by op
+    in order of each op's first row, each op's rows in program order."""
+    is_mm = per_base_row(a, lambda b: any_of(b.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
+                         & ~awq_rows(b, target))
+    waved = np.array([bool(getattr(target.units[n], "gemm_wave_quantization", False))
+                      for n in names] + [False], bool)  # resource -1 -> the trailing False
+    n_ops = int(a.op_index.max(initial=-1)) + 1
+    shaped = np.zeros(n_ops + 1, bool)  # op -1 -> the trailing False
+    shaped[[op for op in shapes if op < n_ops]] = True
+    rows = np.flatnonzero(is_mm & shaped[a.op_index] & waved[resource])
+    if not len(rows):
+        return []
+    op = a.op_index[rows].astype(np.int64)
+    group = resource[rows] * (n_ops + 1) + (kernel[rows] if kernel is not None else op)
+    # runs of rows of one (group, op) in a row: a few per op, so ordered in Python
+    starts = np.flatnonzero(np.concatenate(
+        [[True], (group[1:] != group[:-1]) | (op[1:] != op[:-1])]))
+    ends = np.append(starts[1:], len(rows))
+    group_rank: dict = {}
+    pair_rank: dict = {}
+    for g, o in zip(group[starts].tolist(), op[starts].tolist()):
+        group_rank.setdefault(g, len(group_rank))
+        pair_rank.setdefault((g, o), len(pair_rank))
+    order = sorted(range(len(starts)), key=lambda r: (
+        group_rank[int(group[starts[r]])], pair_rank[(int(group[starts[r]]), int(op[starts[r]]))],
+        starts[r]))
+    out: dict = {}
+    for r in order:
+        out.setdefault(int(group[starts[r]]), []).append(rows[starts[r]:ends[r]])
+    return [(names[g // (n_ops + 1)], np.concatenate(parts)) for g, parts in out.items()]

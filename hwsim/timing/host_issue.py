@@ -14,22 +14,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwsim.service import unit_index
 from hwsim.timing.serving_stacks import kernel_keys
 
 
-def kernel_issue_s(op_index: np.ndarray, units: list, target,
-                   op_names: list | None = None) -> np.ndarray | None:
+def kernel_issue_s(op_index: np.ndarray, units, target, op_names: list | None = None, *,
+                   resource: tuple | None = None) -> np.ndarray | None:
     """Earliest start (s) of every row: the rank of its op's kernel among the kernels that run
     on GPU units with a kernel launch cost, times that cost; None when no unit has one.
     `op_names` (program metadata) let the unit's `kernel_fusion` stack merge ops into one
-    kernel; without them every op is a kernel."""
+    kernel; without them every op is a kernel. `resource`: (names, per-row index) of `units`
+    (hwsim.service.unit_index) where the caller has them; then `units` is not read."""
     launch = {name: float(getattr(u, "kernel_launch_s", 0.0) or 0.0)
               for name, u in target.units.items()}
     if not any(launch.values()):
         return None
     cost = max(launch.values())  # the GPU presets have one unit
-    on_gpu = np.array([u is not None and launch.get(u, 0.0) > 0 for u in units], bool)
-    on_unit = np.array([u is not None for u in units], bool)
+    names, index = resource if resource is not None else unit_index(units)
+    launching = np.array([launch.get(name, 0.0) > 0 for name in names] + [False], bool)
+    on_gpu = launching[index]  # index -1 (no unit) -> the trailing False
+    on_unit = index >= 0
     # an op with rows on a launching unit is a kernel; so is a pure data-movement op (no
     # compute rows: KV-cache write, embedding gather), which a GPU runs as a copy kernel
     ops = op_index >= 0

@@ -34,6 +34,12 @@ def row_layers(op_index: np.ndarray, op_names: list) -> np.ndarray:
     return of_op[op_index]
 
 
+def layer_ids(layers: np.ndarray) -> np.ndarray:
+    """The decoder layers that have rows, ascending (np.unique of the non-negative entries,
+    counted instead of sorted)."""
+    return np.flatnonzero(np.bincount(layers[layers >= 0]))
+
+
 @dataclass
 class Plan:
     first: int            # first layer of the identical run
@@ -59,7 +65,7 @@ def row_period_bytes(params: np.ndarray) -> int:
 
 def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
     """The longest run of identical layers (condition 1), or the reason there is none."""
-    ids = np.unique(layers[layers >= 0])
+    ids = layer_ids(layers)
     n_layers = len(ids)
     if n_layers < 3:
         return f"{n_layers} decoder layer(s): reuse needs at least 3"
@@ -75,16 +81,16 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
         if not len(where):
             starts[q] = qs[q]
             continue
-        if np.any(np.diff(lay[where]) < 0) or len(np.unique(lay[where])) != n_layers:
+        steps = np.diff(lay[where])
+        if np.any(steps < 0) or np.count_nonzero(steps) + 1 != n_layers:
             return f"the layers' rows are not in layer order on queue {Queue(q).name}"
         first = np.searchsorted(lay[where], np.arange(n_layers))
         starts[q, :-1] = qs[q] + where[first]
         starts[q, -1] = qs[q] + where[-1] + 1
     length = np.diff(starts, axis=1)                        # (queues, layers)
-    pair_ok, kernel_step, rotating, why = _adjacent_equal(rows, starts, length, params)
-    shift = np.zeros_like(kernel_step)
+    pair_ok, kernel_step, rotating, why, moves, shift = _adjacent_equal(rows, starts, length,
+                                                                         params)
     if params[P_TIMED]:
-        moves, shift = _row_shifts(rows, starts, length, params)
         blocked = pair_ok & ~moves  # layers equal but for where their bursts land
         pair_ok &= moves
         why = (why if not np.any(blocked[1:]) else
@@ -112,25 +118,6 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
     return Plan(base + first, count, _anchor(step), starts[:, first], step,
                 int(kernel_step[first + 1]) * group, n_layers, rotating, group, end,
                 int(shift[first + 1]) * group)
-
-
-def _row_shifts(rows, starts, length, params):
-    """(ok, shift) per layer k >= 1: whether every LD / ST of layer k moves by one and the same
-    whole number of row periods from layer k - 1's, and that number (DRAM rows)."""
-    period = row_period_bytes(params)
-    n_layers = starts.shape[1] - 1
-    ok, shift = np.zeros(n_layers, bool), np.zeros(n_layers, np.int64)
-    for k in range(1, n_layers):
-        if np.any(length[:, k] != length[:, k - 1]):
-            continue
-        idx = np.concatenate([np.arange(starts[q, k], starts[q, k] + length[q, k])
-                              for q in range(N_QUEUES)])
-        prev = idx - np.repeat(length[:, k], length[:, k])
-        mem = rows["is_mem"][idx]
-        offsets = np.unique(rows["addr"][idx][mem] - rows["addr"][prev][mem])
-        if len(offsets) == 0 or (len(offsets) == 1 and offsets[0] % period == 0):
-            ok[k], shift[k] = True, offsets[0] // period if len(offsets) else 0
-    return ok, shift
 
 
 def _anchor(length: np.ndarray) -> int:
@@ -161,7 +148,9 @@ def _group(rows, a, length, count: int, params) -> int:
 def _adjacent_equal(rows, starts, length, params):
     """(ok[k]: layer k equals layer k-1, kernel step K of that pair, rotating[row]: an LD / ST
     whose address moves from a layer's to the next by whole interleave chunks but not whole
-    rounds over the channels (its bursts land on other channels), first reason one is not)."""
+    rounds over the channels (its bursts land on other channels), first reason one is not,
+    and on a timed DRAM moves[k]: every LD / ST of layer k moves by one and the same whole
+    number of DRAM row periods from layer k-1's, shift[k]: that number of DRAM rows)."""
     n_layers = starts.shape[1] - 1
     ok = np.ones(n_layers, bool)
     ok[0] = False
@@ -170,24 +159,35 @@ def _adjacent_equal(rows, starts, length, params):
     chunk = int(params[P_INTERLEAVE_BYTES])
     period = int(params[P_CHANNELS]) * chunk
     rotating = np.zeros(len(rows["service"]), bool)
+    moves, shift = np.zeros(n_layers, bool), np.zeros(n_layers, np.int64)
+    row_period = row_period_bytes(params) if params[P_TIMED] else 0
     if chunk % int(params[P_BURST_BYTES]):
-        return ok & False, step, rotating, "channel interleave is not a whole number of bursts"
+        return (ok & False, step, rotating, "channel interleave is not a whole number of bursts",
+                moves, shift)
     for k in range(1, n_layers):
         if np.any(length[:, k] != length[:, k - 1]):
             ok[k], reason = False, reason or f"layer {k} has other row counts than layer {k - 1}"
             continue
-        idx = np.concatenate([np.arange(starts[q, k], starts[q, k] + length[q, k])
-                              for q in range(N_QUEUES)])
-        prev = idx - np.repeat(length[:, k], length[:, k])
-        bad = next((c for c in _EXACT if np.any(rows[c][idx] != rows[c][prev])), None)
-        mem = rows["is_mem"][idx]
-        bad = bad or next((c for c in _MEMORY if np.any(rows[c][idx][mem] != rows[c][prev][mem])),
-                          None)
-        offset = rows["addr"][idx] - rows["addr"][prev]
-        if bad is None and np.any(offset[mem] % chunk):
+        cur = [slice(starts[q, k], starts[q, k] + length[q, k]) for q in range(N_QUEUES)
+               if length[q, k]]  # layer k's rows per queue, and layer k-1's just before
+        prev = [slice(c.start - (c.stop - c.start), c.start) for c in cur]
+        mems = [rows["is_mem"][c] for c in cur]
+        bad = next((c for c in _EXACT if any(np.any(rows[c][a] != rows[c][b])
+                                              for a, b in zip(cur, prev))), None)
+        bad = bad or next((c for c in _MEMORY if any(np.any(rows[c][a][m] != rows[c][b][m])
+                                                      for a, b, m in zip(cur, prev, mems))), None)
+        offsets = [rows["addr"][a] - rows["addr"][b] for a, b in zip(cur, prev)]
+        moved = np.concatenate([o[m] for o, m in zip(offsets, mems)])
+        if row_period:
+            offs = np.unique(moved)
+            if len(offs) == 0 or (len(offs) == 1 and offs[0] % row_period == 0):
+                moves[k], shift[k] = True, offs[0] // row_period if len(offs) else 0
+        if bad is None and np.any(moved % chunk):
             bad = "addr (offset not a multiple of channel_interleave_bytes)"
-        rotating[idx[mem & (offset % period != 0)]] = True
-        kn, kp = rows["kernel"][idx], rows["kernel"][prev]
+        for a, o, m in zip(cur, offsets, mems):
+            rotating[a][m & (o % period != 0)] = True
+        kn = np.concatenate([rows["kernel"][a] for a in cur])
+        kp = np.concatenate([rows["kernel"][b] for b in prev])
         steps = np.unique(kn[kp >= 0] - kp[kp >= 0])
         if bad is None and (np.any((kn < 0) != (kp < 0)) or len(steps) > 1):
             bad = "kernel"
@@ -195,4 +195,4 @@ def _adjacent_equal(rows, starts, length, params):
             ok[k], reason = False, reason or f"layer {k} differs from layer {k - 1} in {bad}"
             continue
         step[k] = steps[0] if len(steps) else 0
-    return ok, step, rotating, reason
+    return ok, step, rotating, reason, moves, shift

@@ -33,18 +33,24 @@ import numpy as np
 
 from hwsim.memory.kernel import P_TCCD_S_S
 from hwsim.timing import layer_reuse_dram as dram_reuse
-from hwsim.timing.layer_plan import N_QUEUES, Plan, plan
+from hwsim.timing import row_periods
+from hwsim.timing.layer_plan import N_QUEUES, Plan, layer_ids, plan
 from isa import Queue
 
 _RUN_ENDS = "the identical run ends here"
 REL_TOL = 1e-12  # of the checkpoint time: float rounding (about 10^4 ulps), far below a cycle
 
 
-def report(reason: str | None, layers: int = 0, reused=()) -> dict:
+def report(reason: str | None, layers: int = 0, reused=(), periods=None) -> dict:
     """The JSON `reuse` field: layers in the program, layers copied and where ([first, last,
-    copied from]), or why none were (None when some were)."""
-    return {"layers": int(layers), "layers_reused": int(sum(r[1] - r[0] + 1 for r in reused)),
-            "reused": [list(r) for r in reused], "reason": None if reused else reason}
+    copied from]), or why none were (None when some were); and the rows copied within layers
+    (`rows_reused`; `row_periods`: [layer (-1: outside the layers), periods, rows copied] per
+    layer, `row_periods_reason`: why none were, None when some were)."""
+    out = {"layers": int(layers), "layers_reused": int(sum(r[1] - r[0] + 1 for r in reused)),
+           "reused": [list(r) for r in reused], "reason": None if reused else reason}
+    out.update(periods.report() if periods is not None else
+               {"rows_reused": 0, "row_periods": [], "row_periods_reason": reason})
+    return out
 
 
 @dataclass
@@ -52,7 +58,8 @@ class Snapshot:
     t: float
     ptr: np.ndarray
     times: np.ndarray     # clamped: queue, unit, side ends, kernel barrier, channel bus ends
-    unread: list          # clamped unread token arrivals per (source, destination) pair
+    live: np.ndarray      # (source, destination) pairs with tokens in flight
+    unread: list          # their clamped unread token arrivals
     written: np.ndarray
     read: np.ndarray
     kernel_open: int      # lowest kernel with rows left
@@ -64,34 +71,134 @@ class Snapshot:
 
 
 def run_reusing(step, rows: dict, state, layers) -> dict:
-    """Run the engine (`step(state, stop_q, stop_row)`) to the end, copying layers where the
-    conditions hold. `layers`: each row's layer, or a string: why reuse is off."""
-    found = plan(rows, layers, state.dram.params) if not isinstance(layers, str) else layers
-    if isinstance(found, str):
-        step(state, -1, -1)
-        return report(found, 0 if isinstance(layers, str) else len(np.unique(layers[layers >= 0])))
-    p: Plan = found
+    """Run the engine (`step(state, stops)`) to the end, copying layers, and repeated rows
+    within them (hwsim.timing.row_periods), where the conditions hold. `layers`: each row's
+    layer, or a string: why reuse is off."""
+    if isinstance(layers, str):
+        step(state, _NO_STOPS)
+        return report(layers)
+    found = plan(rows, layers, state.dram.params)
     initial = state.pending.copy()
-    checkpoints = p.a[p.anchor] + np.arange(p.count) * p.length[p.anchor]
-    reused, reason, prev, j = [], None, None, 0
-    while j < p.count:
-        code, t = step(state, p.anchor, int(checkpoints[j]))
+    lay = _Layers(found, rows, initial) if isinstance(found, Plan) else None
+    per = _Periods(rows, layers, state, initial)
+    while True:
+        stops = _NO_STOPS.copy()
+        for driver in (lay, per):
+            if driver is not None and (row := driver.stop(state)) is not None:
+                q = driver.queue
+                stops[q] = row if stops[q] < 0 else min(stops[q], row)
+        if np.all(stops < 0):
+            break
+        code, t, q = step(state, stops)
         if code != 2:
             break
-        cur = _snapshot(state, t, rows, initial)
-        m, why = _match(prev, cur, p, rows, initial, state) if prev is not None else (0, None)
+        for driver in (lay, per):
+            if driver is not None and driver.at(state, q):
+                driver.visit(state, t)
+    step(state, _NO_STOPS)
+    if lay is None:
+        return report(found, len(layer_ids(layers)), (), per)
+    return report(f"start state differs at every layer boundary ({lay.reason or 'none reached'})",
+                  found.layers, lay.reused, per)
+
+
+_NO_STOPS = np.full(N_QUEUES, -1, np.int64)
+
+
+class _Layers:
+    """Checkpoints at each layer (group) start on the plan's anchor queue; copies layers."""
+
+    def __init__(self, p: Plan, rows: dict, initial: np.ndarray):
+        self.p, self.rows, self.initial, self.queue = p, rows, initial, p.anchor
+        self.checkpoints = p.a[p.anchor] + np.arange(p.count) * p.length[p.anchor]
+        self.j, self.prev, self.reused, self.reason = 0, None, [], None
+
+    def stop(self, state):
+        while self.j < self.p.count and self.checkpoints[self.j] < state.ptr[self.queue]:
+            self.j, self.prev = self.j + 1, None  # passed (never within a layer: row_periods)
+        return int(self.checkpoints[self.j]) if self.j < self.p.count else None
+
+    def at(self, state, q: int) -> bool:
+        return (q == self.queue and self.j < self.p.count
+                and state.ptr[q] == self.checkpoints[self.j])
+
+    def visit(self, state, t: float) -> None:
+        p, j, prev = self.p, self.j, self.prev
+        cur = _snapshot(state, t, self.rows, self.initial)
+        m, why = _match(prev, cur, p, self.rows, self.initial, state) if prev else (0, None)
         if m:
-            _jump(state, prev, cur, m, p, rows, initial)
+            _jump(state, prev, cur, m, p, self.rows, self.initial)
             g = p.group
-            reused.append((p.first + j * g, p.first + (j + m) * g - 1, p.first + (j - 1) * g))
-            j, prev = j + m, None
-            continue
-        if why and (why != _RUN_ENDS or reason is None):
-            reason = why
-        prev, j = cur, j + 1
-    step(state, -1, -1)
-    return report(f"start state differs at every layer boundary ({reason or 'none reached'})",
-                  p.layers, reused)
+            self.reused.append((p.first + j * g, p.first + (j + m) * g - 1,
+                                p.first + (j - 1) * g))
+            self.j, self.prev = j + m, None
+            return
+        if why and (why != _RUN_ENDS or self.reason is None):
+            self.reason = why
+        self.j, self.prev = j + 1, cur
+
+
+class _Periods:
+    """Checkpoints every period of each repeated stretch of rows (hwsim.timing.row_periods) on
+    the anchor queue, found lazily as the engine gets there; copies periods."""
+
+    def __init__(self, rows: dict, layers: np.ndarray, state, initial: np.ndarray):
+        self.finder = row_periods.Finder(rows, layers, state.dram.params)
+        self.rows, self.layers, self.initial = rows, layers, initial
+        self.queue = self.finder.anchor
+        self.no_rotation = np.zeros(len(rows["service"]), bool)
+        self.stretch, self.row, self.scan_at, self.history = None, 0, self.finder.lo, []
+        self.copied, self.reason = {}, self.finder.reason
+
+    def stop(self, state):
+        ptr = int(state.ptr[self.queue])
+        if self.stretch is not None and self.row < ptr:  # jumped over by a layer copy
+            self.stretch, self.scan_at = None, ptr
+        if self.stretch is None and self.scan_at <= ptr:
+            self.stretch, scan_at = self.finder.next(max(ptr, self.scan_at))
+            self.scan_at = self.scan_at if scan_at is None else scan_at
+            if self.stretch is not None:
+                self.row, self.history, self.tries = self.stretch.first, [], 0
+        row = self.row if self.stretch is not None else self.scan_at
+        return row if row < self.finder.hi else None
+
+    def at(self, state, q: int) -> bool:
+        return q == self.queue and self.stretch is not None and state.ptr[q] == self.row
+
+    def visit(self, state, t: float) -> None:
+        s = self.stretch
+        cur = _snapshot(state, t, self.rows, self.initial)
+        first_why = None
+        for prev in reversed(self.history):  # 1, 2, ... checkpoints back: a pipeline may
+            p = row_periods.period_shape(prev, cur, s, self.no_rotation)  # repeat every 2nd
+            m, why = 0, _state_differs(prev, cur, p, self.rows)
+            if not why:
+                p = row_periods.with_ends(p, s, self.rows, self.layers, self.finder.round)
+                m, why = (0, p) if isinstance(p, str) else _match(
+                    prev, cur, p, self.rows, self.initial, state, state_checked=True)
+            if m:
+                _jump(state, prev, cur, m, p, self.rows, self.initial)
+                n = self.copied.setdefault(int(self.layers[cur.ptr[s.queue]]), [0, 0])
+                n[0] += m * int(p.length[s.queue]) // s.length
+                n[1] += m * int(np.sum(p.length))
+                self.stretch, self.scan_at = None, int(state.ptr[s.queue])
+                return
+            first_why = first_why or why
+        if first_why and (first_why != _RUN_ENDS or self.reason is None):
+            self.reason = first_why
+        self.history = (self.history + [cur])[-row_periods.HISTORY:]
+        self.row += s.length
+        self.tries += 1
+        if self.row + s.length > s.end - 1:  # no period left to copy after the next one
+            self.stretch, self.scan_at = None, self.row
+        elif self.tries >= row_periods.MAX_TRIES:  # a state that does not settle: the engine
+            self.stretch, self.scan_at = None, s.end  # times the rest (bounds the checkpoints)
+
+    def report(self) -> dict:
+        periods = [[k, v[0], v[1]] for k, v in sorted(self.copied.items())]
+        return {"rows_reused": int(sum(v[2] for v in periods)), "row_periods": periods,
+                "row_periods_reason": None if periods else
+                (self.reason or "no stretch of rows repeats")}
 
 
 def _snapshot(state, t: float, rows: dict, initial: np.ndarray) -> Snapshot:
@@ -101,9 +208,10 @@ def _snapshot(state, t: float, rows: dict, initial: np.ndarray) -> Snapshot:
     times = np.maximum(np.concatenate([state.free, state.queue_done, state.unit_free,
                                        state.side_free, state.barrier[1:]]), t)
     chan = np.maximum(state.dram.chan_state, _channel_floor(state, t)).ravel()
-    return Snapshot(t, state.ptr.copy(), np.concatenate([times, chan]),
+    live = np.flatnonzero(state.written > state.read)
+    return Snapshot(t, state.ptr.copy(), np.concatenate([times, chan]), live,
                     [np.maximum(state.fifo[off[c] + state.read[c]:off[c] + state.written[c]], t)
-                     for c in range(N_QUEUES * N_QUEUES)],
+                     for c in live],
                     state.written.copy(), state.read.copy(), open_k, touched,
                     state.pending[touched].copy(), np.maximum(state.kernel_end[touched], t),
                     state.dram.stats_array.copy(),
@@ -115,27 +223,13 @@ def _channel_floor(state, t: float) -> np.ndarray:
     return np.array([t, t - state.dram.params[P_TCCD_S_S]])
 
 
-def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarray, state):
-    """(m, None): the next m layers repeat the last one; (0, why) when they may not."""
-    if np.any(cur.ptr - prev.ptr != p.length):
-        q = int(np.flatnonzero(cur.ptr - prev.ptr != p.length)[0])
-        return 0, f"queue {Queue(q).name} is at another row of its layer"
-    if np.any(prev.ptr < p.a):
-        return 0, "the previous layer began before the identical run"
-    shift, tol = cur.t - prev.t, REL_TOL * cur.t
-    bad = np.flatnonzero(np.abs(cur.times - shift - prev.times) > tol)
-    if len(bad):
-        return 0, _time_labels_from(len(cur.times), bad[0], rows)
-    for c, (a, b) in enumerate(zip(prev.unread, cur.unread)):
-        if len(a) != len(b) or np.any(np.abs(b - shift - a) > tol):
-            return 0, f"tokens {Queue(c // N_QUEUES).name}->{Queue(c % N_QUEUES).name} in flight"
-    if cur.banks is not None and (why := dram_reuse.banks_differ(prev, cur, p.row_shift, tol)):
+def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarray, state,
+           state_checked: bool = False):
+    """(m, None): the next m layers repeat the last one; (0, why) when they may not.
+    `state_checked`: `_state_differs` has found the states equal already."""
+    if not state_checked and (why := _state_differs(prev, cur, p, rows)):
         return 0, why
-    if (cur.kernel_open - prev.kernel_open != p.kernels or len(cur.touched) != len(prev.touched)
-            or np.any(cur.touched - prev.touched != p.kernels)
-            or np.any(cur.pending != prev.pending)
-            or np.any(np.abs(cur.kernel_end - shift - prev.kernel_end) > tol)):
-        return 0, "GPU kernels in flight"
+    shift, tol = cur.t - prev.t, REL_TOL * cur.t
     qs = rows["queue_start"]
     idle = [q for q in range(N_QUEUES) if not p.length[q] and prev.ptr[q] < qs[q + 1]]
     if any(rows["kernel"][prev.ptr[q]] >= 0 for q in idle):
@@ -155,6 +249,34 @@ def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarr
             prev, cur, m, state.dram.params, tol, dram_reuse.latest_bus_free(state))):
         return 0, why
     return m, None if m else _RUN_ENDS
+
+
+def _state_differs(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict) -> str | None:
+    """Why the clamped state at c_j is not the one at c_{j-1} moved by D (None: it is)."""
+    if np.any(cur.ptr - prev.ptr != p.length):
+        q = int(np.flatnonzero(cur.ptr - prev.ptr != p.length)[0])
+        return f"queue {Queue(q).name} is at another row of its layer"
+    if np.any(prev.ptr < p.a):
+        return "the previous layer began before the identical run"
+    shift, tol = cur.t - prev.t, REL_TOL * cur.t
+    bad = np.flatnonzero(np.abs(cur.times - shift - prev.times) > tol)
+    if len(bad):
+        return _time_labels_from(len(cur.times), bad[0], rows)
+    if len(prev.live) != len(cur.live) or np.any(prev.live != cur.live):
+        c = np.setxor1d(prev.live, cur.live)[0] if len(np.setxor1d(prev.live, cur.live)) \
+            else prev.live[np.argmax(prev.live != cur.live)]
+        return f"tokens {Queue(c // N_QUEUES).name}->{Queue(c % N_QUEUES).name} in flight"
+    for c, a, b in zip(cur.live, prev.unread, cur.unread):
+        if len(a) != len(b) or np.any(np.abs(b - shift - a) > tol):
+            return f"tokens {Queue(c // N_QUEUES).name}->{Queue(c % N_QUEUES).name} in flight"
+    if cur.banks is not None and (why := dram_reuse.banks_differ(prev, cur, p.row_shift, tol)):
+        return why
+    if (cur.kernel_open - prev.kernel_open != p.kernels or len(cur.touched) != len(prev.touched)
+            or np.any(cur.touched - prev.touched != p.kernels)
+            or np.any(cur.pending != prev.pending)
+            or np.any(np.abs(cur.kernel_end - shift - prev.kernel_end) > tol)):
+        return "GPU kernels in flight"
+    return None
 
 
 def _moved_transfers_alone(prev, cur, m, p: Plan, rows: dict, state) -> bool:
@@ -212,7 +334,9 @@ def _layers_left(prev: Snapshot, p: Plan, rows: dict) -> int:
 
 def _host_issue_agrees(prev, shift, tol, m, p: Plan, rows: dict) -> int:
     """Largest m' <= m with clamped host-issue bounds of the window rows moved by i x shift."""
-    if m == 0 or not np.any(rows["not_before"]):
+    if "host_issued" not in rows:  # once per run
+        rows["host_issued"] = bool(np.any(rows["not_before"]))
+    if m == 0 or not rows["host_issued"]:
         return m
     nb, x = rows["not_before"], _window(prev, p, rows)
     i = np.arange(1, m + 1)[:, None]
@@ -242,11 +366,11 @@ def _jump(state, prev: Snapshot, cur: Snapshot, m: int, p: Plan, rows: dict, ini
     """Copy the times of the layer from c_{j-1} to c_j onto the next m layers (i x shift
     later) and move the state at c_j to c_{j+m}."""
     shift = cur.t - prev.t
+    i = np.arange(1, m + 1)[:, None]
     for q in np.flatnonzero(p.length):
-        ref = np.arange(prev.ptr[q], cur.ptr[q])
-        for i in range(1, m + 1):
-            state.start[ref + i * p.length[q]] = state.start[ref] + i * shift
-            state.end[ref + i * p.length[q]] = state.end[ref] + i * shift
+        a, n = int(prev.ptr[q]), int(p.length[q])  # reference rows a..a+n-1, copies after them
+        for times in (state.start, state.end):
+            times[a + n:a + (m + 1) * n].reshape(m, n)[:] = times[a:a + n][None, :] + i * shift
     moved = m * shift
     for arr in (state.free, state.queue_done, state.unit_free, state.side_free):
         arr[:] = np.maximum(arr, cur.t) + moved
@@ -258,8 +382,8 @@ def _jump(state, prev: Snapshot, cur: Snapshot, m: int, p: Plan, rows: dict, ini
     off = rows["fifo_offset"]
     written = cur.written + m * (cur.written - prev.written)
     read = cur.read + m * (cur.read - prev.read)
-    for c in range(N_QUEUES * N_QUEUES):
-        state.fifo[off[c] + read[c]:off[c] + written[c]] = cur.unread[c] + moved
+    for c, unread in zip(cur.live, cur.unread):
+        state.fifo[off[c] + read[c]:off[c] + written[c]] = unread + moved
     state.written[:], state.read[:] = written, read
     state.ptr[:] = cur.ptr + m * p.length
     open_k = cur.kernel_open + m * p.kernels
