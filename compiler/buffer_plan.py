@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from targets.frozen import FrozenDict, remembered_fact
+
 MAIN_ROLES = ("weight", "activation", "output", "kv")
 ALIGN_BYTES = 64
 
@@ -50,6 +52,13 @@ def buffer_use(target, resident_peak_bytes: int) -> dict:
 
 
 def plan_buffers(target, pim_output_slots: int = 0) -> BufferPlan:
+    """The plan of `target`'s buffers; a loaded (frozen, shared) target's is made once per
+    `pim_output_slots` (targets/frozen.py; a plan is immutable)."""
+    return remembered_fact(target, f"buffer_plan/{pim_output_slots}",
+                           lambda: _plan(target, pim_output_slots))
+
+
+def _plan(target, pim_output_slots: int) -> BufferPlan:
     names = list(target.buffers)
     shares: dict[str, Region] = {}
     for index, name in enumerate(names):
@@ -74,7 +83,7 @@ def plan_buffers(target, pim_output_slots: int = 0) -> BufferPlan:
             slots[role] = slots.get("weight") or _halves(share)
             continue
         slots[role] = _halves(share)
-    return BufferPlan(slots=slots, resident=resident)
+    return BufferPlan(slots=FrozenDict(slots), resident=resident)
 
 
 def _held(target) -> set:

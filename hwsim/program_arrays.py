@@ -157,13 +157,16 @@ def _flatten(program: isa.Program) -> ProgramArrays:
     wait = np.fromiter(map(masks.__getitem__, waits), np.uint8, n)
     release = np.fromiter(map(masks.__getitem__, releases), np.uint8, n)
     del waits, releases
-    fields = {c: np.zeros(n, np.int64) for c in COLUMNS}
-    dtype_in = np.zeros(n, np.int16)
-    dtype_w = np.zeros(n, np.int16)
-    for op in np.unique(opcode):
-        where = np.flatnonzero(opcode == op)
-        _fill_columns(Opcode(int(op)), [values[r] for r in where.tolist()], where, fields,
-                      dtype_in, dtype_w)
+    if n <= SMALL_ROWS:
+        fields, dtype_in, dtype_w = _small_columns(rows, values)
+    else:
+        fields = {c: np.zeros(n, np.int64) for c in COLUMNS}
+        dtype_in = np.zeros(n, np.int16)
+        dtype_w = np.zeros(n, np.int16)
+        for op in np.unique(opcode):
+            where = np.flatnonzero(opcode == op)
+            _fill_columns(Opcode(int(op)), [values[r] for r in where.tolist()], where, fields,
+                          dtype_in, dtype_w)
     del values
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, n)
@@ -173,6 +176,32 @@ def _flatten(program: isa.Program) -> ProgramArrays:
 
 _OPCODE, _VALUES = attrgetter("opcode"), attrgetter("values")
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
+SMALL_ROWS = 512  # up to this many rows the columns are read row by row in one table
+_PICKS: dict = {}  # opcode -> itemgetter of (COLUMNS..., dtype in, dtype w) from values + (0,)
+
+
+def _small_columns(rows: list, values: list):
+    """The COLUMNS and dtypes of a few rows (a kernel's dozen; `values`: their field values):
+    one table row per instruction, the same integers _fill_columns writes (0 where the format
+    lacks a column, the weight dtype = the input dtype where it has none), without numpy steps
+    per opcode."""
+    table = np.array([_pick(i.opcode)((*v, 0)) for i, v in zip(rows, values)], np.int64)
+    columns = table.reshape(len(rows), len(COLUMNS) + 2).T.copy()
+    return (dict(zip(COLUMNS, columns)), columns[-2].astype(np.int16),
+            columns[-1].astype(np.int16))
+
+
+def _pick(op) -> itemgetter:
+    pick = _PICKS.get(op)
+    if pick is None:
+        index = OPCODES[op].format.operand_index
+        din = next((c for c in ("dtype_act", "dtype_in", "dtype") if c in index), None)
+        din_at = index[din] if din is not None else -1  # -1: the 0 appended to the values
+        pick = _PICKS[op] = itemgetter(*(index.get(c, -1) for c in COLUMNS), din_at,
+                                       index.get("dtype_wgt", din_at))
+    return pick
 
 
 def _fill_columns(op: Opcode, values: list, where, fields, dtype_in, dtype_w) -> None:

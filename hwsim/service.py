@@ -22,6 +22,9 @@ LABELS = {int(d): d.label for d in Dtype}
 INT_DTYPES = [int(d) for d in Dtype if d.label.startswith("int") and d.label != "int32"]
 FLOAT_DTYPES = [int(d) for d in Dtype if d.label in ("fp16", "bf16", "fp32")]
 INT4 = int(Dtype.INT4)
+# membership as tables indexed by dtype value (one lookup instead of a comparison per choice)
+_IS_INT = np.isin(np.arange(max(int(d) for d in Dtype) + 1), INT_DTYPES)
+_IS_FLOAT = np.isin(np.arange(max(int(d) for d in Dtype) + 1), FLOAT_DTYPES)
 # VECTOR_PASSES as a table indexed by opcode (0 for every other opcode)
 _PASSES_BY_OPCODE = np.zeros(max(int(o) for o in Opcode) + 1, np.int64)
 for _op, _passes in VECTOR_PASSES.items():
@@ -57,9 +60,16 @@ def vector_ops(a: ProgramArrays) -> np.ndarray:
     return a.fields["rows"] * a.fields["cols"] * a.fields["count"] * passes
 
 
+SMALL_ROWS = 512  # up to this many rows a dict beats np.unique's sort (about 12 us a call)
+
+
 def per_value(values: np.ndarray, fn) -> np.ndarray:
     """np.array([fn(v) for v in values]), calling fn once per distinct value (rows repeat a
     few dtypes or units; the per-row values are the same numbers)."""
+    if len(values) <= SMALL_ROWS:
+        listed = values.tolist()
+        table = {v: fn(v) for v in sorted(set(listed))}
+        return np.array([table[v] for v in listed]) if listed else np.array([])
     distinct, inverse = np.unique(values, return_inverse=True)
     return np.array([fn(v) for v in distinct.tolist()])[inverse.reshape(-1)]
 
@@ -104,21 +114,23 @@ def service_seconds(a: ProgramArrays, target, units: list) -> np.ndarray:
     sys_rows = a.queue == int(Queue.SYS)
     out[sys_rows] = 1e-9
     names, index = unit_index(units)
+    ops, dequant = vector_ops(a), dequant_weights(a)  # once, not once per unit
     for i, name in enumerate(names):
         rows = index == i
-        out[rows] = _unit_seconds(a, rows, target, name)
+        out[rows] = _unit_seconds(a, rows, target, name, ops[rows], dequant[rows])
     return np.maximum(out, _buffer_seconds(a, target))
 
 
-def _unit_seconds(a: ProgramArrays, rows, target, name: str) -> np.ndarray:
+def _unit_seconds(a: ProgramArrays, rows, target, name: str, ops: np.ndarray,
+                  dequant: np.ndarray) -> np.ndarray:
+    """Seconds of the rows `rows` (a mask) on unit `name`; `ops`, `dequant`: their
+    vector_ops and dequant_weights."""
     unit = target.units[name]
     f = {c: v[rows] for c, v in a.fields.items()}
     opcode, dtype = a.opcode[rows], a.dtype_in[rows]
     m, n, k, g = f["m"], f["n"], f["k"], f["count"]
-    is_vec = any_of(opcode, [int(o) for o in VECTOR_PASSES])
-    ops = vector_ops(a)[rows]
+    is_vec = _PASSES_BY_OPCODE[opcode] > 0  # every VECTOR_PASSES opcode has 1 pass or more
     freq = target.clocks[unit.clock].freq_hz
-    dequant = dequant_weights(a)[rows]
     if unit.kind == "gpu":
         vec_peak = unit.peak_flops_per_s.get("fp32", max(unit.peak_flops_per_s.values()))
         mat = _gpu_matrix_seconds(a, rows, target, name, dequant)
@@ -196,8 +208,8 @@ def dequant_weights(a: ProgramArrays) -> np.ndarray:
     is one weight tile against one M tile, and every M tile's kernel block converts the tile
     it multiplies); 0 elsewhere. PIM rows compute in their banks' own dtype."""
     is_matrix = any_of(a.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
-    int_w = any_of(a.dtype_w, INT_DTYPES)
-    float_in = any_of(a.dtype_in, FLOAT_DTYPES)
+    int_w = _IS_INT[a.dtype_w]
+    float_in = _IS_FLOAT[a.dtype_in]
     f = a.fields
     return np.where(is_matrix & int_w & float_in,
                     f["n"] * f["k"] * f["count"] * kept_fraction(a), 0.0)

@@ -7,7 +7,8 @@ FrozenList, which refuse every change (TypeError) and serialize as plain dicts a
 or a pickle of a frozen tree is plain and mutable again, as a copy of a loaded target was before.
 
 A frozen target's fingerprint is computed once and remembered here (`remember_fingerprint`),
-keyed by the object itself, so a copy or any other Target computes its own.
+keyed by the object itself, so a copy or any other Target computes its own; so are facts derived
+from it alone (`remembered_fact`: the verifier's Resources), forgotten with it.
 """
 from __future__ import annotations
 
@@ -70,14 +71,15 @@ def freeze(value):
     return value
 
 
-_FINGERPRINTS: dict[int, tuple[object, bytes]] = {}  # id -> (the frozen target, its sha256)
+# id -> (the frozen target, its sha256, facts derived from it: name -> value)
+_FINGERPRINTS: dict[int, tuple[object, bytes, dict]] = {}
 _LOCK = threading.Lock()
 
 
 def remember_fingerprint(target, fingerprint: bytes) -> None:
     """Remember the fingerprint of a frozen target (held here until `forget_fingerprint`)."""
     with _LOCK:
-        _FINGERPRINTS[id(target)] = (target, fingerprint)
+        _FINGERPRINTS[id(target)] = (target, fingerprint, {})
 
 
 def forget_fingerprint(target) -> None:
@@ -90,3 +92,17 @@ def known_fingerprint(target) -> bytes | None:
     """The remembered fingerprint of this very object, or None."""
     known = _FINGERPRINTS.get(id(target))
     return known[1] if known is not None and known[0] is target else None
+
+
+def remembered_fact(target, name: str, compute):
+    """compute(), worked out once per remembered (frozen, shared) target and kept with its
+    fingerprint; for any other target (a copy, one built in code) computed at every call.
+    `compute` must read nothing but the target, and its value must be immutable."""
+    known = _FINGERPRINTS.get(id(target))
+    if known is None or known[0] is not target:
+        return compute()
+    facts = known[2]
+    value = facts.get(name)
+    if value is None:
+        value = facts[name] = compute()
+    return value

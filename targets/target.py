@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from isa import Queue, Resources
 from targets.energy import Energy
-from targets.frozen import known_fingerprint
+from targets.frozen import FrozenDict, known_fingerprint, remembered_fact
 from targets.gpu_runtime import GpuRuntime
 from targets.mechanisms import FpgaDspMechanisms, MobileNpuMechanisms, NpuPimMechanisms
 from targets.memory import Buffer, OffChipMemory
@@ -109,11 +109,15 @@ class Target(Group):
         return [name for name, unit in self.units.items() if queue in unit.queues]
 
     def isa_resources(self) -> Resources:
-        """What the ISA verifier needs: buffer sizes by id, served queues, PIM, memory size."""
+        """What the ISA verifier needs: buffer sizes by id, served queues, PIM, memory size.
+        A loaded (frozen, shared) target's is built once (targets/frozen.py)."""
+        return remembered_fact(self, "isa_resources", self._isa_resources)
+
+    def _isa_resources(self) -> Resources:
         return Resources(
             target_name=self.name,
             buffers=tuple((name, b.size_bytes) for name, b in self.buffers.items()),
-            units_per_queue={q: len(self.units_for_queue(q.name)) for q in Queue},
+            units_per_queue=FrozenDict({q: len(self.units_for_queue(q.name)) for q in Queue}),
             pim=any(isinstance(u, PimBanks) for u in self.units.values()),
             dram_bytes=self.memories[self.main_memory].capacity_bytes,
         )

@@ -121,8 +121,9 @@ def _fit(op: Op, plan, m: int, n: int, k: int, g: int, memory=None):
     """Among tile shapes that fit, the one with the fewest instructions (weight and activation
     loads, matrix instructions, output conversions, partial-sum passes); whole K wins ties."""
     best = None
+    facts = _fit_facts(op, plan, g)
     for tk in _k_candidates(op, plan, k, g):
-        tiles = _fit_k(op, plan, m, n, k, g, tk, memory)
+        tiles = _fit_k(op, facts, m, n, k, tk, memory)
         if tiles is None:
             continue
         nt, mt, kt = (-(-n // tiles["tn"]), -(-m // tiles["tm"]), -(-k // tiles["tk"]))
@@ -145,7 +146,10 @@ def _k_candidates(op: Op, plan, k: int, g: int) -> list[int]:
     return [c for c in out if not sparsity or c % sparsity[1] == 0 or c == k]
 
 
-def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int, memory=None):
+def _fit_facts(op: Op, plan, g: int) -> tuple:
+    """What _fit_k reads of the op and the buffer plan for `g` groups per instruction (the
+    same for every K candidate): (pim, attention, wbits, kept, abits, wslot, aslot, oslot,
+    step)."""
     pim = op.attr("opcode") == "PIM_GEMV"
     attention = op.kind != OpKind.MATMUL
     wbits = (op.kv.bits if op.kv is not None else 16) if attention else op.weight.bits
@@ -158,6 +162,11 @@ def _fit_k(op: Op, plan, m: int, n: int, k: int, g: int, tk_cap: int, memory=Non
     orole = "pim_output" if pim and "pim_output" in plan.slots else "output"  # buffer_plan
     oslot = plan.slot_bytes(orole) // g
     step = op.attr("heads") // op.attr("kv_heads") if attention else 1  # whole query tokens
+    return pim, attention, wbits, kept, abits, wslot, aslot, oslot, step
+
+
+def _fit_k(op: Op, facts: tuple, m: int, n: int, k: int, tk_cap: int, memory=None):
+    pim, attention, wbits, kept, abits, wslot, aslot, oslot, step = facts
     if pim:
         tk, tn = min(k, MAX_DIM), min(n, MAX_DIM)
     else:

@@ -29,9 +29,10 @@ _PLAIN_LEAVES = frozenset({float, int, str, bool, type(None)})
 def plain(value):
     """Nested mappings and sequences with numpy scalars -> plain JSON types; keys starting with
     `_` (private arrays) are dropped."""
-    if type(value) in _PLAIN_LEAVES:
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
         return value
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):  # a plain dict skips the ABC check
         return {k: plain(v) for k, v in value.items() if not str(k).startswith("_")}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
@@ -41,9 +42,10 @@ def plain(value):
 
 
 def _frozen(value):
-    if type(value) in _PLAIN_LEAVES:
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
         return value
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):
         return MappingProxyType({k: _frozen(v) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
@@ -154,9 +156,10 @@ class Roofline:
 
 
 def _thaw(value):
-    if type(value) in _PLAIN_LEAVES:
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
         return value
-    if isinstance(value, Mapping):
+    if kind is MappingProxyType or isinstance(value, Mapping):
         return {k: _thaw(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_thaw(v) for v in value]

@@ -35,6 +35,8 @@ from hwsim.memory.kernel import dram_transfer
 from hwsim.timing import layer_reuse
 
 N_QUEUES = 6
+_N_MASKS = 1 << N_QUEUES  # token masks: bit d = a token for queue d
+_MASK_BITS = (np.arange(_N_MASKS)[:, None] >> np.arange(N_QUEUES)) & 1  # [mask, d]: bit d set
 
 
 @njit(cache=True)
@@ -183,11 +185,8 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     -> (start_s, end_s, the JSON `reuse` report)."""
     rows = _engine_rows(queue_start, wait, release, service, memory_rows, resource, side,
                         not_before, overlap, kernel, kernel_gap_s)
-    counts = np.zeros(N_QUEUES * N_QUEUES, np.int64)
     queues = np.repeat(np.arange(N_QUEUES), np.diff(rows["queue_start"]))
-    for d in range(N_QUEUES):
-        sel = (rows["release"] >> d) & 1 == 1
-        counts += np.bincount(queues[sel] * N_QUEUES + d, minlength=N_QUEUES * N_QUEUES)
+    counts = token_counts(queues, rows["release"])
     rows["fifo_offset"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
     kernel = rows["kernel"]
@@ -197,6 +196,14 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
                         dram)
     report = layer_reuse.run_reusing(_loop(rows, dram), rows, state, layers)
     return state.start, state.end, report
+
+
+def token_counts(queues: np.ndarray, release: np.ndarray) -> np.ndarray:
+    """Tokens each (source s, destination d) pair carries, at s * N_QUEUES + d, from each
+    row's queue and release mask (bit d: a token for queue d): rows per (queue, mask), then
+    each mask's bits; integer counts, one key per row and no per-row-and-bit temporaries."""
+    masks = np.bincount(queues * _N_MASKS + release, minlength=N_QUEUES * _N_MASKS)
+    return (masks.reshape(N_QUEUES, _N_MASKS) @ _MASK_BITS).ravel()
 
 
 def _loop(rows: dict, dram):

@@ -1,0 +1,115 @@
+"""The simulation set-up's paths for small programs (a kernel's dozen rows) give what the
+whole-array paths give, and the token counts are what a hand count gives (branch kgemm,
+docs/scale.md)."""
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import isa
+import hwsim.program_arrays as program_arrays
+import hwsim.service as service
+import targets
+from compiler.kernels import kernel_graph, parse_shape
+from compiler.pipeline import compile_graph
+from hwsim.timing.engine import N_QUEUES, token_counts
+
+# (kind, shape, target, dtype): programs of 5 to about 200 rows, every instruction format
+KERNELS = [("gemm", "256,4096,4096", "neupims", "fp16"), ("gemm", "100,300,700", "a100", "int8"),
+           ("gemv", "4096,4096", "flightllm-u280", "int8"),
+           ("attention", "4,8,100,64", "a100", "fp16"),
+           ("attention", "1,32,512,128", "neupims", "fp16"),
+           ("softmax", "128,4096", "mllm-npu-sd8gen3", "int8"),
+           ("layernorm", "7,4096", "h100", "fp16"), ("hand", "", "a100", "")]
+
+
+def _program(kind, shape, target_name, dtype):
+    target = targets.load_target(target_name)
+    if kind == "hand":  # weights narrower than the activations (w4a16), three formats
+        text = (f".target {target_name}\n"
+                "LOAD buf=0 dtype=int4 sram_addr=0 dram_addr=0x1000 rows=2 row_bytes=64\n"
+                "MATMUL dtype_act=fp16 dtype_wgt=int4 dtype_out=fp16 m=8 n=64 k=32 act_buf=0 "
+                "wgt_buf=0 wgt_addr=0x200 out_buf=0 out_addr=0x4000 count=1\n"
+                "VADD dtype_in=fp16 dtype_out=fp16 rows=2 cols=32 src0_buf=0 src0_addr=0 "
+                "src1_buf=0 src1_addr=0x100 dst_buf=0 dst_addr=0x800 count=3\n")
+        program = isa.assemble(text, "hand")
+        return isa.Program(target.name, target.fingerprint(), program.streams), target
+    graph = kernel_graph(kind, parse_shape(kind, shape), dtype)
+    return compile_graph(graph, target).program, target
+
+
+def _whole_array_paths(monkeypatch):
+    """Every small-program switch off: the np.unique and per-opcode paths run at any size."""
+    monkeypatch.setattr(program_arrays, "SMALL_ROWS", -1)
+    monkeypatch.setattr(service, "SMALL_ROWS", -1)
+
+
+@pytest.mark.parametrize("case", KERNELS, ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_flatten_small_path_equals_per_opcode_path(case, monkeypatch):
+    program, target = _program(*case)
+    assert 0 < len(program) <= program_arrays.SMALL_ROWS
+    small = program_arrays.flatten(program)
+    if case[0] == "hand":  # by hand: the weight dtype where the format has one, else the input's
+        d = isa.Dtype
+        assert small.dtype_w.tolist() == [int(d.INT4), int(d.INT4), int(d.FP16)]
+        assert small.dtype_in.tolist() == [int(d.INT4), int(d.FP16), int(d.FP16)]
+        assert small.fields["m"].tolist() == [0, 8, 0]  # 0 where the format lacks the column
+    _whole_array_paths(monkeypatch)
+    whole = program_arrays.flatten(program)
+    for f in dataclasses.fields(small):
+        x, y = getattr(small, f.name), getattr(whole, f.name)
+        if f.name == "fields":
+            assert x.keys() == y.keys()
+            pairs = [(x[c], y[c]) for c in x]
+        else:
+            pairs = [(x, y)]
+        for u, v in pairs:
+            if isinstance(u, np.ndarray):
+                assert u.dtype == v.dtype and u.flags.c_contiguous, f.name
+                np.testing.assert_array_equal(u, v, err_msg=f.name)
+            else:
+                assert u == v, f.name
+
+
+@pytest.mark.parametrize("case", KERNELS, ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_unit_names_and_service_equal_on_both_paths(case, monkeypatch):
+    program, target = _program(*case)
+    a = program_arrays.flatten(program)
+    units = service.unit_of_rows(a, target)
+    seconds = service.service_seconds(a, target, units)
+    _whole_array_paths(monkeypatch)
+    assert service.unit_of_rows(a, target) == units
+    assert service.service_seconds(a, target, units).tobytes() == seconds.tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=40))
+def test_per_value_small_path_equals_unique_path(values):
+    array = np.array(values, np.int64)
+    calls = []
+
+    def fn(v):
+        calls.append(v)
+        return (v * 0.37 + 1.0, float(v % 3))  # a pair, as energy's costs are
+    small = service.per_value(array, fn)
+    assert sorted(calls) == sorted(set(values))  # once per distinct value
+    # by hand: fn of every row, in row order
+    expected = np.array([(v * 0.37 + 1.0, float(v % 3)) for v in values])
+    assert small.shape == expected.shape and small.tobytes() == expected.tobytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, N_QUEUES - 1), st.integers(0, 63)), max_size=60))
+def test_token_counts_by_hand(rows):
+    rows = sorted(rows)  # rows come queue by queue
+    queues = np.array([q for q, _ in rows], np.int64)
+    release = np.array([m for _, m in rows], np.int64)
+    expected = [0] * (N_QUEUES * N_QUEUES)
+    for q, mask in rows:
+        for d in range(N_QUEUES):
+            if mask >> d & 1:
+                expected[q * N_QUEUES + d] += 1
+    counts = token_counts(queues, release)
+    assert counts.dtype == np.int64 and counts.tolist() == expected
