@@ -1,11 +1,13 @@
 """ProgramArrays of an isa.compact.CompactProgram, built by tiling, not by instructions.
 
 The short program's arrays (hwsim.program_arrays.flatten of `base`) are indexed by `src`, the
-short program's row behind every row of the flat program, queue by queue: the rows up to the
-end of the repeated unit, then `copies` times the unit's rows, then the rest. A copy j adds j x
-the row's delta to each address column; every other column (opcode, tokens, shapes, buffers,
-dtypes, operand extents) repeats as it is, which isa.verify's compact rules guarantee. The
-result equals flatten(program.flatten()) array for array.
+short program's row behind every row of the flat program, queue by queue in the flat order
+`CompactProgram.blocks` gives (the rows up to the end of the repeated unit with each segment
+followed by its copies, then `copies` times the unit so expanded, then the rest). A row in
+segment copy i of unit copy j adds i x the segment row's delta + j x the unit row's delta to
+each address column; every other column (opcode, tokens, shapes, buffers, dtypes, operand
+extents) repeats as it is, which isa.verify's compact rules guarantee. The result equals
+flatten(program.flatten()) array for array.
 """
 from __future__ import annotations
 
@@ -17,13 +19,14 @@ from isa import OPCODES, Queue
 
 def flatten_compact(program) -> ProgramArrays:
     base = _flatten(program.base)
-    src, copy = _row_map(program, base.queue_start)
+    src, adds = _row_map(program, base.queue_start)
     fields = GatheredColumns(base.fields, src)  # each column built when first read
-    for c, delta in _column_deltas(program, base).items():
-        moved = delta[src] != 0
-        fields[c][moved] += copy[moved] * delta[src][moved]
-    counts = [len(program.base.streams[q]) + program.copies * program.unit_rows(q)
-              for q in Queue]
+    for copy, deltas in adds:
+        for c, delta in deltas.items():
+            moved = np.flatnonzero((copy != 0) & (delta[src] != 0))
+            fields[c][moved] += copy[moved] * delta[src[moved]]
+    flat_rows = program.counts_per_queue()
+    counts = [flat_rows[q.name] for q in Queue]
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     op_index, names = op_rows(program.metadata, queue_start, len(src))
     out = ProgramArrays(base.opcode[src], base.queue[src], base.wait[src], base.release[src],
@@ -34,35 +37,47 @@ def flatten_compact(program) -> ProgramArrays:
 
 
 def _row_map(program, base_start):
-    """(src, copy): per flat row, the base row it repeats and which copy it is (0: none)."""
-    src, copy = [], []
+    """(src, adds): per flat row, the base row it repeats; and the address additions as
+    [(per flat row copy index, {column: per base row delta})]: the unit copy j with the
+    unit's deltas, the segment copy i with the segments' deltas."""
+    src, unit_copy, seg_copy = [], [], []
     for q in Queue:
-        first, end = int(base_start[int(q)]), int(base_start[int(q) + 1])
-        start, stop = program.template.get(q, (0, 0))
-        unit = np.arange(first + start, first + stop, dtype=np.int64)
-        src += [np.arange(first, first + stop, dtype=np.int64),
-                np.tile(unit, program.copies), np.arange(first + stop, end, dtype=np.int64)]
-        copy += [np.zeros(stop, np.int64),
-                 np.repeat(np.arange(1, program.copies + 1, dtype=np.int64), len(unit)),
-                 np.zeros(end - first - stop, np.int64)]
-    return np.concatenate(src), np.concatenate(copy)
+        runs = np.array(program.blocks(q), dtype=np.int64).reshape(-1, 5)
+        times = runs[:, 3] + 1  # each run: its rows n + 1 times, segment copies 0 .. n
+        run_first = np.repeat(np.cumsum(times) - times, times)
+        block = np.repeat(runs, times, axis=0)
+        copy_i = np.arange(len(block), dtype=np.int64) - run_first
+        lengths = block[:, 1] - block[:, 0]
+        ends = np.cumsum(lengths)
+        offset = block[:, 0] + int(base_start[int(q)]) - (ends - lengths)
+        src.append(np.repeat(offset, lengths) + np.arange(int(ends[-1]) if len(ends) else 0,
+                                                          dtype=np.int64))
+        seg_copy.append(np.repeat(copy_i, lengths))
+        unit_copy.append(np.repeat(block[:, 4], lengths))
+    n = int(base_start[-1])
+    unit = _column_deltas([(program.template, program.deltas)], program.base, base_start, n)
+    segs = _column_deltas([(s.rows, s.deltas) for s in program.segments], program.base,
+                          base_start, n)
+    return np.concatenate(src), [(np.concatenate(unit_copy), unit),
+                                 (np.concatenate(seg_copy), segs)]
 
 
-def _column_deltas(program, base) -> dict:
-    """Column name -> per base row delta, for the address columns that move (dram_addr)."""
+def _column_deltas(stretches, base, base_start, n: int) -> dict:
+    """Column name -> per base row delta, for the address columns that move (dram_addr), of
+    the stretches [(rows per queue, deltas per queue), ...]."""
     out: dict = {}
-    for q in Queue:
-        start = program.template.get(q, (0, 0))[0]
-        row0 = int(base.queue_start[int(q)]) + start
-        for k, shifts in enumerate(program.deltas.get(q, ())):
-            if not shifts:
-                continue
-            instr = program.base.streams[q][start + k]
-            names = OPCODES[instr.opcode].format.operand_fields
-            for index, delta in shifts:
-                name = names[index].name
-                if name in COLUMNS:
-                    if name not in out:
-                        out[name] = np.zeros(len(base.opcode), np.int64)
-                    out[name][row0 + k] = delta
+    for rows, deltas in stretches:
+        for q, shifts_per_row in deltas.items():
+            start = rows[q][0]
+            row0 = int(base_start[int(q)]) + start
+            for k, shifts in enumerate(shifts_per_row):
+                if not shifts:
+                    continue
+                names = OPCODES[base.streams[q][start + k].opcode].format.operand_fields
+                for index, delta in shifts:
+                    name = names[index].name
+                    if name in COLUMNS:
+                        if name not in out:
+                            out[name] = np.zeros(n, np.int64)
+                        out[name][row0 + k] = delta
     return out

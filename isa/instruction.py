@@ -188,17 +188,6 @@ def _queue_value(op: Opcode, f: BitField, value) -> frozenset:
     return _coerce(op, f, value) if known is None else known
 
 
-def _enum_value(op: Opcode, f: BitField, value):
-    """An enum field not given as a member: a name seen before or a value, else _coerce."""
-    if type(value) is str:
-        member = _ENUM_NAMES[f.enum].get(value)
-    elif type(value) is int:
-        member = f.enum._value2member_map_.get(value)
-    else:
-        member = None
-    return _coerce(op, f, value) if member is None else member
-
-
 def _enum_lookup(enum) -> dict:
     """Every member of `enum` by name (as given and lower case) and by value."""
     return {**{m.name: m for m in enum}, **{m.name.lower(): m for m in enum},
@@ -217,8 +206,8 @@ def _builder(op: Opcode):
     kind was most of the cost of building the hundreds of thousands of instructions of a
     long prefill."""
     lines = ["def build(fields):", "    take = fields.pop"]
-    env = {"_coerce": _coerce, "_queue_value": _queue_value, "_enum_value": _enum_value,
-           "_unknown": _unknown, "op": op, "M": _MASK_SETS}
+    env = {"_coerce": _coerce, "_queue_value": _queue_value, "_unknown": _unknown, "op": op,
+           "M": _MASK_SETS}
     names = []
     for i, f in enumerate(OPCODES[op].format.operand_fields):
         env[f"F{i}"], v = f, f"v{i}"
@@ -227,11 +216,11 @@ def _builder(op: Opcode):
         if f.kind == QUEUES:  # a mask seen before (0 when left out), else _queue_value
             lines += [f"    q = M.get({v}) if type({v}) is int else None",
                       f"    {v} = q if q is not None else _queue_value(op, F{i}, {v})"]
-        elif f.enum is not None:  # a member, or a name or value of one, else _enum_value
+        elif f.enum is not None:  # a member, or a name or value of one, else _coerce's error
             env[f"E{i}"], env[f"L{i}"] = f.enum, _enum_lookup(f.enum)
             lines += [f"    if type({v}) is not E{i}:",
                       f"        m = L{i}.get({v}) if type({v}) in (str, int) else None",
-                      f"        {v} = m if m is not None else _enum_value(op, F{i}, {v})"]
+                      f"        {v} = m if m is not None else _coerce(op, F{i}, {v})"]
         else:
             lines += [f"    if type({v}) is not int or not 0 <= {v} <= {f.max_value}:",
                       f"        {v} = _coerce(op, F{i}, {v})"]

@@ -41,11 +41,11 @@ def verify(program: Program, resources: Resources | None = None, tokens: bool = 
     checks only. A compact program (isa.compact) is checked in its compact form.
     """
     if not isinstance(program, Program):
-        from isa.compact import verify_compact
+        from isa.compact_verify import verify_compact
         return verify_compact(program, resources, verify)
-    remembered = program.__dict__.get(_VERIFIED)
-    if remembered is not None and remembered[0] == resources:
-        return list(remembered[1])
+    remembered = remembered_order(program, resources)
+    if remembered is not None:
+        return remembered
     passed: set = set()  # instructions equal to one checked already (a third are distinct)
     for q, stream in program.streams.items():
         for index, instr in enumerate(stream):
@@ -60,9 +60,23 @@ def verify(program: Program, resources: Resources | None = None, tokens: bool = 
             passed.add(key)
     if not tokens:
         return []
-    channels = token_channels(program)
-    check_token_balance(program, channels)
-    order = issue_order(program, channels)
+    return checked_order(program, resources, program)
+
+
+def remembered_order(program, resources) -> list | None:
+    """The issue order a pass against equal `resources` left on `program`, else None."""
+    remembered = program.__dict__.get(_VERIFIED)
+    if remembered is not None and remembered[0] == resources:
+        return list(remembered[1])
+    return None
+
+
+def checked_order(program, resources, probe: Program) -> list[tuple[Queue, int]]:
+    """The token checks of `probe` (balanced channels, a deadlock-free issue order), the
+    order remembered on `program` (which `probe` is, or stands for) against `resources`."""
+    channels = token_channels(probe)
+    check_token_balance(probe, channels)
+    order = issue_order(probe, channels)
     object.__setattr__(program, _VERIFIED, (resources, tuple(order)))
     return order
 

@@ -6,6 +6,11 @@ repeats at three successive unit boundaries). Before the result is trusted, the 
 instructions are checked too: the two lowered middle units and the last unit carry the same
 opcodes and tokens, and their fields are affine in the unit index, moving only in address
 fields. Anything else returns None and the caller lowers every layer (the flat program).
+
+Within the lowered layers, loops whose iterations repeat (compiler.codegen.repeat: attention
+key blocks, matrix M tiles, KV-append chunks) are stood for by isa Segments; their emitted
+rows are checked here the same way (_segments), and a failed check compiles the step again
+without segments.
 """
 from __future__ import annotations
 
@@ -15,22 +20,27 @@ from compiler.codegen.periodic import (layer_runs, relabel, shifted_name, snapsh
                                        units_affine)
 from compiler.passes.schedule import scheduled
 from isa import OPCODES, Queue
-from isa.compact import CompactProgram
+from isa.compact import CompactProgram, Segment
 
 MIN_COPIES = 1    # skip at least one unit, or compile flat
 PERIODS = (1, 2)  # units of one layer, or two (ping-pong slots alternate every layer)
 
 
-def generate_compact(graph, target) -> CompactProgram | None:
+def generate_compact(graph, target, segments: bool = True) -> CompactProgram | None:
+    """The compact program, or None where the layers do not repeat. `segments`: repeated
+    loop iterations within a layer too (compiler.codegen.repeat); where their emitted rows
+    do not check out, the compile is redone without them."""
     runs = layer_runs(scheduled(graph))
     if runs is None:
         return None
     head, layers, tail = runs
     cx = Lowering(graph, target)
+    cx.segments = segments
     ops_meta = [lower_op(cx, op) for op in head]
-    snaps, bounds, cuts, found = [], [], [], None
+    snaps, bounds, flat, cuts, found = [], [], [], [], None
     for k in range(len(layers) + 1):
-        bounds.append(_lens(cx))
+        bounds.append(cx.em.lens())
+        flat.append(cx.em.flat_lens())
         snaps.append(snapshot(cx, k, bounds[max(0, k - 1)]))
         cuts.append(len(ops_meta))
         found = _period(graph, layers, snaps, k)
@@ -50,16 +60,41 @@ def generate_compact(graph, target) -> CompactProgram | None:
     starts = {q: (bounds[b - 2 * p][q.name], bounds[b - p][q.name], bounds[b][q.name])
               for q in Queue}
     deltas = _deltas(base, starts, copies)
-    if deltas is None:
-        return None
+    segs = _segments(base, cx.em.repeats, starts)
+    if deltas is None or segs is None:
+        return generate_compact(graph, target, False) if segments else None
     template = {q: (s[1], s[2]) for q, s in starts.items()}
-    unit = {q.name: s[2] - s[1] for q, s in starts.items()}
+    unit = {q.name: flat[b][q.name] - flat[b - p][q.name] for q in Queue}
     full_ops = _full_ops(ops_meta, cuts[b - p], cuts[b], copies, p, unit)
-    return CompactProgram(base, template, copies, deltas, {**base.metadata, "ops": full_ops})
+    return CompactProgram(base, template, copies, deltas, {**base.metadata, "ops": full_ops},
+                          segs)
 
 
-def _lens(cx) -> dict:
-    return {q: len(recs) for q, recs in cx.em.by_queue.items()}
+def _segments(base, repeats: list, starts: dict):
+    """The emitter's repeated stretches as isa Segments, each checked as _deltas checks the
+    units (units a, b and c of the stretch alike, fields affine, only addresses moving), and
+    the segments of layer units a, b and the last alike; None where not."""
+    out = []
+    for (a, b, c), copies in repeats:
+        rows = {q: (a[q.name], b[q.name], c[q.name]) for q in Queue if c[q.name] > b[q.name]}
+        deltas = _deltas(base, rows, copies)
+        if deltas is None:
+            return None
+        out.append(Segment({q: r[1:] for q, r in rows.items()}, copies, deltas))
+    per_unit = [_relative(out, {q: (s[k], s[k + 1] if k < 2 else 2 * s[2] - s[1])
+                                for q, s in starts.items()}) for k in range(3)]
+    return tuple(out) if per_unit[0] == per_unit[1] == per_unit[2] else None
+
+
+def _relative(segments: list, unit: dict) -> list:
+    """The segments inside `unit` (rows per queue), as comparable values relative to it."""
+    out = []
+    for s in segments:
+        q, (a, b) = next(iter(s.rows.items()))
+        if unit[q][0] <= a and b <= unit[q][1]:
+            out.append((tuple((q, r[0] - unit[q][0], r[1] - r[0]) for q, r in s.rows.items()),
+                        s.copies, tuple(sorted(s.deltas.items()))))
+    return out
 
 
 def _period(graph, layers: list, snaps: list, b: int):

@@ -20,6 +20,7 @@ class Lowering:
     def __init__(self, graph: Graph, target, annotate: bool = False) -> None:
         self.graph, self.target, self.annotate = graph, target, annotate
         self.em = Emitter()
+        self.segments = False  # stand for repeated loop iterations by copies (codegen.repeat)
         self.plan = plan_buffers(target, pim_placement.output_slots(target, graph.workload))
         by_region: dict = {}
         self.slots = {}

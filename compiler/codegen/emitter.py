@@ -30,16 +30,8 @@ class Rec:
         self.wait_mask = self.release_mask = 0  # bit q: queue q (finalize sets them)
 
     @property
-    def opcode(self) -> str:
-        return self.instr.opcode.name
-
-    @property
     def wait(self) -> set:
         return {name for name, bit in _BIT.items() if self.wait_mask & bit}
-
-    @property
-    def release(self) -> set:
-        return {name for name, bit in _BIT.items() if self.release_mask & bit}
 
 
 class Frontier:
@@ -69,6 +61,27 @@ class Emitter:
     def __init__(self) -> None:
         self.records: list[Rec] = []
         self.by_queue: dict[str, list[Rec]] = {q.name: [] for q in Queue}
+        # rows stood for but not emitted (compiler.codegen.repeat): per queue, and the
+        # repeated stretches as (rows per queue of units a, b and c, copies of b skipped)
+        self.skipped: dict[str, int] = {q.name: 0 for q in Queue}
+        self.repeats: list = []
+
+    def lens(self) -> dict:
+        """Rows emitted per queue."""
+        return {q: len(recs) for q, recs in self.by_queue.items()}
+
+    def flat_lens(self) -> dict:
+        """Rows per queue of the program this stands for (the skipped copies counted)."""
+        return {q: len(recs) + self.skipped[q] for q, recs in self.by_queue.items()}
+
+    def skip(self, bounds: list, copies: int) -> None:
+        """Stand for `copies` more copies of the unit between bounds[1] and bounds[2] (queue
+        lengths at the boundaries of three successive units a, b, c, the lowered ones), placed
+        between b and c, without emitting them. The caller has checked that the codegen
+        state repeats; compiler.codegen.compact checks the emitted rows of a, b and c."""
+        self.repeats.append((bounds, copies))
+        for q in self.skipped:
+            self.skipped[q] += copies * (bounds[2][q] - bounds[1][q])
 
     def emit(self, queue: str, opcode: str, deps=(), note: dict | None = None, **fields) -> Rec:
         rec = Rec(queue, Instruction(opcode, **fields), [d for d in deps if d is not None],

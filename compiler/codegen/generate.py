@@ -33,13 +33,13 @@ def generate(graph: Graph, target, annotate: bool = False, compact: bool = False
 
 def lower_op(cx: Lowering, op) -> dict:
     """Lower one op; -> its metadata entry (where its instructions lie in each queue)."""
-    start = {q: len(recs) for q, recs in cx.em.by_queue.items()}
+    start = cx.em.flat_lens()  # rows of the program stood for (repeated ones counted)
     if op.attr("fused_attention"):
         lower_fused_attention(cx, op)
     elif not op.attr("fused_into"):  # else emitted with its fused kernel
         LOWER.get(op.kind, lower_vector)(cx, op)
     return {"name": op.name, "kind": op.kind.value, "layer": op.layer, "first": start,
-            "count": {q: len(r) - start[q] for q, r in cx.em.by_queue.items()},
+            "count": {q: n - start[q] for q, n in cx.em.flat_lens().items()},
             "flops": op.flops, "bytes": op.bytes_read + op.bytes_written}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from compiler.codegen.lower_matrix import own_length
 from compiler.codegen.operands import act_window, kv_addr, out_window
+from compiler.codegen.repeat import loop_state, repeat
 
 
 def lower_fused_attention(cx, score) -> None:
@@ -42,45 +43,51 @@ def _query_block(cx, score, softmax, context, t, b, g0, m0, keys, q_src, side, w
     q_buf, q_addr, q_deps, q_done = cx.read(q_src, row0, rows, col0, cols)
     s_index, s_region, s_prev = cx.slot_for("output")
     o_index, o_region, o_prev = cx.slot_for("output")
-    mm = dict(unit=score.attr("unit"), count=g_per, act_step=int(g_per > 1), dtype_out="fp32")
+    mm = dict(unit=score.attr("unit"), count=g_per, act_step=int(g_per > 1), dtype_out="fp32",
+              dtype_wgt=kv_dtype)
+    s_fields = dict(dtype_act=adt, m=tm, k=hd, act_buf=q_buf, act_addr=q_addr,
+                    out_buf=s_region.buffer_id, out_addr=s_region.offset, accumulate=0,
+                    wgt_transposed=1, **mm)
+    p_fields = dict(dtype_in="fp32", dtype_out=pdt, rows=tm, src0_buf=s_region.buffer_id,
+                    src0_addr=s_region.offset, src1_buf=0, src1_addr=0,
+                    dst_buf=s_region.buffer_id, dst_addr=s_region.offset, count=g_per)
+    pv_fields = dict(dtype_act=pdt, m=tm, n=hd, act_buf=s_region.buffer_id,
+                     act_addr=s_region.offset, out_buf=o_region.buffer_id,
+                     out_addr=o_region.offset, wgt_transposed=0, **mm)
     # per key block only the KV addresses move: kv_addr is affine in the position
     k_addr0, v_addr0 = kv_addr(score, b, g0, 0), kv_addr(context, b, g0, 0)
     k_row, v_row = score.attr("kv_row_bytes"), context.attr("kv_row_bytes")
-    s_queue, s_opcode, p_opcode = score.attr("queue"), score.attr("opcode"), \
-        softmax.attr("opcode")
-    pv_queue, pv_opcode = context.attr("queue"), context.attr("opcode")
-    reads_q, pv = [], None
-    for j, n0 in enumerate(range(0, keys_end, t["tn"])):
+    reads_q, last = [], [None]  # last: the latest MATMUL O += P V
+
+    def key_block(j: int) -> None:  # LOAD K, S = Q K^T, SOFTMAX, LOAD V, O += P V
+        n0 = j * t["tn"]
         tn = min(t["tn"], keys_end - n0)
         k_tile = _load_kv(cx, k_addr0 + n0 * k_row, g_per, tn * kv_row, stride, kv_dtype)
-        s = cx.em.emit(s_queue, s_opcode,
-                       deps=[k_tile[0], *q_deps, *side, *(s_prev if j == 0 else [pv])],
-                       dtype_act=adt, dtype_wgt=kv_dtype, m=tm, n=tn, k=hd, act_buf=q_buf,
-                       act_addr=q_addr, wgt_buf=k_tile[1], wgt_addr=k_tile[2],
-                       out_buf=s_region.buffer_id, out_addr=s_region.offset, accumulate=0,
-                       wgt_transposed=1, **mm)
+        s = cx.em.emit(score.attr("queue"), score.attr("opcode"),
+                       deps=[k_tile[0], *q_deps, *side, *(s_prev if j == 0 else last)],
+                       n=tn, wgt_buf=k_tile[1], wgt_addr=k_tile[2], **s_fields)
         cx.read_by("kv", k_tile[3], s)
         reads_q.append(s)
-        p = cx.em.emit("VEC", p_opcode, deps=[s], dtype_in="fp32",
-                       dtype_out=pdt, rows=tm, cols=tn, src0_buf=s_region.buffer_id,
-                       src0_addr=s_region.offset, src1_buf=0, src1_addr=0,
-                       dst_buf=s_region.buffer_id, dst_addr=s_region.offset, count=g_per)
+        p = cx.em.emit("VEC", softmax.attr("opcode"), deps=[s], cols=tn, **p_fields)
         v_tile = _load_kv(cx, v_addr0 + n0 * v_row, g_per, tn * kv_row, stride, kv_dtype)
-        pv = cx.em.emit(pv_queue, pv_opcode,
-                        deps=[p, v_tile[0], *(o_prev if j == 0 else [])],
-                        dtype_act=pdt, dtype_wgt=kv_dtype, m=tm, n=hd, k=tn,
-                        act_buf=s_region.buffer_id, act_addr=s_region.offset,
-                        wgt_buf=v_tile[1], wgt_addr=v_tile[2], out_buf=o_region.buffer_id,
-                        out_addr=o_region.offset, accumulate=int(j > 0), wgt_transposed=0, **mm)
-        cx.read_by("kv", v_tile[3], pv)
+        last[0] = cx.em.emit(context.attr("queue"), context.attr("opcode"),
+                             deps=[p, v_tile[0], *(o_prev if j == 0 else [])], k=tn,
+                             wgt_buf=v_tile[1], wgt_addr=v_tile[2], accumulate=int(j > 0),
+                             **pv_fields)
+        cx.read_by("kv", v_tile[3], last[0])
+
+    # iterations 1 .. the last full key block are alike but for the KV addresses (affine)
+    names = (context.name, q_src)
+    repeat(cx, -(-keys_end // t["tn"]), 1, keys_end // t["tn"], key_block,
+           lambda: loop_state(cx, names, last))
     q_done(reads_q)
     row0, rows, col0, cols = out_window(cx, context, {"g_per": g_per}, b, g0, m0, tm, 0, hd)
     d_buf, d_addr, d_deps, commit = cx.output_target(context.name, row0, rows, col0, cols)
-    conv = cx.em.emit("VEC", context.attr("epilogue") or "VCOPY", deps=[pv, *war, *d_deps],
+    conv = cx.em.emit("VEC", context.attr("epilogue") or "VCOPY", deps=[last[0], *war, *d_deps],
                       dtype_in="fp32", dtype_out=context.output.dtype, rows=tm, cols=hd,
                       src0_buf=o_region.buffer_id, src0_addr=o_region.offset, dst_buf=d_buf,
                       dst_addr=d_addr, imm=0, shift=0, count=g_per)
-    cx.read_by("output", s_index, pv)
+    cx.read_by("output", s_index, last[0])
     cx.read_by("output", o_index, conv)
     commit(conv)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from compiler.codegen.operands import act_window, kv_addr, out_window
+from compiler.codegen.repeat import loop_state, repeat
 from compiler.ir.ops import OpKind, expected_experts_touched
 from compiler.passes.allocate import weight_tile_address
 from isa import DRAM_BUFFER_ID
@@ -52,42 +53,16 @@ def own_length(cx, op, t, b) -> dict:
 def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None:
     pim = op.attr("opcode") == "PIM_GEMV"
     tn = min(t["tn"], t["n"] - n0)
-    w_tile = None
+    tile = [None]  # the weight tile in use (loaded once per N tile when K is whole)
     o_role = "pim_output" if pim and "pim_output" in cx.slots else "output"  # buffer_plan
     in_place = _converts_on_same_unit(cx.target, op)
-    for m0 in range(0, t["m"], t["tm"]):
+
+    def m_tile(j: int) -> None:
+        m0 = j * t["tm"]
         tm = min(t["tm"], t["m"] - m0)
         o_index, o_region, o_prev = cx.slot_for(o_role)
-        last = None
-        for k0 in range(0, t["k"], t["tk"]):
-            tk = min(t["tk"], t["k"] - k0)
-            if pim:
-                first = n0 if op.kind == OpKind.ATTN_SCORE else k0
-                w_buf, w_addr, w_deps = DRAM_BUFFER_ID, kv_addr(op, b, g0, first), []
-            else:
-                if w_tile is None or t["tk"] < t["k"]:
-                    w_tile = _load_weight(cx, op, t, b, g0, n0, tn, k0, tk, wdt, side)
-                w_buf, w_addr, w_deps = w_tile[0], w_tile[1], [w_tile[2]]
-            row0, rows, col0, cols = act_window(cx, op, t, b, g0, m0, tm, k0, tk)
-            step = cx.last_token_rows(op)
-            if step > 1:  # sequence b's last token is row b * step + step - 1
-                row0, rows = m0 * step + step - 1, tm
-            a_buf, a_addr, a_deps, a_done = cx.read(act_src, row0, rows, col0, cols, step)
-            pitch = cx.pitch(act_src, cols) * (step if cx.home(act_src)[0] == "onchip" else 1)
-            note = cx.note(op.name, act_pitch=pitch, k0=k0, n0=n0, **_layout(
-                op, t, tm, tn, tk, w_tile[5] if w_tile else None)) if cx.annotate else None
-            rec = cx.em.emit(
-                op.attr("queue"), op.attr("opcode"), note=note,
-                deps=[*w_deps, *a_deps, *side, *(o_prev if k0 == 0 else [])],
-                unit=op.attr("unit"), dtype_act=adt, dtype_wgt=wdt, dtype_out=ACC[integer],
-                m=tm, n=tn, k=tk, act_buf=a_buf, act_addr=a_addr, wgt_buf=w_buf,
-                wgt_addr=w_addr, out_buf=o_region.buffer_id, out_addr=o_region.offset,
-                accumulate=int(k0 > 0), count=t["g_per"], act_step=int(t["g_per"] > 1),
-                wgt_transposed=int(op.kind == OpKind.ATTN_SCORE), **_sparse(op))
-            a_done([rec])
-            if not pim:
-                cx.read_by(w_tile[3], w_tile[4], rec)
-            last = rec
+        last = _k_tiles(cx, op, t, b, g0, n0, tn, m0, tm, adt, wdt, integer, act_src, side,
+                        pim, tile, (o_region, o_prev))
         row0, rows, col0, cols = out_window(cx, op, t, b, g0, m0, tm, n0, tn)
         staging = None if in_place else (o_role, o_index, o_region)
         d_buf, d_addr, d_deps, commit = cx.output_target(op.name, row0, rows, col0, cols,
@@ -102,6 +77,49 @@ def _n_tile(cx, op, t, b, g0, n0, adt, wdt, integer, act_src, side, war) -> None
             shift=15 if integer else 0, count=t["g_per"])
         cx.read_by(o_role, o_index, conv)
         commit(conv)
+
+    # M tiles 1 .. the last full one are alike but for addresses (affine in m0): the first
+    # loads the weight tile the others reuse
+    names = (op.name, act_src)
+    repeat(cx, -(-t["m"] // t["tm"]), 1, t["m"] // t["tm"], m_tile,
+           lambda: loop_state(cx, names, [tile[0] and tile[0][2]]))
+
+
+def _k_tiles(cx, op, t, b, g0, n0, tn, m0, tm, adt, wdt, integer, act_src, side, pim, tile,
+             out) -> object:
+    """The products of one output tile over K; -> the last one."""
+    o_region, o_prev = out
+    last = None
+    for k0 in range(0, t["k"], t["tk"]):
+        tk = min(t["tk"], t["k"] - k0)
+        if pim:
+            first = n0 if op.kind == OpKind.ATTN_SCORE else k0
+            w_buf, w_addr, w_deps = DRAM_BUFFER_ID, kv_addr(op, b, g0, first), []
+        else:
+            if tile[0] is None or t["tk"] < t["k"]:
+                tile[0] = _load_weight(cx, op, t, b, g0, n0, tn, k0, tk, wdt, side)
+            w_buf, w_addr, w_deps = tile[0][0], tile[0][1], [tile[0][2]]
+        row0, rows, col0, cols = act_window(cx, op, t, b, g0, m0, tm, k0, tk)
+        step = cx.last_token_rows(op)
+        if step > 1:  # sequence b's last token is row b * step + step - 1
+            row0, rows = m0 * step + step - 1, tm
+        a_buf, a_addr, a_deps, a_done = cx.read(act_src, row0, rows, col0, cols, step)
+        pitch = cx.pitch(act_src, cols) * (step if cx.home(act_src)[0] == "onchip" else 1)
+        note = cx.note(op.name, act_pitch=pitch, k0=k0, n0=n0, **_layout(
+            op, t, tm, tn, tk, tile[0][5] if tile[0] else None)) if cx.annotate else None
+        rec = cx.em.emit(
+            op.attr("queue"), op.attr("opcode"), note=note,
+            deps=[*w_deps, *a_deps, *side, *(o_prev if k0 == 0 else [])],
+            unit=op.attr("unit"), dtype_act=adt, dtype_wgt=wdt, dtype_out=ACC[integer],
+            m=tm, n=tn, k=tk, act_buf=a_buf, act_addr=a_addr, wgt_buf=w_buf,
+            wgt_addr=w_addr, out_buf=o_region.buffer_id, out_addr=o_region.offset,
+            accumulate=int(k0 > 0), count=t["g_per"], act_step=int(t["g_per"] > 1),
+            wgt_transposed=int(op.kind == OpKind.ATTN_SCORE), **_sparse(op))
+        a_done([rec])
+        if not pim:
+            cx.read_by(tile[0][3], tile[0][4], rec)
+        last = rec
+    return last
 
 
 def _converts_on_same_unit(target, op) -> bool:

@@ -1,6 +1,7 @@
 """Lower the embedding gather (LD) and the KV-cache append (ST)."""
 from __future__ import annotations
 
+from compiler.codegen.repeat import loop_state, repeat
 
 
 def lower_embedding(cx, op) -> None:
@@ -29,7 +30,8 @@ def lower_kv_write(cx, op) -> None:
         chunk = q_len if cx.home(src)[0] == "onchip" else \
             max(1, min(q_len, cx.plan.slot_bytes("activation") // width))
         for b in range(w.batch):
-            for t0 in range(0, q_len, chunk):
+            def chunk_of(j: int, b=b, src=src, base=base, chunk=chunk, width=width) -> None:
+                t0 = j * chunk
                 tc = min(chunk, q_len - t0)
                 buf, addr, deps, done = cx.read(src, b * q_len + t0, tc)
                 position = b * heads * op.attr("max_len") + w.step_context + t0
@@ -40,6 +42,9 @@ def lower_kv_write(cx, op) -> None:
                     _per_head_stores(cx, op, deps, buf, addr, tc, width, base + position * row)
                 done(recs)
                 cx.writers[op.name].extend(recs)
+            # full chunks are alike but for addresses (source rows, cache positions: affine)
+            repeat(cx, -(-q_len // chunk), 0, q_len // chunk, chunk_of,
+                   lambda src=src: loop_state(cx, (op.name, src)))
 
 
 def _per_head_stores(cx, op, deps, buf, addr, tokens, width, dram_addr):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from compiler.codegen.repeat import loop_state, repeat
 from compiler.ir.ops import OpKind
 
 BINARY = (OpKind.ADD, OpKind.MUL)
@@ -16,11 +17,14 @@ def lower_vector(cx, op) -> None:
     cols = op.output.elements // rows_total
     params = _load_params(cx, op)
     tile = op.attr("tiles")["rows"]
-    for r0 in range(0, rows_total, tile):
+    reads_from = sources[:2 if op.kind in BINARY else 1]
+
+    def row_tile(j: int) -> None:
+        r0 = j * tile
         rows = min(tile, rows_total - r0)
         reads = [cx.read(s, min(r0, cx.spec(s).shape[0] - 1),
                          min(rows, cx.spec(s).shape[0] - min(r0, cx.spec(s).shape[0] - 1)))
-                 for s in sources[:2 if op.kind in BINARY else 1]]
+                 for s in reads_from]
         src1 = reads[1][:2] if len(reads) > 1 else (params[:2] if params else (0, 0))
         deps = [d for r in reads for d in r[2]] + (params[2] if params else [])
         d_buf, d_addr, d_deps, commit = cx.output_target(op.name, r0, rows)
@@ -37,6 +41,15 @@ def lower_vector(cx, op) -> None:
         if params:
             params[3]([rec])
         commit(rec)
+
+    # full row tiles are alike but for addresses, unless a field other than an address
+    # moves with the row (RoPE's first position, per-sequence softmax lengths) or a source
+    # with fewer rows is read clamped
+    alike = op.kind != OpKind.ROPE and not (op.kind == OpKind.SOFTMAX and
+                                            cx.graph.workload.contexts) and \
+        all(cx.spec(s).shape[0] >= rows_total for s in reads_from)
+    repeat(cx, -(-rows_total // tile), 0, rows_total // tile if alike else 0, row_tile,
+           lambda: loop_state(cx, (op.name, *reads_from)))
 
 
 def _own_cols(cx, op, r0: int, rows: int, cols: int) -> int:

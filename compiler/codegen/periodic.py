@@ -201,7 +201,7 @@ def snapshot(cx, layer: int, old_lens: dict):
                              frontier(cx.readers.get(n, ()))) for n, f in cx.writers.items()
                             if live(n)), key=repr))
     slots = []
-    for slot in _distinct_slots(cx):
+    for slot in distinct_slots(cx):
         held = tuple(None if c is None or not live(c[0][0]) else
                      ((relative_name(c[0][0], layer),) + tuple(c[0][1:]), rec(c[1]))
                      for c in slot.contents)
@@ -215,13 +215,13 @@ def relabel(cx, shift: int) -> None:
     if the skipped layers had been lowered."""
     cx.writers = {shifted_name(n, shift): f for n, f in cx.writers.items()}
     cx.readers = {shifted_name(n, shift): f for n, f in cx.readers.items()}
-    for slot in _distinct_slots(cx):
+    for slot in distinct_slots(cx):
         slot.contents = [None if c is None else
                          ((shifted_name(c[0][0], shift),) + tuple(c[0][1:]), c[1])
                          for c in slot.contents]
 
 
-def _distinct_slots(cx) -> list:
+def distinct_slots(cx) -> list:
     seen, out = set(), []
     for role in sorted(cx.slots):
         if id(cx.slots[role]) not in seen:
