@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 import hwsim
@@ -14,9 +13,9 @@ from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model
 from hwsim.api.flows import run_model
-from hwsim.program_arrays import flatten
 from isa.compact import CompactProgram
 from targets.loader import load_target, preset_names
+from tests.compiler.same_program import same_program
 
 LAYERS = 12  # tiny-llama's 2 layers repeated: enough for units to be skipped
 
@@ -55,17 +54,7 @@ def test_compact_flattens_to_the_flat_program(preset, phase, model):
         pytest.skip("no compact form")  # (checked: compact is then the flat Program)
     assert isinstance(compact, CompactProgram) and compact.copies >= 1
     assert len(compact.base) < len(flat) == len(compact)
-    again = compact.flatten()
-    assert again.streams == flat.streams and again.metadata == flat.metadata
-    a, b = flatten(compact), flatten(flat)
-    for name in a.__dataclass_fields__:
-        x, y = getattr(a, name), getattr(b, name)
-        if name == "fields":
-            assert all(np.array_equal(x[c], y[c]) for c in y)
-        elif isinstance(y, np.ndarray):
-            assert x.dtype == y.dtype and np.array_equal(x, y), name
-        else:
-            assert x == y, name
+    same_program(compact, flat)
 
 
 def test_llama2_decode_skips_most_layers():

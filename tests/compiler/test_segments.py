@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,9 +17,9 @@ from compiler.frontend import load_model
 from compiler.ir.workload import Workload
 from compiler.pipeline import compile_model, lower
 from hwsim.api.flows import run_model
-from hwsim.program_arrays import flatten
 from isa.compact import CompactProgram, Segment
 from targets.loader import load_target, preset_names
+from tests.compiler.same_program import same_program
 
 LAYERS = 12  # tiny-llama's 2 layers repeated: units of layers are skipped too
 SEQ = 512    # a100 / h100 prefill: query blocks of 2, 4, 6 and 8 key blocks of 64 keys
@@ -34,20 +33,6 @@ def model():
 def _compile(model, preset, phase="prefill", seq=SEQ, **kwargs):
     workload = Workload(phase=phase, seq=seq, context=seq)
     return compile_model(model, workload, load_target(preset), **kwargs).program
-
-
-def _same(compact, flat) -> None:
-    again = compact.flatten()
-    assert again.streams == flat.streams and again.metadata == flat.metadata
-    a, b = flatten(compact), flatten(flat)
-    for name in b.__dataclass_fields__:
-        x, y = getattr(a, name), getattr(b, name)
-        if name == "fields":
-            assert all(np.array_equal(x[c], y[c]) for c in y), name
-        elif isinstance(y, np.ndarray):
-            assert x.dtype == y.dtype and np.array_equal(x, y), name
-        else:
-            assert x == y, name
 
 
 def test_key_loops_are_segments(model):
@@ -65,7 +50,7 @@ def test_key_loops_are_segments(model):
     plain = generate_compact(graph, load_target("a100"), segments=False)
     assert plain.segments == () and len(plain.base) - len(compact.base) == 8 * (2 + 4) * 5
     assert len(compact) == len(plain) == len(flat)
-    _same(compact, flat)
+    same_program(compact, flat)
 
 
 def test_matrix_m_tiles_are_segments(model):
@@ -80,7 +65,7 @@ def test_matrix_m_tiles_are_segments(model):
     copies = sorted(s.copies for s in products)                         # are segments too)
     assert copies == [4] * 8 + [12] * 8  # 8 lowered layers, one score and one context each
     assert all(s.length(isa.Queue.MM) == 2 for s in products)  # one product per M tile
-    _same(compact, _compile(model, "flightllm-u280"))
+    same_program(compact, _compile(model, "flightllm-u280"))
 
 
 def test_a_segment_that_fails_its_check_recompiles_without_segments(model, monkeypatch):
@@ -93,7 +78,7 @@ def test_a_segment_that_fails_its_check_recompiles_without_segments(model, monke
     compact = _compile(model, "a100", compact=True)
     assert isinstance(compact, CompactProgram) and compact.copies >= 1
     assert compact.segments == ()
-    _same(compact, _compile(model, "a100"))
+    same_program(compact, _compile(model, "a100"))
 
 
 @pytest.mark.parametrize("seq", [320, 400, 449, 513, 640])
@@ -103,7 +88,7 @@ def test_any_key_count_flattens_exactly(seq, preset, model):
     for a segment and long ones: flattening gives the flat compile, the arrays equal."""
     compact = _compile(model, preset, seq=seq, compact=True)
     assert compact.segments
-    _same(compact, _compile(model, preset, seq=seq))
+    same_program(compact, _compile(model, preset, seq=seq))
 
 
 @pytest.mark.parametrize("name", ["tiny-opt", "tiny-mixtral", "tiny-deepseek-v2"])
@@ -114,7 +99,7 @@ def test_other_layer_kinds_with_segments_flatten_exactly(name, preset):
     model = replace(load_model(name), num_layers=LAYERS)
     compact = _compile(model, preset, compact=True)
     assert compact.segments
-    _same(compact, _compile(model, preset))
+    same_program(compact, _compile(model, preset))
 
 
 @pytest.mark.parametrize("preset", preset_names())
