@@ -185,7 +185,7 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     -> (start_s, end_s, the JSON `reuse` report)."""
     rows = _engine_rows(queue_start, wait, release, service, memory_rows, resource, side,
                         not_before, overlap, kernel, kernel_gap_s)
-    queues = np.repeat(np.arange(N_QUEUES), np.diff(rows["queue_start"]))
+    queues = np.repeat(np.arange(N_QUEUES, dtype=np.int8), np.diff(rows["queue_start"]))
     counts = token_counts(queues, rows["release"])
     rows["fifo_offset"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
@@ -202,7 +202,8 @@ def token_counts(queues: np.ndarray, release: np.ndarray) -> np.ndarray:
     """Tokens each (source s, destination d) pair carries, at s * N_QUEUES + d, from each
     row's queue and release mask (bit d: a token for queue d): rows per (queue, mask), then
     each mask's bits; integer counts, one key per row and no per-row-and-bit temporaries."""
-    masks = np.bincount(queues * _N_MASKS + release, minlength=N_QUEUES * _N_MASKS)
+    masks = np.bincount(queues.astype(np.int64) * _N_MASKS + release,
+                        minlength=N_QUEUES * _N_MASKS)
     return (masks.reshape(N_QUEUES, _N_MASKS) @ _MASK_BITS).ravel()
 
 
@@ -226,19 +227,20 @@ _ROW_ARGS = ("queue_start", "wait", "release", "service", "is_mem", "is_write", 
 
 def _engine_rows(queue_start, wait, release, service, m, resource, side, not_before, overlap,
                  kernel, kernel_gap_s) -> dict:
-    """Every per-row array `_run` reads, in its fixed dtype (one compile serves every call)."""
+    """Every per-row array `_run` reads, in its fixed dtype (one compile serves every call);
+    token masks as uint8 (N_QUEUES = 6 bits), defaults built in their dtype (no copies)."""
     n = len(service)
     return {
-        "queue_start": np.asarray(queue_start, np.int64), "wait": np.asarray(wait, np.int64),
-        "release": np.asarray(release, np.int64), "service": np.asarray(service, np.float64),
+        "queue_start": np.asarray(queue_start, np.int64), "wait": np.asarray(wait, np.uint8),
+        "release": np.asarray(release, np.uint8), "service": np.asarray(service, np.float64),
         "is_mem": np.asarray(m["is_mem"], np.bool_),
         "is_write": np.asarray(m["is_write"], np.bool_), "addr": np.asarray(m["addr"], np.int64),
         "rows": np.asarray(m["rows"], np.int64),
         "row_bytes": np.asarray(m["row_bytes"], np.int64),
         "stride": np.asarray(m["stride"], np.int64),
         "resource": np.asarray(np.full(n, -1) if resource is None else resource, np.int64),
-        "side": np.asarray(np.zeros(n) if side is None else side, np.int64),
-        "not_before": np.asarray(np.zeros(n) if not_before is None else not_before, np.float64),
-        "overlap": np.asarray(np.zeros(n) if overlap is None else overlap, np.bool_),
-        "kernel": np.asarray(np.full(n, -1) if kernel is None else kernel, np.int64),
+        "side": np.zeros(n, np.int64) if side is None else np.asarray(side, np.int64),
+        "not_before": np.zeros(n) if not_before is None else np.asarray(not_before, np.float64),
+        "overlap": np.zeros(n, np.bool_) if overlap is None else np.asarray(overlap, np.bool_),
+        "kernel": np.full(n, -1, np.int64) if kernel is None else np.asarray(kernel, np.int64),
         "kernel_gap_s": float(kernel_gap_s)}

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from hwsim.program_arrays import ProgramArrays, per_base_row
+from hwsim.program_arrays import ProgramArrays, base_of, per_base_row
 from hwsim.service import (LABELS, _gpu_dequant_seconds, any_of, awq_rows, dequant_weights,
                            macs)
 from isa import Opcode
@@ -74,9 +74,9 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
     shapes = gemm_shapes(metadata)
     if not shapes:
         return service
-    row_macs = per_base_row(a, macs)
-    dense_macs = per_base_row(a, _dense_macs)
-    weights_to_dequant = per_base_row(a, dequant_weights)  # once, indexed per kernel
+    # per row of base_of(a), read at a kernel's rows through a.src (no full-length copies)
+    base = base_of(a)
+    base_macs, base_dense, base_dequant = macs(base), _dense_macs(base), dequant_weights(base)
     out = service.copy()
     for name, rows in _kernels(a, shapes, target, names, resource, kernel):
         unit = target.units[name]
@@ -86,15 +86,17 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
         for op in dict.fromkeys(a.op_index[rows].tolist()):  # q, k, v fused share K: the
             count, macs_per_tile = tile_count_and_macs(*shapes[op], unit)  # largest tile
             tiles, tile_macs = tiles + count, max(tile_macs, macs_per_tile)  # sets it
-        plain_s = row_macs[rows].sum() / rate
-        kept = row_macs[rows].sum() / max(dense_macs[rows].sum(), 1)  # N:M sparse weights
+        at = rows if a.base is None else a.src[rows]
+        row_macs = base_macs[at]
+        plain_s = row_macs.sum() / rate
+        kept = row_macs.sum() / max(base_dense[at].sum(), 1)  # N:M sparse weights
         extra_s = wave_seconds(tiles, tile_macs * kept, rate / unit.count, unit.count) - plain_s
-        if extra_s > 0 and row_macs[rows].sum() > 0:
+        if extra_s > 0 and row_macs.sum() > 0:
             # the unit's own time grows; a row held up by its buffer ports keeps that bound
-            unit_s = row_macs[rows] / rate + _gpu_dequant_seconds(
-                weights_to_dequant[rows], a.dtype_w[rows], unit)
+            unit_s = row_macs / rate + _gpu_dequant_seconds(
+                base_dequant[at], a.dtype_w[rows], unit)
             out[rows] = np.maximum(service[rows],
-                                   unit_s + extra_s * row_macs[rows] / row_macs[rows].sum())
+                                   unit_s + extra_s * row_macs / row_macs.sum())
     return out
 
 

@@ -30,7 +30,7 @@ _MEMORY = ("is_write", "rows", "row_bytes", "stride")  # compared on LD / ST row
 def row_layers(op_index: np.ndarray, op_names: list) -> np.ndarray:
     """Decoder layer of every row from the op names `L<k>.<op>` (-1: not a layer's row)."""
     of_op = np.array([int(m.group(1)) if (m := _LAYER.match(n)) else -1 for n in op_names]
-                     + [-1], np.int64)  # index -1 (rows of no op) reads the last entry
+                     + [-1], np.int32)  # index -1 (rows of no op) reads the last entry
     return of_op[op_index]
 
 
