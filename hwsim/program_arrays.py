@@ -51,6 +51,7 @@ class ProgramArrays:
     # a compact program's arrays (not dataclass fields: set by flatten_compact); None when flat
     src = None                # int64 per row: the row of `base` it repeats
     base = None               # the short program's ProgramArrays
+    repeats = None            # row_counts' answer, kept once worked out
 
     def __post_init__(self):
         for name in _EXTENTS:  # None: gathered from base on first read (__getattr__)
@@ -89,7 +90,11 @@ def per_base_row(a: ProgramArrays, values_of, *args, **kwargs) -> np.ndarray:
 
 def row_counts(a: ProgramArrays) -> np.ndarray | None:
     """Per row of base_of(a): how many rows of `a` repeat it; None for a flat program."""
-    return None if a.base is None else np.bincount(a.src, minlength=len(a.base))
+    if a.base is None:
+        return None
+    if a.repeats is None:  # one pass over the rows, however many sums read it
+        a.repeats = np.bincount(a.src, minlength=len(a.base))
+    return a.repeats
 
 
 class GatheredColumns(MutableMapping):
@@ -125,13 +130,18 @@ class GatheredColumns(MutableMapping):
 def _gathered_extents(base: ProgramArrays, src: np.ndarray) -> tuple:
     """(ext_row, ext_buf, ext_bytes, ext_write) of the flat rows: each row's base row's
     operands, in order."""
-    per_row = np.bincount(base.ext_row, minlength=len(base.opcode))
-    first = np.concatenate([[0], np.cumsum(per_row)[:-1]]).astype(np.int64)
-    take = per_row[src]
-    ext_row = np.repeat(np.arange(len(src), dtype=np.int64), take)
-    starts = np.concatenate([[0], np.cumsum(take)[:-1]]).astype(np.int64)
-    ext = np.repeat(first[src] - starts, take) + np.arange(int(take.sum()), dtype=np.int64)
+    ext_row, ext = _expand(np.bincount(base.ext_row, minlength=len(base.opcode)), src)
     return ext_row, base.ext_buf[ext], base.ext_bytes[ext], base.ext_write[ext]
+
+
+def _expand(per: np.ndarray, which: np.ndarray) -> tuple:
+    """(ext_row, ext): item `which[i]` owns per[which[i]] consecutive entries of a table laid
+    out item by item; per row i, in order, the row number and the table index of each."""
+    first = np.concatenate([[0], np.cumsum(per)[:-1]]).astype(np.int64)
+    take = per[which]
+    starts = np.concatenate([[0], np.cumsum(take)[:-1]]).astype(np.int64)
+    ext = np.repeat(first[which] - starts, take) + np.arange(int(take.sum()), dtype=np.int64)
+    return np.repeat(np.arange(len(which), dtype=np.int64), take), ext
 
 
 def flatten(program) -> ProgramArrays:
@@ -245,12 +255,8 @@ def _flat_extents(rows: list, queue: np.ndarray):
     which = np.fromiter(map(slot.__getitem__, ids), np.int64, len(rows))
     per = np.fromiter(map(len, distinct), np.int64, len(distinct)) // 3
     table = np.fromiter(chain.from_iterable(distinct), np.int64).reshape(-1, 3)
-    first = np.concatenate([[0], np.cumsum(per)[:-1]]).astype(np.int64)
-    take = per[which]
-    starts = np.concatenate([[0], np.cumsum(take)[:-1]]).astype(np.int64)
-    ext = np.repeat(first[which] - starts, take) + np.arange(int(take.sum()), dtype=np.int64)
-    return (np.repeat(np.arange(len(rows), dtype=np.int64), take), table[ext, 0],
-            table[ext, 1], table[ext, 2] != 0)
+    ext_row, ext = _expand(per, which)
+    return ext_row, table[ext, 0], table[ext, 1], table[ext, 2] != 0
 
 
 def _extents(instr) -> tuple:

@@ -145,16 +145,7 @@ def shifted(instr: Instruction, shifts) -> Instruction:
     values = list(instr.values)
     for index, delta in shifts:
         values[index] += delta
-    out = object.__new__(Instruction)
-    object.__setattr__(out, "opcode", instr.opcode)
-    object.__setattr__(out, "_values", tuple(values))
-    return out
+    return Instruction.unchecked(instr.opcode, tuple(values))
 
 
-def verify_compact(program: CompactProgram, resources, verify) -> list:
-    """isa.verify for the compact form (isa.compact_verify)."""
-    from isa.compact_verify import verify_compact as check
-    return check(program, resources, verify)
-
-
-__all__ = ["CompactProgram", "IsaError", "Segment", "shifted", "verify_compact"]
+__all__ = ["CompactProgram", "IsaError", "Segment", "shifted"]

@@ -64,9 +64,16 @@ class Instruction:
         fields = OPCODES[op].format.operand_fields
         w, r = _queue_value(op, fields[0], wait), _queue_value(op, fields[1], release)
         _check_own_queue(op, w, r)
+        return Instruction.unchecked(op, (w, r) + self._values[2:])
+
+    @staticmethod
+    def unchecked(opcode, values: tuple) -> Instruction:
+        """An instruction of `values` in field order, taken as they are: for callers that
+        derive them from a checked instruction (new tokens checked apart, shifted addresses
+        bounded by isa.compact_verify)."""
         out = object.__new__(Instruction)
-        object.__setattr__(out, "opcode", op)
-        object.__setattr__(out, "_values", (w, r) + self._values[2:])
+        object.__setattr__(out, "opcode", opcode)
+        object.__setattr__(out, "_values", values)
         return out
 
     def replace(self, **changes) -> Instruction:

@@ -183,7 +183,7 @@ def snapshot(cx, layer: int, old_lens: dict):
     left out), records as (queue, position - queue length), except records emitted before
     `old_lens` (the queue lengths a layer back), which stay themselves: the same old record
     in two states is equal, a recent one in one and an old one in the other is not."""
-    lens = {q: len(r) for q, r in cx.em.by_queue.items()}
+    lens = cx.em.lens()
 
     def rec(r):
         if r.position < old_lens[r.queue]:

@@ -31,7 +31,7 @@ STREAM_TILE_LATENCIES = 10
 def run(graph: Graph, target) -> Graph:
     plan = plan_buffers(target, pim_placement.output_slots(target, graph.workload))
     memory = target.memories[target.main_memory]
-    return graph.map_ops_by_content(lambda op: _tile(op, plan, graph, memory))
+    return graph.map_ops_by_content(lambda op: _tile(op, plan, memory))
 
 
 def matrix_dims(op: Op) -> tuple[int, int, int, int]:
@@ -53,7 +53,7 @@ def matrix_dims(op: Op) -> tuple[int, int, int, int]:
     return m, hd, total, op.attr("kv_heads")
 
 
-def _tile(op: Op, plan, graph: Graph, memory) -> Op:
+def _tile(op: Op, plan, memory) -> Op:
     if op.attr("fused_attention"):
         return op.with_attrs(tiles=tile_fused_attention(op, plan))
     if op.kind in (OpKind.MATMUL, OpKind.ATTN_SCORE, OpKind.ATTN_CONTEXT):

@@ -80,10 +80,10 @@ def _channel_step(L0, cas, burst_s, tccd, hit_span_s):
 
 @njit(cache=True)
 def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, banks, slots,
-                 per_chunk, pos0, row, rounds_max, settled, plan):
-    """(J, retry): how many rounds all `channels` (the mapped ones) may jump from position
-    pos0 = slot x banks + bank of row `row` (0: none), and after how many stepped rounds to
-    ask again when J is 0. `settled`: S full rounds of this transfer are behind, so every
+                 per_chunk, rounds_max, settled, plan):
+    """(J, retry): how many rounds all `channels` (the mapped ones) may jump from the
+    position `plan` was worked out at, and after how many stepped rounds to ask again when
+    J is 0. `settled`: S full rounds of this transfer are behind, so every
     bank's last access and last ACT are this transfer's, at least D per round apart: the
     static conditions alone keep the banks from binding (no bank-by-bank check)."""
     S = banks * slots
@@ -225,7 +225,7 @@ def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, 
     pos0 = slot * banks + bank
     plan = _round_plan(banks, slots, pos0, row)
     J, retry = _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, banks,
-                            slots, per_chunk, pos0, row, rounds_max, settled, plan)
+                            slots, per_chunk, rounds_max, settled, plan)
     if J == 0:
         return 0, 0, 0, -math.inf, retry
     S = banks * slots

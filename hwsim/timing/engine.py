@@ -189,6 +189,7 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     counts = token_counts(queues, rows["release"])
     rows["fifo_offset"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
+    rows["host_issued"] = bool(np.any(rows["not_before"]))  # layer_reuse: bounds to compare
     kernel = rows["kernel"]
     pending = np.bincount(kernel[kernel >= 0], minlength=int(kernel.max(initial=-1)) + 1)
     state = EngineState(len(rows["service"]), rows["queue_start"], rows["fifo_size"],

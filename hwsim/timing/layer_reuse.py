@@ -334,8 +334,6 @@ def _layers_left(prev: Snapshot, p: Plan, rows: dict) -> int:
 
 def _host_issue_agrees(prev, shift, tol, m, p: Plan, rows: dict) -> int:
     """Largest m' <= m with clamped host-issue bounds of the window rows moved by i x shift."""
-    if "host_issued" not in rows:  # once per run
-        rows["host_issued"] = bool(np.any(rows["not_before"]))
     if m == 0 or not rows["host_issued"]:
         return m
     nb, x = rows["not_before"], _window(prev, p, rows)

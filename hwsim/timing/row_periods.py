@@ -156,6 +156,8 @@ def with_ends(p: Plan, stretch: Stretch, rows: dict, layers: np.ndarray, round_b
         return "the repeated rows end"
     qs, end = rows["queue_start"], np.zeros(N_QUEUES, np.int64)
     for q in np.flatnonzero(length):
+        if q == a:  # the anchor's stretch already repeats with its period up to its end
+            continue
         d = int(length[q])
         hi = min(int(start[q]) + (most + 1) * d + 1, int(qs[q + 1]))
         lo = min(int(start[q]) + d, hi)
