@@ -37,6 +37,13 @@ class Segment:
         start, end = self.rows.get(q, (0, 0))
         return end - start
 
+    def inside(self, unit: dict) -> bool:
+        """Whether this segment lies in `unit` (Queue -> (start, end) rows), judged by its
+        first queue (isa.compact_verify checks that its other queues agree)."""
+        for q, rows in self.rows.items():
+            return within(rows, unit.get(q, (0, 0)))
+        return False
+
 
 @dataclass(frozen=True, eq=False)
 class CompactProgram:
@@ -57,10 +64,7 @@ class CompactProgram:
 
     def inside(self, segment: Segment) -> bool:
         """Whether `segment` lies in the unit (repeated with it)."""
-        for q, (a, b) in segment.rows.items():
-            start, end = self.template.get(q, (0, 0))
-            return start <= a and b <= end and start < end
-        return False
+        return segment.inside(self.template)
 
     def unit_rows(self, q: Queue) -> int:
         """Flat rows of one copy of the unit in queue q (its segments' copies included)."""
@@ -136,6 +140,12 @@ class CompactProgram:
         full = (copies is None or copies == self.copies) and cap is None
         return Program(self.base.target_name, self.base.target_fingerprint, streams,
                        self.metadata if full else self.base.metadata)
+
+
+def within(rows: tuple, span: tuple) -> bool:
+    """Whether rows [a, b) lie in the non-empty span [start, end) of the same stream."""
+    (a, b), (start, end) = rows, span
+    return start <= a and b <= end and start < end
 
 
 def shifted(instr: Instruction, shifts) -> Instruction:

@@ -17,7 +17,7 @@
 """
 from __future__ import annotations
 
-from isa.compact import CompactProgram, Segment, shifted
+from isa.compact import CompactProgram, Segment, shifted, within
 from isa.enums import Queue
 from isa.errors import IsaError
 from isa.opcodes import OPCODES
@@ -75,7 +75,7 @@ def _check_place(program: CompactProgram, k: int, seg: Segment) -> None:
     inside = program.inside(seg)
     for q, (a, b) in seg.rows.items():
         start, end = program.template.get(q, (0, 0))
-        here = start <= a and b <= end and start < end
+        here = within((a, b), (start, end))
         if here != inside or (not here and a < end and start < b and start < end):
             raise IsaError(f"compact program: segment {k}'s {q.name} rows [{a}, {b}) straddle "
                            f"the unit [{start}, {end}) or differ from its other queues")

@@ -90,8 +90,7 @@ def _relative(segments: list, unit: dict) -> list:
     """The segments inside `unit` (rows per queue), as comparable values relative to it."""
     out = []
     for s in segments:
-        q, (a, b) = next(iter(s.rows.items()))
-        if unit[q][0] <= a and b <= unit[q][1]:
+        if s.inside(unit):
             out.append((tuple((q, r[0] - unit[q][0], r[1] - r[0]) for q, r in s.rows.items()),
                         s.copies, tuple(sorted(s.deltas.items()))))
     return out

@@ -7,8 +7,16 @@ and `onnx` (`spec_from_onnx(path)`: a decoder graph as exporters write it; needs
 package, imported only when a .onnx file is read). `load_model` hands `.onnx` paths to it.
 """
 from compiler.frontend.hf_config import SUPPORTED_MODEL_TYPES, spec_from_hf_config
-from compiler.frontend.onnx import spec_from_onnx
 from compiler.frontend.zoo import load_model, zoo_entry, zoo_names
 
 __all__ = ["SUPPORTED_MODEL_TYPES", "load_model", "spec_from_hf_config", "spec_from_onnx",
            "zoo_entry", "zoo_names"]
+
+
+def __getattr__(name: str):
+    """`spec_from_onnx`, its five modules read on first use (a zoo or config.json model, what
+    most runs load, needs none of them)."""
+    if name == "spec_from_onnx":
+        from compiler.frontend.onnx import spec_from_onnx
+        return spec_from_onnx
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

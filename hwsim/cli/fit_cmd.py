@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hwsim import api
 from hwsim.cli.common import add_target_overrides, dumps_json, emit, format_table
+from hwsim.cli.workload_args import add_model_format_args
 
 
 def register(commands) -> None:
@@ -18,14 +19,7 @@ def register(commands) -> None:
                         "this context is reported (neither flag: batch 1)")
     p.add_argument("--gen", type=int, default=128,
                    help="generated tokens; the prompt is context - gen (default 128)")
-    p.add_argument("--quant", default="auto", help="as for simulate (default auto)")
-    p.add_argument("--kv-bits", type=int, default=16, dest="kv_bits",
-                   help="KV-cache width in bits (default 16)")
-    p.add_argument("--sparsity", default=None, help="N:M (e.g. 2:4) or block (default dense)")
-    p.add_argument("--layers", type=int, default=None,
-                   help="build only the first N layers (default all)")
-    p.add_argument("--group-size", type=int, default=None, dest="group_size",
-                   help="weights per scale group along K (w4a16 / w8a16 / w4a8)")
+    add_model_format_args(p, "as for simulate (default auto)")
     p.add_argument("--json", action="store_true")
     add_target_overrides(p)
     p.set_defaults(run=run_fit)

@@ -271,6 +271,7 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
         chunk_end = (burst // per_chunk + 1) * per_chunk  # the first chunk may start mid-way
         rounds, retry = 0, 0  # rounds begun at channel 0; when to try a jump next
         while burst <= last:  # one chunk (one channel, bank and row) per pass
+            n = 0  # whole rounds over the channels done at once, from channel 0
             if jumps and channel == 0 and rounds >= retry and burst % per_chunk == 0 \
                     and last + 1 - burst >= 2 * banks * round_bursts:
                 n, jumped_misses, jumped_conflicts, bus_end, wait = stream.stream_jump(
@@ -279,22 +280,17 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
                     rounds > banks * slots)
                 retry = rounds + wait
                 if n > 0:
+                    retry = rounds + n + 1
                     end_s = max(end_s, bus_end)
                     misses += jumped_misses
                     conflicts += jumped_conflicts
-                    bursts += n * round_bursts
                     closed_form += n * channels
-                    burst, chunk_end = burst + n * round_bursts, chunk_end + n * round_bursts
-                    rounds, retry = rounds + n, rounds + n + 1
-                    position = slot * banks + bank + n
-                    bank, slot = position % banks, (position // banks) % slots
-                    row += position // (banks * slots)
-                    continue
-            if fast and not timed and burst % per_chunk == 0 \
+            elif fast and not timed and burst % per_chunk == 0 \
                     and last + 1 - burst >= round_bursts:
                 n = (last + 1 - burst) // round_bursts
                 end_s = max(end_s, _untimed_rounds(chan_state, start_s, per_chunk * tm.burst_s,
                                                    n, channels))
+            if n > 0:  # the walk's place n rounds on: n more banks, wrapping into slots, rows
                 bursts += n * round_bursts
                 burst, chunk_end = burst + n * round_bursts, chunk_end + n * round_bursts
                 position = slot * banks + bank + n

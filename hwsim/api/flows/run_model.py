@@ -14,7 +14,6 @@ from compiler.passes.quantize import stored_kv_bits
 from compiler.passes.sparsify import check_sparsity
 from compiler.pipeline import resolve_workload
 from compiler.sub_batch import compile_step, interleaves
-from hwsim.api.flows import mobile_prefill
 from hwsim.api.flows.memo import _STEPS, memoised, step_memo  # noqa: F401 (API, tests)
 from hwsim.errors import HwsimError
 from hwsim.program_meta import workload_of
@@ -53,6 +52,7 @@ def _prefill(model, workload: Workload, target) -> dict:
     GEMMs are this compiler's kernels), every other family as one compiled program."""
     workload = replace(workload, phase="prefill")
     if target.family == "mobile_npu":
+        from hwsim.api.flows import mobile_prefill  # read only for a mobile NPU's prefill
         return mobile_prefill.simulate(model, workload, target)
     return simulate_program(compile_step(model, workload, target, compact=COMPACT).program, target,
                             step_tokens(workload))
