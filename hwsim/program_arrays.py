@@ -88,6 +88,21 @@ def per_base_row(a: ProgramArrays, values_of, *args, **kwargs) -> np.ndarray:
     return gathered(a, values_of(base_of(a), *args, **kwargs))
 
 
+def once_per_arrays(a: ProgramArrays, key, compute):
+    """compute(a), worked out once per ProgramArrays and kept on it (service, energy, roofline
+    and the GPU waves each ask for a row's work; energy and simulate for the byte sums).
+    `compute` may read only columns that never change after flatten (every one but the
+    address column fields["dram_addr"]); arrays in the value are kept read-only."""
+    kept = a.__dict__.setdefault("_once", {})
+    if key not in kept:
+        value = compute(a)
+        for array in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        kept[key] = value
+    return kept[key]
+
+
 def row_counts(a: ProgramArrays) -> np.ndarray | None:
     """Per row of base_of(a): how many rows of `a` repeat it; None for a flat program."""
     if a.base is None:
@@ -241,6 +256,8 @@ def _flat_extents(rows: list, queue: np.ndarray):
     instructions have equal extents: each distinct one is measured once (looked up by object
     first: the compiler shares equal instructions, so a program of a million rows has some ten
     thousand distinct objects) and gathered to the rows."""
+    if len(rows) <= SMALL_ROWS:
+        return _small_extents(rows)
     ids = list(map(id, rows))  # `rows` holds every instruction: ids stay unique while this runs
     by_value: dict = {}  # (opcode, values) -> index of its extents in `distinct`
     slot: dict = {}      # id(instruction) -> the same
@@ -257,6 +274,24 @@ def _flat_extents(rows: list, queue: np.ndarray):
     table = np.fromiter(chain.from_iterable(distinct), np.int64).reshape(-1, 3)
     ext_row, ext = _expand(per, which)
     return ext_row, table[ext, 0], table[ext, 1], table[ext, 2] != 0
+
+
+def _small_extents(rows: list):
+    """_flat_extents of a few rows (a kernel's dozen) in plain lists, one array per column at
+    the end instead of the numpy steps that gather distinct extents to many rows."""
+    known: dict = {}
+    ext_row, bufs, sizes, writes = [], [], [], []
+    for r, instr in enumerate(rows):
+        key = (instr.opcode, instr.values)
+        e = known.get(key)
+        if e is None:
+            e = known[key] = _extents(instr)
+        ext_row += [r] * (len(e) // 3)
+        bufs += e[0::3]
+        sizes += e[1::3]
+        writes += e[2::3]
+    return (np.array(ext_row, np.int64), np.array(bufs, np.int64), np.array(sizes, np.int64),
+            np.array(writes, bool))
 
 
 def _extents(instr) -> tuple:
