@@ -139,3 +139,31 @@ def test_token_counts_by_hand(rows):
                 expected[q * N_QUEUES + d] += 1
     counts = token_counts(queues, release)
     assert counts.dtype == np.int64 and counts.tolist() == expected
+
+
+@pytest.mark.parametrize("case", [KERNELS[0], KERNELS[4]], ids=lambda c: f"{c[0]}-{c[2]}")
+def test_no_checkpoint_path_equals_the_periods_path(case, monkeypatch):
+    """A program without a layer plan on a timed DRAM (neupims) runs in one engine step with
+    _Periods' report, never building _Periods: the same JSON `reuse`, starts and ends as the
+    path that sets up the row-period checkpoints (switched on by pointing P_TIMED at the
+    always-0 P_STEPPED). An untimed memory (a100) still builds them."""
+    from hwsim.memory import kernel as dram_kernel
+    from hwsim.simulate import simulate_program
+    from hwsim.timing import layer_reuse, row_periods
+    built = []
+    real = layer_reuse._Periods
+    monkeypatch.setattr(layer_reuse, "_Periods", lambda *a: built.append(1) or real(*a))
+    program, target = _program(*case)
+    fast = simulate_program(program, target, 1)
+    assert not built and fast["reuse"]["row_periods_reason"] == row_periods.TIMED_REASON
+    assert fast["reuse"]["layers"] < 3  # no layer plan
+    monkeypatch.setattr(layer_reuse, "P_TIMED", dram_kernel.P_STEPPED)
+    slow = simulate_program(program, target, 1)
+    assert built and fast["reuse"] == slow["reuse"]
+    for key in ("start", "end"):
+        assert fast["_detail"][key].tobytes() == slow["_detail"][key].tobytes()
+    monkeypatch.undo()
+    monkeypatch.setattr(layer_reuse, "_Periods", lambda *a: built.append(2) or real(*a))
+    program, target = _program(*KERNELS[1])
+    simulate_program(program, target, 1)
+    assert built[-1] == 2  # a100: no timing table, the periods are looked for
