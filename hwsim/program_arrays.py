@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -173,12 +173,12 @@ def _flatten(program: isa.Program) -> ProgramArrays:
     n = len(rows)
     counts = [len(program.streams[q]) for q in Queue]
     opcode = np.fromiter(map(_OPCODE, rows), np.int16, n)
-    queue = np.repeat(np.array([int(q) for q in Queue], np.int8), counts)  # rows queue by queue
+    queue = np.repeat(_QUEUE_VALUES, counts)  # rows queue by queue
     values = list(map(_VALUES, rows))  # each row's field values (the one Python call per row)
     # wait, release: the first two fields of every format, frozensets of queues (a few
     # distinct ones per program, each turned into its bit mask once)
     waits, releases = list(map(_FIRST, values)), list(map(_SECOND, values))
-    masks = {q: sum(1 << s for s in q) for q in set(waits).union(releases)}
+    masks = {q: _mask(q) for q in set(waits).union(releases)}
     wait = np.fromiter(map(masks.__getitem__, waits), np.uint8, n)
     release = np.fromiter(map(masks.__getitem__, releases), np.uint8, n)
     del waits, releases
@@ -193,13 +193,22 @@ def _flatten(program: isa.Program) -> ProgramArrays:
             _fill_columns(Opcode(int(op)), [values[r] for r in where.tolist()], where, fields,
                           dtype_in, dtype_w)
     del values
-    queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    queue_start = np.array([0, *accumulate(counts)], np.int64)
     op_index, names = op_rows(program.metadata, queue_start, n)
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
                          op_index, names, *_flat_extents(rows, queue))
 
 
 _OPCODE, _VALUES = attrgetter("opcode"), attrgetter("values")
+_QUEUE_VALUES = np.array([int(q) for q in Queue], np.int8)
+_MASKS: dict = {}  # a frozenset of queues -> its bit mask (bit s: queue s); 64 sets at most
+
+
+def _mask(queues: frozenset) -> int:
+    mask = _MASKS.get(queues)
+    if mask is None:
+        mask = _MASKS[queues] = sum(1 << s for s in queues)
+    return mask
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
@@ -285,11 +294,15 @@ def _small_extents(rows: list):
         key = (instr.opcode, instr.values)
         e = known.get(key)
         if e is None:
-            e = known[key] = _extents(instr)
-        ext_row += [r] * (len(e) // 3)
-        bufs += e[0::3]
-        sizes += e[1::3]
-        writes += e[2::3]
+            is_load = instr.queue == Queue.LD
+            e = known[key] = [(buf, size, role in _WRITTEN or (role == "sram" and is_load))
+                              for role, buf, _, size in isa.operand_extents(instr)
+                              if role != "dram" and buf != DRAM_BUFFER_ID]
+        for buf, size, write in e:
+            ext_row.append(r)
+            bufs.append(buf)
+            sizes.append(size)
+            writes.append(write)
     return (np.array(ext_row, np.int64), np.array(bufs, np.int64), np.array(sizes, np.int64),
             np.array(writes, bool))
 
@@ -305,14 +318,18 @@ def op_rows(metadata: dict, queue_start, n):
     """Map rows to the compiler's ops through the program metadata (if present)."""
     index = np.full(n, -1, np.int32)
     names = []
+    starts = queue_start.tolist()
     for k, op in enumerate(metadata.get("ops", [])):
         names.append(op["name"])
-        for q in Queue:
-            first, count = op["first"].get(q.name, 0), op["count"].get(q.name, 0)
-            if count:
-                start = queue_start[int(q)] + first
+        firsts, counts = op["first"], op["count"]
+        for name, count in counts.items():  # queue name -> rows (absent or 0: none)
+            if count and name in _QUEUE_OF:
+                start = starts[_QUEUE_OF[name]] + firsts.get(name, 0)
                 index[start:start + count] = k
     return index, names
+
+
+_QUEUE_OF = {q.name: int(q) for q in Queue}
 
 
 def is_opcode(arrays: ProgramArrays, *ops: Opcode) -> np.ndarray:
