@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.program_arrays import ProgramArrays, base_of, row_counts
+from hwsim.program_arrays import ProgramArrays, base_of, once_per_arrays, row_counts
 from hwsim.service import LABELS, macs, per_value, unit_index, vector_ops
 from hwsim.unit_models import GACT_BANKS, pim_commands
 from isa import Opcode, Queue
@@ -81,7 +81,12 @@ def buffer_bytes(a: ProgramArrays, n_buffers: int):
     """Bytes read from and written to each on-chip buffer (by operand role: out / dst and LD's
     destination write, every other on-chip operand reads). A compact program's operands are
     counted on its short program's rows, each times the rows that repeat it: integer bytes,
-    every partial sum exact below 2**53, so the same floats as a sum over every row."""
+    every partial sum exact below 2**53, so the same floats as a sum over every row. Worked
+    out once per arrays (energy and the `bytes` record both ask)."""
+    return once_per_arrays(a, ("buffer_bytes", n_buffers), lambda a: _buffer_bytes(a, n_buffers))
+
+
+def _buffer_bytes(a: ProgramArrays, n_buffers: int):
     b, repeats = base_of(a), row_counts(a)
     kept = b.ext_buf < n_buffers
     write = b.ext_write[kept]
@@ -95,7 +100,11 @@ def buffer_bytes(a: ProgramArrays, n_buffers: int):
 
 def dram_bytes(a: ProgramArrays) -> tuple[float, float]:
     """Off-chip bytes read (LD) and written (ST): integer sums (a compact program's on its
-    short program's rows, each times the rows that repeat it)."""
+    short program's rows, each times the rows that repeat it). Worked out once per arrays."""
+    return once_per_arrays(a, "dram_bytes", _dram_bytes)
+
+
+def _dram_bytes(a: ProgramArrays) -> tuple[float, float]:
     b, repeats = base_of(a), row_counts(a)
     moved = b.fields["rows"] * b.fields["row_bytes"]
     if repeats is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -86,6 +86,21 @@ def per_base_row(a: ProgramArrays, values_of, *args, **kwargs) -> np.ndarray:
     row a value from that row's own columns other than dram_addr and op_index (then it is the
     same number as values_of(a) gives); per-row arguments in `args` are the base's."""
     return gathered(a, values_of(base_of(a), *args, **kwargs))
+
+
+def once_per_arrays(a: ProgramArrays, key, compute):
+    """compute(a), worked out once per ProgramArrays and kept on it (service, energy, roofline
+    and the GPU waves each ask for a row's work; energy and simulate for the byte sums).
+    `compute` may read only columns that never change after flatten (every one but the
+    address column fields["dram_addr"]); arrays in the value are kept read-only."""
+    kept = a.__dict__.setdefault("_once", {})
+    if key not in kept:
+        value = compute(a)
+        for array in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        kept[key] = value
+    return kept[key]
 
 
 def row_counts(a: ProgramArrays) -> np.ndarray | None:
@@ -158,12 +173,12 @@ def _flatten(program: isa.Program) -> ProgramArrays:
     n = len(rows)
     counts = [len(program.streams[q]) for q in Queue]
     opcode = np.fromiter(map(_OPCODE, rows), np.int16, n)
-    queue = np.repeat(np.array([int(q) for q in Queue], np.int8), counts)  # rows queue by queue
+    queue = np.repeat(_QUEUE_VALUES, counts)  # rows queue by queue
     values = list(map(_VALUES, rows))  # each row's field values (the one Python call per row)
     # wait, release: the first two fields of every format, frozensets of queues (a few
     # distinct ones per program, each turned into its bit mask once)
     waits, releases = list(map(_FIRST, values)), list(map(_SECOND, values))
-    masks = {q: sum(1 << s for s in q) for q in set(waits).union(releases)}
+    masks = {q: _mask(q) for q in set(waits).union(releases)}
     wait = np.fromiter(map(masks.__getitem__, waits), np.uint8, n)
     release = np.fromiter(map(masks.__getitem__, releases), np.uint8, n)
     del waits, releases
@@ -178,13 +193,22 @@ def _flatten(program: isa.Program) -> ProgramArrays:
             _fill_columns(Opcode(int(op)), [values[r] for r in where.tolist()], where, fields,
                           dtype_in, dtype_w)
     del values
-    queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    queue_start = np.array([0, *accumulate(counts)], np.int64)
     op_index, names = op_rows(program.metadata, queue_start, n)
     return ProgramArrays(opcode, queue, wait, release, fields, dtype_in, dtype_w, queue_start,
                          op_index, names, *_flat_extents(rows, queue))
 
 
 _OPCODE, _VALUES = attrgetter("opcode"), attrgetter("values")
+_QUEUE_VALUES = np.array([int(q) for q in Queue], np.int8)
+_MASKS: dict = {}  # a frozenset of queues -> its bit mask (bit s: queue s); 64 sets at most
+
+
+def _mask(queues: frozenset) -> int:
+    mask = _MASKS.get(queues)
+    if mask is None:
+        mask = _MASKS[queues] = sum(1 << s for s in queues)
+    return mask
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
@@ -241,6 +265,8 @@ def _flat_extents(rows: list, queue: np.ndarray):
     instructions have equal extents: each distinct one is measured once (looked up by object
     first: the compiler shares equal instructions, so a program of a million rows has some ten
     thousand distinct objects) and gathered to the rows."""
+    if len(rows) <= SMALL_ROWS:
+        return _small_extents(rows)
     ids = list(map(id, rows))  # `rows` holds every instruction: ids stay unique while this runs
     by_value: dict = {}  # (opcode, values) -> index of its extents in `distinct`
     slot: dict = {}      # id(instruction) -> the same
@@ -259,6 +285,28 @@ def _flat_extents(rows: list, queue: np.ndarray):
     return ext_row, table[ext, 0], table[ext, 1], table[ext, 2] != 0
 
 
+def _small_extents(rows: list):
+    """_flat_extents of a few rows (a kernel's dozen) in plain lists, one array per column at
+    the end instead of the numpy steps that gather distinct extents to many rows."""
+    known: dict = {}
+    ext_row, bufs, sizes, writes = [], [], [], []
+    for r, instr in enumerate(rows):
+        key = (instr.opcode, instr.values)
+        e = known.get(key)
+        if e is None:
+            is_load = instr.queue == Queue.LD
+            e = known[key] = [(buf, size, role in _WRITTEN or (role == "sram" and is_load))
+                              for role, buf, _, size in isa.operand_extents(instr)
+                              if role != "dram" and buf != DRAM_BUFFER_ID]
+        for buf, size, write in e:
+            ext_row.append(r)
+            bufs.append(buf)
+            sizes.append(size)
+            writes.append(write)
+    return (np.array(ext_row, np.int64), np.array(bufs, np.int64), np.array(sizes, np.int64),
+            np.array(writes, bool))
+
+
 def _extents(instr) -> tuple:
     is_load = instr.queue == Queue.LD
     return tuple(v for role, buf, _, size in isa.operand_extents(instr)
@@ -270,14 +318,18 @@ def op_rows(metadata: dict, queue_start, n):
     """Map rows to the compiler's ops through the program metadata (if present)."""
     index = np.full(n, -1, np.int32)
     names = []
+    starts = queue_start.tolist()
     for k, op in enumerate(metadata.get("ops", [])):
         names.append(op["name"])
-        for q in Queue:
-            first, count = op["first"].get(q.name, 0), op["count"].get(q.name, 0)
-            if count:
-                start = queue_start[int(q)] + first
+        firsts, counts = op["first"], op["count"]
+        for name, count in counts.items():  # queue name -> rows (absent or 0: none)
+            if count and name in _QUEUE_OF:
+                start = starts[_QUEUE_OF[name]] + firsts.get(name, 0)
                 index[start:start + count] = k
     return index, names
+
+
+_QUEUE_OF = {q.name: int(q) for q in Queue}
 
 
 def is_opcode(arrays: ProgramArrays, *ops: Opcode) -> np.ndarray:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.program_arrays import ProgramArrays
+from hwsim.program_arrays import ProgramArrays, once_per_arrays
 from hwsim.timing.awq_gemm import awq_gemm_seconds
 from hwsim.timing.cuda_core_gemm import cuda_core_gemm_seconds
 from hwsim.timing.pim_channels import pim_gemv_seconds
 from hwsim.unit_models import (VECTOR_PASSES, ceil_div, dsp_chain_cycles, systolic_cycles,
                                systolic_os_cycles, vector_cycles)
 from isa import Dtype, Opcode, Queue
+from targets.frozen import remembered_fact
 
 MATRIX = (Opcode.MATMUL, Opcode.GEMV, Opcode.PIM_GEMV)
+_MATRIX_CODES = [int(o) for o in MATRIX]
 LABELS = {int(d): d.label for d in Dtype}
 INT_DTYPES = [int(d) for d in Dtype if d.label.startswith("int") and d.label != "int32"]
 FLOAT_DTYPES = [int(d) for d in Dtype if d.label in ("fp16", "bf16", "fp32")]
@@ -41,6 +43,10 @@ def any_of(values: np.ndarray, choices) -> np.ndarray:
 
 
 def kept_fraction(a: ProgramArrays) -> np.ndarray:
+    return once_per_arrays(a, "kept_fraction", _kept_fraction)
+
+
+def _kept_fraction(a: ProgramArrays) -> np.ndarray:
     f = a.fields
     sparse = f["sparse_mode"] > 0
     return np.where(sparse, f["sparse_n"] / np.maximum(f["sparse_m"], 1), 1.0)
@@ -48,14 +54,22 @@ def kept_fraction(a: ProgramArrays) -> np.ndarray:
 
 def macs(a: ProgramArrays) -> np.ndarray:
     """Multiply-accumulates each matrix row performs (N:M sparse: only the kept weights)."""
+    return once_per_arrays(a, "macs", _macs)
+
+
+def _macs(a: ProgramArrays) -> np.ndarray:
     f = a.fields
-    is_matrix = any_of(a.opcode, [int(o) for o in MATRIX])
+    is_matrix = any_of(a.opcode, _MATRIX_CODES)
     dense = f["m"] * f["n"] * f["k"] * f["count"]
     return np.where(is_matrix, dense * kept_fraction(a), 0.0)
 
 
 def vector_ops(a: ProgramArrays) -> np.ndarray:
     """Element operations of each VEC row: elements x passes."""
+    return once_per_arrays(a, "vector_ops", _vector_ops)
+
+
+def _vector_ops(a: ProgramArrays) -> np.ndarray:
     passes = _PASSES_BY_OPCODE[a.opcode]
     return a.fields["rows"] * a.fields["cols"] * a.fields["count"] * passes
 
@@ -88,6 +102,15 @@ def unit_of_rows(a: ProgramArrays, target) -> list:
             return None
         return target.units_for_queue(Queue(q).name)[u]
     keys = a.queue.astype(np.int64) * (1 << 32) + a.fields["unit"]
+    if len(keys) <= SMALL_ROWS:  # a dict instead of np.unique's sort and gathers
+        listed = keys.tolist()
+        per_key = {k: name(k) for k in set(listed)}
+        names = sorted({u for u in per_key.values() if u is not None})
+        lookup = {unit: i for i, unit in enumerate(names)}
+        lookup[None] = -1
+        out = RowUnits(per_key[k] for k in listed)
+        out.indexed = (names, np.array([lookup[u] for u in out], np.int64).reshape(-1))
+        return out
     distinct, inverse = np.unique(keys, return_inverse=True)
     inverse = inverse.reshape(-1)
     per_key = [name(k) for k in distinct.tolist()]
@@ -121,12 +144,15 @@ def service_seconds(a: ProgramArrays, target, units: list) -> np.ndarray:
     return np.maximum(out, _buffer_seconds(a, target))
 
 
+_UNIT_COLUMNS = ("m", "n", "k", "count", "rows", "cols")
+
+
 def _unit_seconds(a: ProgramArrays, rows, target, name: str, ops: np.ndarray,
                   dequant: np.ndarray) -> np.ndarray:
     """Seconds of the rows `rows` (a mask) on unit `name`; `ops`, `dequant`: their
     vector_ops and dequant_weights."""
     unit = target.units[name]
-    f = {c: v[rows] for c, v in a.fields.items()}
+    f = {c: a.fields[c][rows] for c in _UNIT_COLUMNS}  # the columns read below
     opcode, dtype = a.opcode[rows], a.dtype_in[rows]
     m, n, k, g = f["m"], f["n"], f["k"], f["count"]
     is_vec = _PASSES_BY_OPCODE[opcode] > 0  # every VECTOR_PASSES opcode has 1 pass or more
@@ -207,6 +233,10 @@ def dequant_weights(a: ProgramArrays) -> np.ndarray:
     (w4a16, w8a16; an integer KV cache under fp16 attention), n x k x count per row (each row
     is one weight tile against one M tile, and every M tile's kernel block converts the tile
     it multiplies); 0 elsewhere. PIM rows compute in their banks' own dtype."""
+    return once_per_arrays(a, "dequant_weights", _dequant_weights)
+
+
+def _dequant_weights(a: ProgramArrays) -> np.ndarray:
     is_matrix = any_of(a.opcode, [int(Opcode.MATMUL), int(Opcode.GEMV)])
     int_w = _IS_INT[a.dtype_w]
     float_in = _IS_FLOAT[a.dtype_in]
@@ -242,16 +272,23 @@ def _gpu_dequant_seconds(weights: np.ndarray, dtype_w: np.ndarray, unit) -> np.n
     return weights * per_weight / rate
 
 
+def _port_bw(target) -> np.ndarray:
+    """Bytes per second through each buffer's ports (width x ports x clock), read-only."""
+    out = np.array([b.width_bytes * b.ports * target.clocks[b.clock].freq_hz
+                    for b in target.buffers.values()], np.float64)
+    out.flags.writeable = False
+    return out
+
+
 def _buffer_seconds(a: ProgramArrays, target) -> np.ndarray:
     """Time each row's on-chip operands need through their buffers' ports: the slowest of its
     buffers, each moving the row's bytes in it at width x ports x clock."""
-    buffers = list(target.buffers.values())
-    if not buffers or len(a) == 0:
+    port_bw = remembered_fact(target, "buffer_port_bytes_per_s", lambda: _port_bw(target))
+    if not len(port_bw) or len(a) == 0:
         return np.zeros(len(a))
-    port_bw = np.array([b.width_bytes * b.ports * target.clocks[b.clock].freq_hz
-                        for b in buffers])
-    kept = a.ext_buf < len(buffers)
-    cell = a.ext_row[kept] * len(buffers) + a.ext_buf[kept]
+    n_buffers = len(port_bw)
+    kept = a.ext_buf < n_buffers
+    cell = a.ext_row[kept] * n_buffers + a.ext_buf[kept]
     need = np.bincount(cell, weights=a.ext_bytes[kept].astype(np.float64),
-                       minlength=len(a) * len(buffers)).reshape(len(a), len(buffers))
+                       minlength=len(a) * n_buffers).reshape(len(a), n_buffers)
     return (need / port_bw).max(axis=1)

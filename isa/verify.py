@@ -52,11 +52,12 @@ def verify(program: Program, resources: Resources | None = None, tokens: bool = 
             key = (instr.opcode, instr.values)  # equal keys: equal instructions
             if key in passed:
                 continue
-            where = f"{instr.opcode.name} at {q.name}[{index}]"
-            _check_shape(instr, where)
-            if resources is not None:
-                _check_unit(instr, where, resources)
-                _check_bounds(instr, where, resources)
+            if not _passes_quickly(instr, resources):  # the checks below name the problem
+                where = f"{instr.opcode.name} at {q.name}[{index}]"
+                _check_shape(instr, where)
+                if resources is not None:
+                    _check_unit(instr, where, resources)
+                    _check_bounds(instr, where, resources)
             passed.add(key)
     if not tokens:
         return []
@@ -93,6 +94,8 @@ def check_token_balance(program: Program, channels: dict | None = None) -> None:
                 given[c] += 1
             for c in wait:
                 taken[c] += 1
+    if given == taken:
+        return
     for s in Queue:
         for d in Queue:
             count, waits = given[s * _NQ + d], taken[s * _NQ + d]
@@ -109,17 +112,26 @@ def token_channels(program: Program) -> dict:
     (source s, destination d) numbered s * len(Queue) + d."""
     out = {}
     for q, stream in program.streams.items():
-        known: dict = {}  # (wait, release) frozensets -> channel tuples (a few distinct)
+        known = _PAIRS[q]
         pairs = []
         for instr in stream:
             key = instr.values[:2]  # wait, release: the first two operand fields of every format
             pair = known.get(key)
             if pair is None:
-                pair = known[key] = (tuple(sorted(int(s) * _NQ + q for s in key[0])),
-                                     tuple(sorted(int(q) * _NQ + d for d in key[1])))
+                qi = int(q)  # plain ints: IntEnum arithmetic is several times slower
+                pair = (tuple(sorted(int(s) * _NQ + qi for s in key[0])),
+                        tuple(sorted(qi * _NQ + int(d) for d in key[1])))
+                if len(known) < _PAIRS_MAX:
+                    known[key] = pair
             pairs.append(pair)
         out[q] = pairs
     return out
+
+
+# per queue: (wait, release) frozensets -> their channel tuples, a pure function of the two
+# sets (at most 64 x 64 of them per queue), shared by every program
+_PAIRS: dict = {q: {} for q in Queue}
+_PAIRS_MAX = 4096
 
 
 def issue_order(program: Program, channels: dict | None = None) -> list[tuple[Queue, int]]:
@@ -216,6 +228,54 @@ _EXTENT_FIELDS = {
     for op, spec in OPCODES.items()
     if spec.format.name in _EXTENT_NAMES and (spec.format.name != "mem" or
                                                op in (Opcode.LOAD, Opcode.STORE))}
+
+
+def _quick_table(op: Opcode, spec) -> tuple:
+    """(format name, indices of the fields that must be >= 1, extra indices) of `op`, for
+    _passes_quickly; extra: mem (rows, row_bytes, sram_stride_bytes), matrix (sparse_mode,
+    wgt_buf)."""
+    index, fmt = spec.format.operand_index, spec.format.name
+    dims = {"mem": ("rows", "row_bytes"), "matrix": ("m", "n", "k", "count"),
+            "vector": ("rows", "cols", "count")}.get(fmt, ())
+    extra = {"mem": ("rows", "row_bytes", "sram_stride_bytes"),
+             "matrix": ("sparse_mode", "wgt_buf")}.get(fmt, ())
+    return (fmt, tuple(index[n] for n in dims), tuple(index[n] for n in extra),
+            index["unit"], spec.queue, spec.queue in ALWAYS_PRESENT)
+
+
+_QUICK = {op: _quick_table(op, spec) for op, spec in OPCODES.items()}
+
+
+def _passes_quickly(instr: Instruction, res: Resources | None) -> bool:
+    """True when _check_shape, _check_unit and _check_bounds all pass `instr` (dense shapes,
+    units and extents read by position, no message built); False sends it through them (an
+    N:M or block-sparse matrix row always goes there, as does any failure)."""
+    op, v = instr.opcode, instr.values
+    fmt, dims, extra, unit_at, queue, always = _QUICK[op]
+    for i in dims:
+        if v[i] == 0:
+            return False
+    if fmt == "mem":
+        rows, row_bytes, stride = (v[i] for i in extra)
+        if rows > 1 and 0 < stride < row_bytes:
+            return False
+    elif fmt == "matrix":
+        if v[extra[0]] != SparseMode.DENSE or \
+                (op == Opcode.PIM_GEMV and v[extra[1]] != DRAM_BUFFER_ID):
+            return False
+    if res is None:
+        return True
+    available = 1 if always else res.units_per_queue.get(queue, 0)
+    if v[unit_at] >= available or (op == Opcode.PIM_GEMV and not res.pim):
+        return False
+    buffers = res.buffers
+    for operand, buf, offset, extent in operand_extents(instr):
+        if operand == "dram" or (operand == "wgt" and op == Opcode.PIM_GEMV):
+            if offset + extent > res.dram_bytes:
+                return False
+        elif buf >= len(buffers) or offset + extent > buffers[buf][1]:
+            return False
+    return True
 
 
 def _bytes(elements: float, dtype: Dtype) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import re
 import threading
 from importlib import resources
@@ -107,10 +108,12 @@ def _is_file(path: Path) -> bool:
 def read_text(path: Path) -> str:
     """A target file's text, refused past safe_yaml.MAX_YAML_BYTES."""
     try:
-        if path.stat().st_size > safe_yaml.MAX_YAML_BYTES:
-            raise TargetError(f"{path}: {path.stat().st_size} bytes; a target file may hold "
-                              f"at most {safe_yaml.MAX_YAML_BYTES}")
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:  # as Path.read_text; size from the open file
+            size = os.fstat(file.fileno()).st_size
+            if size > safe_yaml.MAX_YAML_BYTES:
+                raise TargetError(f"{path}: {size} bytes; a target file may hold "
+                                  f"at most {safe_yaml.MAX_YAML_BYTES}")
+            return file.read()
     except (OSError, UnicodeDecodeError) as err:
         raise TargetError(f"cannot read target file {path}: {err}") from None
 

@@ -33,9 +33,10 @@ def plain(value):
     if kind in _PLAIN_LEAVES:
         return value
     if kind is dict or isinstance(value, Mapping):  # a plain dict skips the ABC check
-        return {k: plain(v) for k, v in value.items() if not str(k).startswith("_")}
+        return {k: v if type(v) in _PLAIN_LEAVES else plain(v)  # leaves without a call
+                for k, v in value.items() if not str(k).startswith("_")}
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [v if type(v) in _PLAIN_LEAVES else plain(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         return value.item()        # numpy scalar
     return value
@@ -46,9 +47,10 @@ def _frozen(value):
     if kind in _PLAIN_LEAVES:
         return value
     if kind is dict or isinstance(value, Mapping):
-        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+        return MappingProxyType({k: v if type(v) in _PLAIN_LEAVES else _frozen(v)
+                                 for k, v in value.items()})
     if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
+        return tuple([v if type(v) in _PLAIN_LEAVES else _frozen(v) for v in value])
     return value
 
 
@@ -89,16 +91,14 @@ class Result:
     def from_dict(cls, raw: Mapping) -> "Result":
         """A simulation dict (the flows' form) -> Result; `_detail` becomes `.detail`."""
         public = plain(raw)
-        names = [f.name for f in fields(cls) if f.name not in ("extra", "detail")]
-        known = {n: _frozen(public[n]) for n in names if n in public}
+        known = {n: _frozen(public[n]) for n in _RESULT_NAMES if n in public}
         extra = {k: v for k, v in public.items() if k not in known}
         return cls(**known, extra=_frozen(extra), detail=raw.get("_detail"))
 
     def to_dict(self) -> dict:
         """Plain JSON types; `hwsim simulate ... --json` prints exactly this (sorted keys)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)
-               if f.name not in ("extra", "detail")
-               and not (f.name in _OPTIONAL and getattr(self, f.name) is None)}
+        out = {n: getattr(self, n) for n in _RESULT_NAMES
+               if not (n in _OPTIONAL and getattr(self, n) is None)}
         return _thaw({**out, **self.extra})
 
     def to_json(self) -> str:
@@ -115,6 +115,9 @@ class Result:
         if self.detail is not None:
             out["_detail"] = self.detail
         return out
+
+
+_RESULT_NAMES = tuple(f.name for f in fields(Result) if f.name not in ("extra", "detail"))
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,9 @@ def _thaw(value):
     if kind in _PLAIN_LEAVES:
         return value
     if kind is MappingProxyType or isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN_LEAVES else _thaw(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_thaw(v) for v in value]
+        return [v if type(v) in _PLAIN_LEAVES else _thaw(v) for v in value]
     return value
 
 

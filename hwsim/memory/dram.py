@@ -32,8 +32,8 @@ class DramStats:
     @classmethod
     def from_array(cls, stats: np.ndarray) -> "DramStats":
         """The kernel's `stats` array (layout `S_*`, same order as the fields) -> a record."""
-        names = [f.name for f in fields(cls)]
-        return cls(**{n: (float(v) if n.endswith("_s") else int(v)) for n, v in zip(names, stats)})
+        return cls(*[float(v) if seconds else int(v)
+                     for seconds, v in zip(_SECONDS_FIELD, stats.tolist())])
 
     def __add__(self, other: "DramStats") -> "DramStats":
         return DramStats(**{f.name: getattr(self, f.name) + getattr(other, f.name)
@@ -41,7 +41,11 @@ class DramStats:
 
     def to_json(self) -> dict:
         # the fields as they are (asdict's deep copy of each plain number costs ~10 us a call)
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {n: getattr(self, n) for n in _FIELD_NAMES}
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(DramStats))
+_SECONDS_FIELD = tuple(n.endswith("_s") for n in _FIELD_NAMES)  # a float; the rest count
 
 
 class DramModel:
@@ -55,7 +59,7 @@ class DramModel:
 
     def __init__(self, memory, stepped: bool = False) -> None:
         self.memory = memory
-        self.params = dram_params(memory, stepped)
+        self.params = _params_of(memory, stepped)
         banks = memory.channels * memory.banks_per_channel
         self.bank_state = np.empty((banks, 4))
         self.chan_state = np.empty((memory.channels, 2))
@@ -98,3 +102,20 @@ class DramModel:
         return float(dram_transfer(self.params, self.bank_state, self.chan_state, self.stats_array,
                                    float(start_s), int(addr), int(rows), int(row_bytes),
                                    int(stride), bool(write)))
+
+
+_PARAMS: dict = {}  # (id(memory), stepped) -> (memory, its params): memories are frozen parts
+_PARAMS_MAX = 16
+
+
+def _params_of(memory, stepped: bool) -> np.ndarray:
+    """dram_params(memory, stepped), a fresh copy, worked out once per memory object (an
+    OffChipMemory is a frozen model: its values never change; the entry holds the object, so
+    its id is not reused while kept)."""
+    key = (id(memory), bool(stepped))
+    kept = _PARAMS.get(key)
+    if kept is None or kept[0] is not memory:
+        if len(_PARAMS) >= _PARAMS_MAX:
+            _PARAMS.pop(next(iter(_PARAMS)))
+        kept = _PARAMS[key] = (memory, dram_params(memory, stepped))
+    return kept[1].copy()

@@ -37,6 +37,7 @@ from hwsim.timing import layer_reuse
 N_QUEUES = 6
 _N_MASKS = 1 << N_QUEUES  # token masks: bit d = a token for queue d
 _MASK_BITS = (np.arange(_N_MASKS)[:, None] >> np.arange(N_QUEUES)) & 1  # [mask, d]: bit d set
+_QUEUE_IDS = np.arange(N_QUEUES, dtype=np.int8)
 
 
 @njit(cache=True)
@@ -185,11 +186,14 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     -> (start_s, end_s, the JSON `reuse` report)."""
     rows = _engine_rows(queue_start, wait, release, service, memory_rows, resource, side,
                         not_before, overlap, kernel, kernel_gap_s)
-    queues = np.repeat(np.arange(N_QUEUES, dtype=np.int8), np.diff(rows["queue_start"]))
+    qs = rows["queue_start"]
+    queues = np.repeat(_QUEUE_IDS, qs[1:] - qs[:-1])
     counts = token_counts(queues, rows["release"])
-    rows["fifo_offset"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    offsets = np.zeros(len(counts), np.int64)
+    np.cumsum(counts[:-1], out=offsets[1:])
+    rows["fifo_offset"] = offsets
     rows["fifo_size"], rows["queue"] = int(counts.sum()), queues
-    rows["host_issued"] = bool(np.any(rows["not_before"]))  # layer_reuse: bounds to compare
+    rows["host_issued"] = bool(rows["not_before"].any())  # layer_reuse: bounds to compare
     kernel = rows["kernel"]
     pending = np.bincount(kernel[kernel >= 0], minlength=int(kernel.max(initial=-1)) + 1)
     state = EngineState(len(rows["service"]), rows["queue_start"], rows["fifo_size"],

@@ -32,6 +32,7 @@ from hwsim.program_arrays import ProgramArrays, base_of, per_base_row
 from hwsim.service import (LABELS, _gpu_dequant_seconds, any_of, awq_rows, dequant_weights,
                            macs)
 from isa import Opcode
+from targets.frozen import remembered_fact
 
 
 def gemm_shapes(metadata: dict) -> dict:
@@ -69,7 +70,8 @@ def add_wave_time(metadata: dict, a: ProgramArrays, service: np.ndarray, target,
     """`service` with each GEMM kernel's wave-quantized tensor time added to its matrix rows
     (unchanged where no GPU unit switches gemm_wave_quantization on). `names`, `resource`:
     the units used and each row's index into them (hwsim.service.unit_index)."""
-    if not any(getattr(u, "gemm_wave_quantization", False) for u in target.units.values()):
+    if not remembered_fact(target, "gemm_wave_quantization", lambda: any(
+            getattr(u, "gemm_wave_quantization", False) for u in target.units.values())):
         return service
     shapes = gemm_shapes(metadata)
     if not shapes:

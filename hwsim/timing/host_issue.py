@@ -16,6 +16,7 @@ import numpy as np
 
 from hwsim.service import unit_index
 from hwsim.timing.serving_stacks import kernel_keys
+from targets.frozen import FrozenDict, remembered_fact
 
 
 def kernel_issue_s(op_index: np.ndarray, units, target, op_names: list | None = None, *,
@@ -25,8 +26,7 @@ def kernel_issue_s(op_index: np.ndarray, units, target, op_names: list | None = 
     `op_names` (program metadata) let the unit's `kernel_fusion` stack merge ops into one
     kernel; without them every op is a kernel. `resource`: (names, per-row index) of `units`
     (hwsim.service.unit_index) where the caller has them; then `units` is not read."""
-    launch = {name: float(getattr(u, "kernel_launch_s", 0.0) or 0.0)
-              for name, u in target.units.items()}
+    launch = remembered_fact(target, "kernel_launch_s", lambda: _launch_costs(target))
     if not any(launch.values()):
         return None
     cost = max(launch.values())  # the GPU presets have one unit
@@ -49,6 +49,12 @@ def kernel_issue_s(op_index: np.ndarray, units, target, op_names: list | None = 
     ranks = rank[op_index[known]]
     out[known] = np.where(ranks >= 0, ranks * cost, 0.0)
     return out
+
+
+def _launch_costs(target) -> FrozenDict:
+    """Unit name -> its kernel launch cost (s; 0.0 where none), kept per frozen target."""
+    return FrozenDict({name: float(getattr(u, "kernel_launch_s", 0.0) or 0.0)
+                       for name, u in target.units.items()})
 
 
 def _fusion(target, launch: dict) -> str:

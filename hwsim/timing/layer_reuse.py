@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim.memory.kernel import P_TCCD_S_S
+from hwsim.memory.kernel import P_TCCD_S_S, P_TIMED
 from hwsim.timing import layer_reuse_dram as dram_reuse
 from hwsim.timing import row_periods
 from hwsim.timing.layer_plan import N_QUEUES, Plan, layer_ids, plan
@@ -78,6 +78,11 @@ def run_reusing(step, rows: dict, state, layers) -> dict:
         step(state, _NO_STOPS)
         return report(layers)
     found = plan(rows, layers, state.dram.params)
+    if not isinstance(found, Plan) and state.dram.params[P_TIMED]:  # no plan, and row periods
+        step(state, _NO_STOPS)  # refuse a timed DRAM: one step, _Periods' report (kernels)
+        out = report(found, len(layer_ids(layers)))
+        out["row_periods_reason"] = row_periods.TIMED_REASON
+        return out
     initial = state.pending.copy()
     lay = _Layers(found, rows, initial) if isinstance(found, Plan) else None
     per = _Periods(rows, layers, state, initial)

@@ -80,8 +80,34 @@ def test_unit_names_and_service_equal_on_both_paths(case, monkeypatch):
     units = service.unit_of_rows(a, target)
     seconds = service.service_seconds(a, target, units)
     _whole_array_paths(monkeypatch)
-    assert service.unit_of_rows(a, target) == units
+    whole = service.unit_of_rows(a, target)
+    assert whole == units and whole.indexed[0] == units.indexed[0]
+    assert whole.indexed[1].dtype == units.indexed[1].dtype == np.int64
+    np.testing.assert_array_equal(whole.indexed[1], units.indexed[1])
     assert service.service_seconds(a, target, units).tobytes() == seconds.tobytes()
+
+
+@pytest.mark.parametrize("case", KERNELS[:4], ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}")
+def test_work_kept_once_per_arrays_equals_a_fresh_count(case):
+    """macs, vector_ops, dequant_weights and the byte sums are worked out once per
+    ProgramArrays and kept read-only: equal to the same count on a fresh flatten, by hand
+    for the MACs (m x n x k x count of each matrix row)."""
+    from hwsim.energy import buffer_bytes, dram_bytes
+    program, _ = _program(*case)
+    a, fresh = program_arrays.flatten(program), program_arrays.flatten(program)
+    for count in (service.macs, service.vector_ops, service.dequant_weights):
+        first = count(a)
+        assert count(a) is first and not first.flags.writeable
+        np.testing.assert_array_equal(first, count(fresh))
+    f = a.fields
+    matrix = np.isin(a.opcode, [int(o) for o in service.MATRIX])
+    np.testing.assert_array_equal(service.macs(a), np.where(
+        matrix, f["m"] * f["n"] * f["k"] * f["count"], 0))  # dense kernels
+    reads, writes = buffer_bytes(a, 3)
+    assert buffer_bytes(a, 3)[0] is reads and not reads.flags.writeable
+    with pytest.raises(ValueError):
+        reads[0] = 1.0
+    assert dram_bytes(a) == dram_bytes(fresh)
 
 
 @settings(max_examples=60, deadline=None)
@@ -113,3 +139,31 @@ def test_token_counts_by_hand(rows):
                 expected[q * N_QUEUES + d] += 1
     counts = token_counts(queues, release)
     assert counts.dtype == np.int64 and counts.tolist() == expected
+
+
+@pytest.mark.parametrize("case", [KERNELS[0], KERNELS[4]], ids=lambda c: f"{c[0]}-{c[2]}")
+def test_no_checkpoint_path_equals_the_periods_path(case, monkeypatch):
+    """A program without a layer plan on a timed DRAM (neupims) runs in one engine step with
+    _Periods' report, never building _Periods: the same JSON `reuse`, starts and ends as the
+    path that sets up the row-period checkpoints (switched on by pointing P_TIMED at the
+    always-0 P_STEPPED). An untimed memory (a100) still builds them."""
+    from hwsim.memory import kernel as dram_kernel
+    from hwsim.simulate import simulate_program
+    from hwsim.timing import layer_reuse, row_periods
+    built = []
+    real = layer_reuse._Periods
+    monkeypatch.setattr(layer_reuse, "_Periods", lambda *a: built.append(1) or real(*a))
+    program, target = _program(*case)
+    fast = simulate_program(program, target, 1)
+    assert not built and fast["reuse"]["row_periods_reason"] == row_periods.TIMED_REASON
+    assert fast["reuse"]["layers"] < 3  # no layer plan
+    monkeypatch.setattr(layer_reuse, "P_TIMED", dram_kernel.P_STEPPED)
+    slow = simulate_program(program, target, 1)
+    assert built and fast["reuse"] == slow["reuse"]
+    for key in ("start", "end"):
+        assert fast["_detail"][key].tobytes() == slow["_detail"][key].tobytes()
+    monkeypatch.undo()
+    monkeypatch.setattr(layer_reuse, "_Periods", lambda *a: built.append(2) or real(*a))
+    program, target = _program(*KERNELS[1])
+    simulate_program(program, target, 1)
+    assert built[-1] == 2  # a100: no timing table, the periods are looked for
