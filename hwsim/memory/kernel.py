@@ -272,7 +272,7 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
         rounds, retry = 0, 0  # rounds begun at channel 0; when to try a jump next
         while burst <= last:  # one chunk (one channel, bank and row) per pass
             if jumps and channel == 0 and rounds >= retry and burst % per_chunk == 0 \
-                    and last + 1 - burst >= 2 * banks * round_bursts:
+                    and last + 1 - burst >= 2 * round_bursts:
                 n, jumped_misses, jumped_conflicts, bus_end, wait = stream.stream_jump(
                     tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, row, channels,
                     banks, slots, per_chunk, (last + 1 - burst) // round_bursts,

@@ -118,7 +118,7 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         while j > 0 and not _rounds_fit(tm, L0, D, b_r, room, limit, top, n, j):
             j -= 1
         J = min(J, j)
-        if J < banks:  # too few rounds to pay for the checks below: step one and ask again
+        if J <= 0:  # a refresh window or the binade's end is next: step one and ask again
             return 0, 1
     for c in range(0 if settled else channels):
         L0 = chan_state[c, CHAN_COL_S]
