@@ -37,16 +37,18 @@ def generate_compact(graph, target, segments: bool = True) -> CompactProgram | N
     cx = Lowering(graph, target)
     cx.segments = segments
     ops_meta = [lower_op(cx, op) for op in head]
+    lowered = {op.name for op in head}
     snaps, bounds, flat, cuts, found = [], [], [], [], None
     for k in range(len(layers) + 1):
         bounds.append(cx.em.lens())
         flat.append(cx.em.flat_lens())
-        snaps.append(snapshot(cx, k, bounds[max(0, k - 1)]))
+        snaps.append(snapshot(cx, k, bounds[max(0, k - 1)], lowered))
         cuts.append(len(ops_meta))
         found = _period(graph, layers, snaps, k)
         if found is not None or k == len(layers):
             break
         ops_meta += [lower_op(cx, op) for op in layers[k]]
+        lowered.update(op.name for op in layers[k])
     if found is None:
         return None
     p, copies = found

@@ -104,8 +104,8 @@ def _k_tiles(cx, op, t, b, g0, n0, tn, m0, tm, adt, wdt, integer, act_src, side,
         if step > 1:  # sequence b's last token is row b * step + step - 1
             row0, rows = m0 * step + step - 1, tm
         a_buf, a_addr, a_deps, a_done = cx.read(act_src, row0, rows, col0, cols, step)
-        pitch = cx.pitch(act_src, cols) * (step if cx.home(act_src)[0] == "onchip" else 1)
-        note = cx.note(op.name, act_pitch=pitch, k0=k0, n0=n0, **_layout(
+        note = cx.note(op.name, act_pitch=cx.pitch(act_src, cols) * (
+            step if cx.home(act_src)[0] == "onchip" else 1), k0=k0, n0=n0, **_layout(
             op, t, tm, tn, tk, tile[0][5] if tile[0] else None)) if cx.annotate else None
         rec = cx.em.emit(
             op.attr("queue"), op.attr("opcode"), note=note,

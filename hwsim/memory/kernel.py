@@ -27,7 +27,7 @@ from numba import njit
 
 from hwsim.memory import stream
 from hwsim.memory.stream import (BANK_ACT_S, BANK_OPENED_BY, BANK_READY_S, BANK_ROW,  # noqa: F401
-                                 CHAN_BUS_FREE_S, CHAN_COL_S)
+                                 CHAN_BUS_FREE_S, CHAN_COL_S, activate)
 
 (P_CHANNELS, P_BANKS, P_PAGE_BYTES, P_BURST_BYTES, P_INTERLEAVE_BYTES, P_BURST_S,
  P_EXTRA_LATENCY_S, P_TIMED, P_CLOSED_PAGE, P_TRCD_S, P_TRP_S, P_TRAS_S, P_CL_S, P_CWL_S,
@@ -109,11 +109,13 @@ _Timing = namedtuple("_Timing", "tras_s trp_s trcd_s trefi_s trfc_s tccd_s burst
                      "banks")
 
 # The helpers below are inlined into `dram_transfer` (numba IR inlining): a call per 256-B chunk
-# cost more than the chunk's arithmetic (each call passes the arrays by value and counts their
-# references, an atomic add apiece). Counters live in local variables for the whole transfer and
-# reach `stats` once at its end, so the compiler keeps them in registers instead of storing them
-# per chunk; the refresh stall seconds are summed in the same order as before, onto the running
-# total, so every result is bit for bit the one of a per-chunk update.
+# cost more than the chunk's arithmetic. They take and return numbers, never the state arrays:
+# an array handed to an inlined helper still has its reference counted (NRT_incref / decref
+# calls, an atomic add apiece, twice per chunk: ~21 ns of a chunk's ~28 ns walk). Counters live
+# in local variables for the whole transfer and reach `stats` once at its end, so the compiler
+# keeps them in registers instead of storing them per chunk; the refresh stall seconds are
+# summed in the same order as before, onto the running total, so every result is bit for bit
+# the one of a per-chunk update.
 
 
 @njit(cache=True, inline="always")
@@ -149,55 +151,21 @@ def _row_hits(trefi, trfc, col, interval, hits, spacing_s, stalls, stall_s):
 
 
 @njit(cache=True, inline="always")
-def _activate(tm, bank_state, transfer, start_s, b, row):
-    """(column time, outcome) of the first burst of a chunk to `row` of bank b; outcome 0 row
-    hit, 1 miss, 2 conflict. Opens the row (ACT time, opening transfer) unless it is a hit.
-
-    Closed-page policy: the controller keeps a row open while the transfer that opened it still
-    has bursts queued for it, and precharges it after that transfer's last one; that precharge is
-    charged here, lazily, when a later transfer reaches the bank."""
-    tras, trp = tm.tras_s, tm.trp_s
-    open_row = bank_state[b, BANK_ROW]
-    if tm.closed_page and open_row >= 0.0 and bank_state[b, BANK_OPENED_BY] != transfer:
-        ready = max(start_s, max(bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S] + tras)
-                    + trp)
-        open_row = -1.0
-    else:
-        ready = max(start_s, bank_state[b, BANK_READY_S])
-    if open_row == row:
-        return ready, 0
-    if open_row < 0.0:
-        outcome, act = 1, ready
-    else:
-        outcome, act = 2, max(ready, bank_state[b, BANK_ACT_S] + tras) + trp
-    bank_state[b, BANK_ACT_S] = act
-    bank_state[b, BANK_OPENED_BY] = transfer
-    return act + tm.trcd_s, outcome
-
-
-@njit(cache=True, inline="always")
-def _timed_chunk(tm, bank_state, chan_state, transfer, start_s, channel, bank, row, bursts, cas,
-                 stalls, stall_s):
-    """`bursts` consecutive bursts to one bank row (one interleave chunk): the first pays hit,
-    miss or conflict, the rest are hits. -> (last burst's data end, outcome of the first
-    (`_activate`), stalls, stall_s)."""
-    b = channel * tm.banks + bank
-    col, outcome = _activate(tm, bank_state, transfer, start_s, b, row)
+def _chunk_columns(tm, col, chan_col_s, chan_bus_free_s, bursts, cas, stalls, stall_s):
+    """(last column time, stalls, stall_s) of `bursts` consecutive bursts to one bank row (one
+    interleave chunk) whose first may issue at `col` (`stream.activate`), on a channel whose last
+    column and bus end are chan_col_s and chan_bus_free_s: the first pays hit, miss or
+    conflict, the rest are hits."""
     trefi, trfc, tccd, burst_s = tm.trefi_s, tm.trfc_s, tm.tccd_s, tm.burst_s
     # in order on the channel, tCCD_S apart (no bank groups in the schema: a stream is assumed
     # to alternate them), and no earlier than its data can use the bus
-    when = max(col, chan_state[channel, CHAN_COL_S] + tccd, chan_state[channel, CHAN_BUS_FREE_S]
-               - cas)
+    when = max(col, chan_col_s + tccd, chan_bus_free_s - cas)
     last_col, interval, stalled = _refresh_interval(trefi, trfc, when)
     if stalled:
         stalls += 1
         stall_s += last_col - when
-    last_col, stalls, stall_s = _row_hits(trefi, trfc, last_col, interval, bursts - 1,
-                                          max(tccd, burst_s), stalls, stall_s)
-    bus_free = last_col + cas + burst_s
-    chan_state[channel, CHAN_BUS_FREE_S], chan_state[channel, CHAN_COL_S] = bus_free, last_col
-    bank_state[b, BANK_READY_S], bank_state[b, BANK_ROW] = last_col + tccd, row
-    return bus_free, outcome, stalls, stall_s
+    return _row_hits(trefi, trfc, last_col, interval, bursts - 1, max(tccd, burst_s), stalls,
+                     stall_s)
 
 
 @njit(cache=True, inline="always")
@@ -279,7 +247,7 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
         while burst <= last:  # one chunk (one channel, bank and row) per pass
             n = 0  # whole rounds over the channels done at once, from channel 0
             if jumps and channel == 0 and rounds >= retry and burst % per_chunk == 0 \
-                    and last + 1 - burst >= 2 * banks * round_bursts:
+                    and last + 1 - burst >= 2 * round_bursts:
                 n, jumped_misses, jumped_conflicts, bus_end, wait = stream.stream_jump(
                     tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, row, channels,
                     banks, slots, per_chunk, (last + 1 - burst) // round_bursts,
@@ -306,9 +274,20 @@ def dram_transfer(params, bank_state, chan_state, stats, start_s, addr, rows, ro
                 continue
             count = min(last + 1, chunk_end) - burst
             if timed:
-                done, outcome, stalls, stall_s = _timed_chunk(
-                    tm, bank_state, chan_state, transfer, start_s, channel, bank, row, count,
-                    cas, stalls, stall_s)
+                # the bank's and channel's state read and written here (helpers: numbers only)
+                b = channel * banks + bank
+                col, outcome, act, opener = activate(
+                    tm, bank_state[b, BANK_ROW], bank_state[b, BANK_OPENED_BY],
+                    bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S], transfer, start_s,
+                    row)
+                bank_state[b, BANK_ACT_S], bank_state[b, BANK_OPENED_BY] = act, opener
+                last_col, stalls, stall_s = _chunk_columns(
+                    tm, col, chan_state[channel, CHAN_COL_S],
+                    chan_state[channel, CHAN_BUS_FREE_S], count, cas, stalls, stall_s)
+                done = last_col + cas + tm.burst_s
+                chan_state[channel, CHAN_BUS_FREE_S], chan_state[channel, CHAN_COL_S] = \
+                    done, last_col
+                bank_state[b, BANK_READY_S], bank_state[b, BANK_ROW] = last_col + tm.tccd_s, row
                 misses += outcome == 1
                 conflicts += outcome == 2
             else:  # back to back on the channel's bus

@@ -118,7 +118,7 @@ def _jump_rounds(tm, bank_state, chan_state, transfer, start_s, cas, channels, b
         while j > 0 and not _rounds_fit(tm, L0, D, b_r, room, limit, top, n, j):
             j -= 1
         J = min(J, j)
-        if J < banks:  # too few rounds to pay for the checks below: step one and ask again
+        if J <= 0:  # a refresh window or the binade's end is next: step one and ask again
             return 0, 1
     for c in range(0 if settled else channels):
         L0 = chan_state[c, CHAN_COL_S]
@@ -141,22 +141,31 @@ def _rounds_fit(tm, L0, D, b_r, room, limit, top, n, j):
 
 
 @njit(cache=True, inline="always")
-def _first_access(tm, bank_state, b, transfer, start_s, row):
-    """(outcome: 0 hit, 1 miss, 2 conflict; column time; ACT time) of bank b's next access, to
-    `row`: the walk's `_activate`, state left as it is."""
-    open_row = bank_state[b, BANK_ROW]
-    if tm.closed_page and open_row >= 0.0 and bank_state[b, BANK_OPENED_BY] != transfer:
-        ready = max(start_s, max(bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S]
-                                 + tm.tras_s) + tm.trp_s)
+def activate(tm, open_row, opened_by, ready_s, act_s, transfer, start_s, row):
+    """(column time, outcome, ACT time, opening transfer) of the first burst of a chunk to `row`
+    of a bank in state (open row, opening transfer, ready time, last ACT); outcome 0 row hit,
+    1 miss, 2 conflict; the last two: the bank's new ACT time and opening transfer (a row it
+    opens, else as they were).
+
+    The chunk-by-chunk walk (hwsim.memory.kernel) and a jump's first access of each bank share
+    it; numbers in and out, no arrays (an array passed to an inlined helper is reference-counted,
+    two atomic adds and two calls a chunk). Closed-page policy: the controller keeps a row open
+    while the transfer that opened it still has bursts queued for it, and precharges it after
+    that transfer's last one; that precharge is charged here, lazily, when a later transfer
+    reaches the bank."""
+    tras, trp = tm.tras_s, tm.trp_s
+    if tm.closed_page and open_row >= 0.0 and opened_by != transfer:
+        ready = max(start_s, max(ready_s, act_s + tras) + trp)
         open_row = -1.0
     else:
-        ready = max(start_s, bank_state[b, BANK_READY_S])
+        ready = max(start_s, ready_s)
     if open_row == row:
-        return 0, ready, bank_state[b, BANK_ACT_S]
+        return ready, 0, act_s, opened_by
     if open_row < 0.0:
-        return 1, ready + tm.trcd_s, ready
-    act = max(ready, bank_state[b, BANK_ACT_S] + tm.tras_s) + tm.trp_s
-    return 2, act + tm.trcd_s, act
+        outcome, act = 1, ready
+    else:
+        outcome, act = 2, max(ready, act_s + tras) + trp
+    return act + tm.trcd_s, outcome, act, transfer
 
 
 @njit(cache=True)
@@ -172,8 +181,10 @@ def _banks_follow(tm, bank_state, L0, u, b_r, D, c, transfer, start_s, banks, sl
     retry = 0
     for j in range(min(banks, J)):  # round j: the first access of its bank in the jump
         ja1 = plan[j, _JA1]  # the bank's next slot-0 round
-        outcome, col, act = _first_access(tm, bank_state, c * banks + plan[j, _BETA], transfer,
-                                          start_s, plan[j, _ROW_FIRST])
+        b = c * banks + plan[j, _BETA]
+        col, outcome, act, _ = activate(tm, bank_state[b, BANK_ROW], bank_state[b, BANK_OPENED_BY],
+                                        bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S],
+                                        transfer, start_s, plan[j, _ROW_FIRST])
         if col > L0 + j * D + b_r - margin:
             retry = max(retry, j + 1)
         if ja1 < J and act + tm.tras_s + tm.trp_s + tm.trcd_s > L0 + ja1 * D + b_r - margin:
@@ -247,8 +258,10 @@ def stream_jump(tm, bank_state, chan_state, transfer, start_s, cas, bank, slot, 
             if settled and not at_slot0:  # a hit on the row the transfer left open
                 outcome, act = 0, bank_state[b, BANK_ACT_S]
             else:
-                outcome, _, act = _first_access(tm, bank_state, b, transfer, start_s,
-                                                plan[j, _ROW_FIRST])
+                _, outcome, act, _ = activate(
+                    tm, bank_state[b, BANK_ROW], bank_state[b, BANK_OPENED_BY],
+                    bank_state[b, BANK_READY_S], bank_state[b, BANK_ACT_S], transfer, start_s,
+                    plan[j, _ROW_FIRST])
             misses += 1 if outcome == 1 else 0
             conflicts += (1 if outcome == 2 else 0) - (1 if at_slot0 else 0)  # _slot0_rounds
             if ja >= ja1:  # activated after the first access: a conflict, as the walk does it

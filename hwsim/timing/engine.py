@@ -41,35 +41,6 @@ _QUEUE_IDS = np.arange(N_QUEUES, dtype=np.int8)
 
 
 @njit(cache=True)
-def _start_time(i, q, wait, free, unit_free, resource, fifo, fifo_offset, read, written,
-                side, side_free, not_before, overlap, queue_done, kernel, barrier):
-    """Earliest start of row i at the head of queue q, or -1.0 if a token is missing (or, with
-    a kernel barrier, an earlier kernel still has rows to issue)."""
-    t = max(free[q], not_before[i])
-    k = kernel[i]
-    if k >= 0:
-        if k > barrier[0]:  # barrier = [open kernel, end of the closed ones + gap]
-            return -1.0
-        if barrier[1] > t:
-            t = barrier[1]
-    if not overlap[i] and queue_done[q] > t:  # every earlier row of the queue has ended
-        t = queue_done[q]
-    if side[i] > 0 and side_free[3 - side[i]] > t:  # blocked PIM: the other side's last end
-        t = side_free[3 - side[i]]
-    for s in range(N_QUEUES):
-        if (wait[i] >> s) & 1:
-            c = s * N_QUEUES + q
-            if read[c] >= written[c]:
-                return -1.0
-            arrival = fifo[fifo_offset[c] + read[c]]
-            if arrival > t:
-                t = arrival
-    if resource[i] >= 0 and unit_free[resource[i]] > t:
-        t = unit_free[resource[i]]
-    return t
-
-
-@njit(cache=True)
 def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_bytes, stride,
          fifo_offset, resource, side, not_before, overlap, kernel, kernel_gap_s, params,
          bank_state, chan_state, stats, ptr, free, fifo, written, read, unit_free, side_free,
@@ -84,12 +55,40 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
     while True:
         best_q, best_t = -1, 0.0
         for q in range(N_QUEUES):
-            if ptr[q] < stop[q]:
-                t = _start_time(ptr[q], q, wait, free, unit_free, resource, fifo, fifo_offset,
-                                read, written, side, side_free, not_before, overlap, queue_done,
-                                kernel, barrier)
-                if t >= 0.0 and (best_q < 0 or t < best_t):
-                    best_q, best_t = q, t
+            i = ptr[q]
+            if i >= stop[q]:
+                continue
+            # the earliest start of row i at the head of queue q; none (`continue`) if a token
+            # is missing or, with a kernel barrier, an earlier kernel still has rows to issue.
+            # Written out here, not a helper: a compiled helper taking the state arrays counts
+            # their references (an atomic add and a call apiece, ~24 per queue and row)
+            t = max(free[q], not_before[i])
+            k = kernel[i]
+            if k >= 0:
+                if k > barrier[0]:  # barrier = [open kernel, end of the closed ones + gap]
+                    continue
+                if barrier[1] > t:
+                    t = barrier[1]
+            if not overlap[i] and queue_done[q] > t:  # every earlier row of the queue has ended
+                t = queue_done[q]
+            if side[i] > 0 and side_free[3 - side[i]] > t:  # blocked PIM: the other side's end
+                t = side_free[3 - side[i]]
+            missing = False
+            for s in range(N_QUEUES):
+                if (wait[i] >> s) & 1:
+                    c = s * N_QUEUES + q
+                    if read[c] >= written[c]:
+                        missing = True
+                        break
+                    arrival = fifo[fifo_offset[c] + read[c]]
+                    if arrival > t:
+                        t = arrival
+            if missing:
+                continue
+            if resource[i] >= 0 and unit_free[resource[i]] > t:
+                t = unit_free[resource[i]]
+            if t >= 0.0 and (best_q < 0 or t < best_t):
+                best_q, best_t = q, t
         if best_q < 0:
             done = True
             for q in range(N_QUEUES):

@@ -19,6 +19,7 @@ import numpy as np
 
 from hwsim.memory.kernel import (P_BANKS, P_BURST_BYTES, P_CHANNELS, P_INTERLEAVE_BYTES,
                                  P_PAGE_BYTES, P_TIMED)
+from hwsim.timing.layer_pairs import adjacent_equal_uniform
 from isa import Queue
 
 N_QUEUES = len(Queue)
@@ -145,12 +146,14 @@ def _group(rows, a, length, count: int, params) -> int:
     return 1
 
 
-def _adjacent_equal(rows, starts, length, params):
+def _adjacent_equal(rows, starts, length, params, uniform: bool = True):
     """(ok[k]: layer k equals layer k-1, kernel step K of that pair, rotating[row]: an LD / ST
     whose address moves from a layer's to the next by whole interleave chunks but not whole
     rounds over the channels (its bursts land on other channels), first reason one is not,
     and on a timed DRAM moves[k]: every LD / ST of layer k moves by one and the same whole
-    number of DRAM row periods from layer k-1's, shift[k]: that number of DRAM rows)."""
+    number of DRAM row periods from layer k-1's, shift[k]: that number of DRAM rows).
+    `uniform`: all pairs at once where every layer has as many rows per queue
+    (hwsim.timing.layer_pairs); False: pair by pair (the tests compare the two)."""
     n_layers = starts.shape[1] - 1
     ok = np.ones(n_layers, bool)
     ok[0] = False
@@ -164,6 +167,9 @@ def _adjacent_equal(rows, starts, length, params):
     if chunk % int(params[P_BURST_BYTES]):
         return (ok & False, step, rotating, "channel interleave is not a whole number of bursts",
                 moves, shift)
+    if uniform and np.all(length == length[:, :1]):
+        return adjacent_equal_uniform(rows, starts, length, _EXACT, _MEMORY, chunk, period,
+                                      row_period)
     for k in range(1, n_layers):
         if np.any(length[:, k] != length[:, k - 1]):
             ok[k], reason = False, reason or f"layer {k} has other row counts than layer {k - 1}"

@@ -98,3 +98,15 @@ def test_no_closed_form_when_the_bank_binds():
     m = _with("neupims", None, tras_cycles=2000)
     fast = _same_after_each(m, [(0.0, 0, 1, 4 * MIB, 0, False)])
     assert fast.closed_form_chunks == 0
+
+
+@pytest.mark.parametrize("which", [("flightllm-u280", "hbm"), ("flightllm-vhk158", None)])
+def test_short_jumps_up_to_a_refresh_window_and_the_tail(which):
+    # two 1 MiB weight streams, the decode's common transfer: a jump shorter than `banks`
+    # rounds goes up to the next refresh window (or binade end) and one covers a tail of a
+    # few rounds, so only a transfer's first rounds and those around a window are walked
+    # (before: 15-18% of the chunks were walked, these rounds one by one)
+    m = _with(*which)
+    calls = [(0.0, 0, 1, MIB, 0, False), (0.0, MIB, 1, MIB, 0, False)]
+    fast = _same_after_each(m, calls)
+    assert fast.closed_form_chunks > 0.9 * 2 * MIB // m.channel_interleave_bytes
