@@ -72,7 +72,7 @@ def union_s(win, band, start: np.ndarray, end: np.ndarray, mask: np.ndarray):
     period = band.shift * band.plan_units / n  # of a chunk
     after = np.zeros(len(a), bool)
     for q in range(len(Queue)):
-        after[win.insert[q]:a.queue_start[q + 1]] = True
+        after[band.after[q]:a.queue_start[q + 1]] = True
     before, moved = np.flatnonzero(mask & ~after), np.flatnonzero(mask & after)
     ref = win.ref_chunk[mask[win.ref_chunk]]
 

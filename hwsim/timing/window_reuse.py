@@ -36,7 +36,9 @@ class BandMissed(Exception):
 
 class Band:
     """What the engine needs to know about the layers left out; after the run: `shift` (D,
-    s), `plan_units` (E), `band_end` (the latest end of the rows left out, s)."""
+    s), `plan_units` (E), `band_end` (the latest end of the rows left out, s), `after` (per
+    queue, the first row whose times are E layers later than without the band: the band's
+    place, or on a queue without rows in it the row next after the copy)."""
 
     def __init__(self, window):
         self.w = window
@@ -88,6 +90,7 @@ class _BandLayers(_Layers):
                 dram_reuse.latest_bus_free(state)):
             raise BandMissed("refresh would meet the whole program's copies elsewhere")
         b.covered, b.shift, b.plan_units = True, shift, self.extra
+        b.after = np.where(q, insert, cur.ptr)  # per queue: rows from here on are moved
         b.band_end = _band_end(state, prev, insert, length, self.extra, shift)
         return self.extra, insert
 
