@@ -33,8 +33,6 @@ class Window:
     plan_addr: np.ndarray     # dram_addr of the rows as if the copies after the band followed
     flat_counts: dict         # the whole program's rows per queue name
     metadata: dict            # the window's: the flat program's without the band's ops
-    ref_chunk: np.ndarray     # window rows of the `chunk` copies before the band
-    chunk: int                # copies after which the times repeat (whole plan groups)
 
     @property
     def left_out(self) -> int:
@@ -54,7 +52,7 @@ def window_arrays(program, lo: int, hi: int, chunk: int = 1):
     """The Window of `program` without unit copies lo..hi (2 <= lo <= hi < copies), the band
     whole `chunk`s of copies; a string (why not) when the band's ops are not whole decoder
     layers."""
-    if not (1 + chunk <= lo <= hi < program.copies and (hi - lo + 1) % chunk == 0):
+    if not (2 <= lo <= hi < program.copies and (hi - lo + 1) % chunk == 0):
         return "too few unit copies to leave any out"
     starts, ends = {}, {}
     for q in Queue:
@@ -88,7 +86,6 @@ def window_arrays(program, lo: int, hi: int, chunk: int = 1):
     qs = a.queue_start
     insert = np.array([qs[int(q)] + starts[q.name] for q in Queue], np.int64)
     ref = np.flatnonzero(a.unit_copy == lo - 1)
-    ref_chunk = np.flatnonzero((a.unit_copy >= lo - chunk) & (a.unit_copy < lo))
     # addresses of the rows after the band moved back by the band's copies (the copies
     # then follow each other by one unit delta, as layer_plan compares them)
     unit = _column_deltas([(program.template, program.deltas)], program.base,
@@ -100,7 +97,7 @@ def window_arrays(program, lo: int, hi: int, chunk: int = 1):
         _follow(a, plan_addr, first_layer, len(band_layers) // (hi - lo + 1))
     del a.unit_copy
     return Window(a, lo, hi, first_layer, len(band_layers), insert, ref, plan_addr,
-                  program.counts_per_queue(), metadata, ref_chunk, chunk)
+                  program.counts_per_queue(), metadata)
 
 
 def _follow(a, plan_addr: np.ndarray, first_layer: int, unit_layers: int) -> None:

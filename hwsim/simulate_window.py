@@ -32,7 +32,7 @@ from hwsim.timing.window_reuse import Band, BandMissed
 from hwsim.window_totals import ordered_sum, pieces, repeats, union_s
 from isa import Opcode, Queue
 
-KEPT_BEFORE = 4  # unit copies before the band at first (doubled while the band is missed)
+KEPT_BEFORE = 2  # unit copies before the band at first (doubled while the band is missed)
 KEPT_AFTER = 2   # and after it: the identical run's last copy is not copied by reuse
 TRIES = 6        # windows tried before every row is timed
 
@@ -66,8 +66,7 @@ def _place(program, kept: int, plan, geometry):
     chunk, lo = 1, kept + 1
     if plan is not None:
         (g, first), (layer1, u) = plan, geometry
-        chunk = g // math.gcd(u, g)
-        lo = max(lo, chunk + 1)
+        chunk = g // math.gcd(u, g)  # copies in whole groups
         lo = next((x for x in range(lo, lo + g) if (layer1 + (x - 1) * u - first) % g == 0),
                   None)
         if lo is None:

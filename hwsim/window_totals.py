@@ -9,12 +9,13 @@ times. So:
   and np.bincount add one row after another) are summed in that order with the band's rows
   put back in, piece by piece (`ordered_sum`): the same floats as over every row;
 - integer counts (bytes) come from the base rows times the whole program's repeats (`repeats`);
-- a union of busy intervals (utilisation) is f(k), the union with k copies put back and the
-  rows after the band k periods back from their place, at k = 0, 1, 2: with a periodic steady
-  state f grows by one constant per copy (checked: the two steps agree within UNION_REL of
-  the total; else the caller times the whole program), f(left_out) = f(0) + left_out x step,
+- a union of busy intervals (utilisation) is f(k): the union with the band's first k layers
+  (plan units, at the times the copy gives them, `band_rows`) and the rows after the band
+  E - k layers back from their place (E: the band's layers), at k = 0, 1, 2: with a periodic
+  steady state f grows by one constant per layer (checked: the two steps agree within
+  UNION_REL of the total; else the caller times the whole program), f(E) = f(0) + E x step,
   equal to the whole program's union to float rounding (not bit for bit: another order of
-  the same sum).
+  the same sum; with E <= 2, f(E) itself).
 """
 from __future__ import annotations
 
@@ -65,23 +66,36 @@ def ordered_sum(parts, values) -> float:
     return 0.0 if acc is None else float(acc)
 
 
+def band_rows(band, k: int, start: np.ndarray, end: np.ndarray, mask: np.ndarray):
+    """(start, end) of the first k layers (plan units) of rows left out where `mask`, as the
+    whole program's copy gives them: row o of the copied layer + b x D (bit for bit)."""
+    s, e = [], []
+    for q in np.flatnonzero(band.length):
+        a, n = int(band.ref[q]), int(band.length[q])
+        rel = int(band.after[q]) - a + np.arange(k * n)
+        kept = mask[a + rel % n]
+        o, b = (rel % n)[kept], (rel // n)[kept]
+        s.append(start[a + o] + b * band.shift)
+        e.append(end[a + o] + b * band.shift)
+    return s, e
+
+
 def union_s(win, band, start: np.ndarray, end: np.ndarray, mask: np.ndarray):
     """Seconds in the union of the whole program's [start, end) of the rows `mask` (window
-    rows), or None where the steady state does not add one constant per copy."""
-    a, n = win.arrays, win.left_out // win.chunk  # chunks of copies left out
-    period = band.shift * band.plan_units / n  # of a chunk
+    rows), or None where the steady state does not add one constant per layer."""
+    a, n = win.arrays, band.plan_units
     after = np.zeros(len(a), bool)
     for q in range(len(Queue)):
         after[band.after[q]:a.queue_start[q + 1]] = True
     before, moved = np.flatnonzero(mask & ~after), np.flatnonzero(mask & after)
-    ref = win.ref_chunk[mask[win.ref_chunk]]
 
     def f(k: int) -> float:
-        back = (n - k) * period
-        s = [start[before], start[moved] - back] + [start[ref] + c * period
-                                                    for c in range(1, k + 1)]
-        e = [end[before], end[moved] - back] + [end[ref] + c * period for c in range(1, k + 1)]
-        return in_flight_seconds(np.concatenate(s), np.concatenate(e))
+        back = (n - k) * band.shift
+        s, e = band_rows(band, k, start, end, mask)
+        return in_flight_seconds(np.concatenate([start[before], start[moved] - back] + s),
+                                 np.concatenate([end[before], end[moved] - back] + e))
+    if n <= 2:
+        return f(n)  # every row: the whole program's intervals
     f0, f1, f2 = f(0), f(1), f(2)
     if abs((f2 - f1) - (f1 - f0)) > UNION_REL * max(f2, 1e-300):
         return None

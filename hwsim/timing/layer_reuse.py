@@ -79,7 +79,8 @@ def run_reusing(step, rows: dict, state, layers, band=None) -> dict:
     if isinstance(layers, str):
         step(state, _NO_STOPS)
         return report(layers)
-    found = plan(rows if band is None else band.plan_rows(rows), layers, state.dram.params)
+    found = plan(rows, layers, state.dram.params) if band is None else \
+        plan(band.plan_rows(rows), layers, state.dram.params, band.w.band_layers)
     initial = state.pending.copy()
     lay = None if not isinstance(found, Plan) else \
         _Layers(found, rows, initial) if band is None else band.driver(found, rows, initial)

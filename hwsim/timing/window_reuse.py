@@ -38,7 +38,8 @@ class Band:
     """What the engine needs to know about the layers left out; after the run: `shift` (D,
     s), `plan_units` (E), `band_end` (the latest end of the rows left out, s), `after` (per
     queue, the first row whose times are E layers later than without the band: the band's
-    place, or on a queue without rows in it the row next after the copy)."""
+    place, or on a queue without rows in it the row next after the copy), `ref` and `length`
+    (per queue: the first row and rows of the layer copied, hwsim.window_totals)."""
 
     def __init__(self, window):
         self.w = window
@@ -67,8 +68,11 @@ class _BandLayers(_Layers):
         super().__init__(p, rows, initial)
         self.band = band
         g, off = p.group, band.w.first_layer - p.first
-        if off % g or band.w.band_layers % g or band.w.band_layers // band.w.left_out \
-                * band.w.chunk % g:
+        seen = int(p.end[p.anchor] - p.a[p.anchor]) * g // int(p.length[p.anchor])
+        unit = band.w.band_layers // band.w.left_out
+        if seen < (seen + band.w.band_layers) // 3 + 2 * unit:  # layer_plan._group's groups
+            raise BandMissed("too few layers to find the run's group as the program's would")
+        if off % g or band.w.band_layers % g:
             raise BandMissed("the band is not whole groups of layers", (g, p.first))
         self.cut, self.extra = off // g, band.w.band_layers // g
 
@@ -91,6 +95,7 @@ class _BandLayers(_Layers):
             raise BandMissed("refresh would meet the whole program's copies elsewhere")
         b.covered, b.shift, b.plan_units = True, shift, self.extra
         b.after = np.where(q, insert, cur.ptr)  # per queue: rows from here on are moved
+        b.ref, b.length = prev.ptr.copy(), length.copy()
         b.band_end = _band_end(state, prev, insert, length, self.extra, shift)
         return self.extra, insert
 
