@@ -17,11 +17,12 @@ from hwsim.program_arrays import COLUMNS, GatheredColumns, ProgramArrays, _flatt
 from isa import OPCODES, Queue
 
 
-def flatten_compact(program, skip: tuple | None = None, metadata: dict | None = None
-                    ) -> ProgramArrays:
+def flatten_compact(program, skip: tuple | None = None, metadata: dict | None = None,
+                    base: ProgramArrays | None = None) -> ProgramArrays:
     """`skip` = (lo, hi): leave out unit copies lo..hi (hwsim.program_arrays_window; the rows
-    kept are the flat program's, addresses included); `metadata`: then the kept rows'."""
-    base = _flatten(program.base)
+    kept are the flat program's, addresses included); `metadata`: then the kept rows';
+    `base`: _flatten(program.base) where the caller has it."""
+    base = _flatten(program.base) if base is None else base
     src, adds = _row_map(program, base.queue_start, skip)
     fields = GatheredColumns(base.fields, src)  # each column built when first read
     for copy, deltas in adds:

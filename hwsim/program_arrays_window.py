@@ -48,10 +48,10 @@ class Window:
         return layer + self.band_layers if layer >= self.first_layer else layer
 
 
-def window_arrays(program, lo: int, hi: int, chunk: int = 1):
+def window_arrays(program, lo: int, hi: int, chunk: int = 1, base=None):
     """The Window of `program` without unit copies lo..hi (2 <= lo <= hi < copies), the band
     whole `chunk`s of copies; a string (why not) when the band's ops are not whole decoder
-    layers."""
+    layers. `base`: the short program's arrays where the caller has them."""
     if not (2 <= lo <= hi < program.copies and (hi - lo + 1) % chunk == 0):
         return "too few unit copies to leave any out"
     starts, ends = {}, {}
@@ -82,7 +82,7 @@ def window_arrays(program, lo: int, hi: int, chunk: int = 1):
     if not band_layers or band_layers != set(range(first_layer, first_layer + len(band_layers))):
         return "the band's ops are not whole decoder layers"
     metadata = {**program.metadata, "ops": ops}
-    a = flatten_compact(program, (lo, hi), metadata)
+    a = flatten_compact(program, (lo, hi), metadata, base)
     qs = a.queue_start
     insert = np.array([qs[int(q)] + starts[q.name] for q in Queue], np.int64)
     ref = np.flatnonzero(a.unit_copy == lo - 1)

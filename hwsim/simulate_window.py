@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from hwsim.energy import _compute_terms, energy_breakdown
-from hwsim.program_arrays import base_of, per_base_row
+from hwsim.program_arrays import _flatten, base_of, per_base_row
 from hwsim.program_arrays_window import window_arrays
 from hwsim.roofline import _row_resource, _row_seconds
 from hwsim.service import unit_index
@@ -43,9 +43,10 @@ def simulate_window(program, target, tokens: int) -> dict | None:
     if program.metadata.get("pim_channels"):
         return None
     kept, plan, geometry = KEPT_BEFORE, None, None
+    base = _flatten(program.base)  # the short program's arrays, for every window tried
     for _ in range(TRIES):
         placed = _place(program, kept, plan, geometry)
-        win = window_arrays(program, *placed) if placed else "no band fits"
+        win = window_arrays(program, *placed, base=base) if placed else "no band fits"
         if isinstance(win, str):
             return None
         u = win.band_layers // win.left_out
