@@ -55,9 +55,11 @@ class Band:
         """The JSON `reuse` report in the whole program's layer numbers."""
         if not self.covered:
             raise BandMissed(out.get("reason") or "the band was not copied over")
-        f = self.w.flat_layer
+        f, first = self.w.flat_layer, self.w.first_layer
         out["layers"] += self.w.band_layers
-        out["reused"] = [[f(a), f(b), f(c)] for a, b, c in out["reused"]]
+        # the copy over the band's place ends band_layers later; the others as numbered
+        out["reused"] = [[f(a), b + self.w.band_layers if a <= first <= b + 1 else f(b), f(c)]
+                         for a, b, c in out["reused"]]
         out["layers_reused"] = int(sum(b - a + 1 for a, b, _ in out["reused"]))
         out["row_periods"] = [[f(k) if k >= 0 else k, n, r] for k, n, r in out["row_periods"]]
         return out
