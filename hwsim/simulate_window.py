@@ -42,10 +42,10 @@ def simulate_window(program, target, tokens: int) -> dict | None:
     where the window does not apply (then the caller times every row)."""
     if program.metadata.get("pim_channels"):
         return None
-    kept, plan, geometry = KEPT_BEFORE, None, None
+    kept, plan, geometry, most = KEPT_BEFORE, None, None, None
     base = _flatten(program.base)  # the short program's arrays, for every window tried
     for _ in range(TRIES):
-        placed = _place(program, kept, plan, geometry)
+        placed = _place(program, kept, plan, geometry, most)
         win = window_arrays(program, *placed, base=base) if placed else "no band fits"
         if isinstance(win, str):
             return None
@@ -54,25 +54,32 @@ def simulate_window(program, target, tokens: int) -> dict | None:
         try:
             return _simulate(program, target, tokens, win)
         except BandMissed as missed:
-            if missed.plan is not None and missed.plan != plan:
-                plan = missed.plan
+            if missed.plan is not None and (missed.plan, missed.most_band) != (plan, most):
+                plan, most = missed.plan, missed.most_band
             else:
                 kept *= 2
     return None
 
 
-def _place(program, kept: int, plan, geometry):
+def _place(program, kept: int, plan, geometry, most: int | None):
     """(lo, hi, chunk) of a band after `kept` copies: with the identical run's (group, first
-    layer) `plan`, starting on a group boundary and whole groups long; None if none fits."""
+    layer) `plan`, starting on a group boundary from the run's third group on, whole groups
+    long, at most `most` layers; None if none fits."""
     chunk, lo = 1, kept + 1
     if plan is not None:
         (g, first), (layer1, u) = plan, geometry
         chunk = g // math.gcd(u, g)  # copies in whole groups
-        lo = next((x for x in range(lo, lo + g) if (layer1 + (x - 1) * u - first) % g == 0),
-                  None)
+
+        def layer(x: int) -> int:
+            return layer1 + (x - 1) * u
+        lo = next((x for x in range(lo, program.copies) if layer(x) >= first + 2 * g
+                   and (layer(x) - first) % g == 0), None)
         if lo is None:
             return None
-    n = (program.copies - KEPT_AFTER - lo + 1) // chunk * chunk
+    n = program.copies - KEPT_AFTER - lo + 1
+    if most is not None:
+        n = min(n, most // geometry[1])
+    n = n // chunk * chunk
     return (lo, lo + n - 1, chunk) if n >= max(2, chunk) else None
 
 

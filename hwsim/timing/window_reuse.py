@@ -26,12 +26,13 @@ from hwsim.timing.layer_reuse import REL_TOL, _Layers
 
 class BandMissed(Exception):
     """The engine reached the band's place without a layer copy over it; `plan`: (group,
-    first layer) of the identical run where the band did not start on a group's boundary or
-    was not whole groups long (the caller may place it again)."""
+    first layer) of the identical run where the band is misplaced (not on a group's
+    boundary, not whole groups long, not from the run's third group on: the caller places it
+    again), `most_band`: the most layers it may hold for the run's group to be found."""
 
-    def __init__(self, why: str, plan: tuple | None = None):
+    def __init__(self, why: str, plan: tuple | None = None, most_band: int | None = None):
         super().__init__(why)
-        self.plan = plan
+        self.plan, self.most_band = plan, most_band
 
 
 class Band:
@@ -71,12 +72,24 @@ class _BandLayers(_Layers):
         self.band = band
         g, off = p.group, band.w.first_layer - p.first
         seen = int(p.end[p.anchor] - p.a[p.anchor]) * g // int(p.length[p.anchor])
-        unit = band.w.band_layers // band.w.left_out
-        if seen < (seen + band.w.band_layers) // 3 + 2 * unit:  # layer_plan._group's groups
-            raise BandMissed("too few layers to find the run's group as the program's would")
-        if off % g or band.w.band_layers % g:
-            raise BandMissed("the band is not whole groups of layers", (g, p.first))
-        self.cut, self.extra = off // g, band.w.band_layers // g
+        unit, left = band.w.band_layers // band.w.left_out, band.w.band_layers
+        # layer_plan._group tried the groups the whole program's run would (every one up to
+        # a third of its layers where none fits: some transfers rotate), and the group found
+        # is seen with every layer of a unit copy in some pair
+        need = (seen + left) // 3 + 1 if g == 1 and np.any(p.rotating) else \
+            g + 2 * unit if g > 1 else 0
+        if seen < need:
+            raise BandMissed("too few layers to find the run's group as the program's would",
+                             (g, p.first), seen + left - need)
+        # on group boundaries, whole groups, from the third group on (the first copy comes
+        # at the second at the earliest, and its state must not hold the band's rows)
+        if off % g or left % g or off // g < 2:
+            raise BandMissed("the band is not whole groups of the run from its third on",
+                             (g, p.first))
+        if off // g >= p.count:  # a group of the run after the band's place, to copy over it
+            raise BandMissed("the run ends at the band", (g, p.first),
+                             left - ((off // g + 1) * g - seen))
+        self.cut, self.extra = off // g, left // g
 
     def inserted(self, state, prev, cur, m: int) -> tuple:
         b, j = self.band, self.j
