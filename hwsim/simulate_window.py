@@ -27,6 +27,7 @@ from hwsim.program_arrays_window import window_arrays
 from hwsim.roofline import _row_resource, _row_seconds
 from hwsim.service import unit_index
 from hwsim.simulate import engine_inputs, result, run_engine, simulate_arrays
+from hwsim.timing.gpu_stack import active_stack
 from hwsim.timing.layer_plan import row_layers
 from hwsim.timing.window_reuse import Band, BandMissed
 from hwsim.window_totals import ordered_sum, pieces, repeats, union_s
@@ -40,8 +41,9 @@ TRIES = 6        # windows tried before every row is timed
 def simulate_window(program, target, tokens: int) -> dict | None:
     """simulate_program's result for a compact program with reuse on, from a window; None
     where the window does not apply (then the caller times every row)."""
-    if program.metadata.get("pim_channels"):
-        return None
+    if program.metadata.get("pim_channels") or active_stack(target)[1] is not None or any(
+            getattr(u, "kernel_launch_s", 0.0) for u in target.units.values()):
+        return None  # channel-local PIM, GPU kernels, host-issue bounds: numbered per program
     kept, plan, geometry, most = KEPT_BEFORE, None, None, None
     base = _flatten(program.base)  # the short program's arrays, for every window tried
     for _ in range(TRIES):
@@ -54,6 +56,8 @@ def simulate_window(program, target, tokens: int) -> dict | None:
         try:
             return _simulate(program, target, tokens, win)
         except BandMissed as missed:
+            if missed.final:
+                return None
             if missed.plan is not None and (missed.plan, missed.most_band) != (plan, most):
                 plan, most = missed.plan, missed.most_band
             else:

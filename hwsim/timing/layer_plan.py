@@ -63,10 +63,10 @@ def row_period_bytes(params: np.ndarray) -> int:
                                                                * chunk)
 
 
-def plan(rows: dict, layers: np.ndarray, params: np.ndarray, unseen: int = 0):
+def plan(rows: dict, layers: np.ndarray, params: np.ndarray, unseen: tuple = (0, 0)):
     """The longest run of identical layers (condition 1), or the reason there is none.
-    `unseen`: identical layers inside the run that the rows leave out (a window,
-    hwsim.timing.window_reuse): the plan is the whole program's, in the rows' numbering."""
+    `unseen` = (layer, n): n identical layers the rows leave out before that layer (a
+    window, hwsim.timing.window_reuse): inside the run, they count as its layers."""
     ids = layer_ids(layers)
     n_layers = len(ids)
     if n_layers < 3:
@@ -110,6 +110,7 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray, unseen: int = 0):
         best = max(best, (e - k, -k))
         k = e
     count, first = best[0], -best[1]
+    unseen = unseen[1] if base + first < unseen[0] < base + first + count else 0
     if count + unseen < 3:
         return why or "no three identical layers in a row"
     step = length[:, first]

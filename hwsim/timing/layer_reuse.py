@@ -80,7 +80,10 @@ def run_reusing(step, rows: dict, state, layers, band=None) -> dict:
         step(state, _NO_STOPS)
         return report(layers)
     found = plan(rows, layers, state.dram.params) if band is None else \
-        plan(band.plan_rows(rows), layers, state.dram.params, band.w.band_layers)
+        plan(band.plan_rows(rows), layers, state.dram.params,
+             (band.w.first_layer, band.w.band_layers))
+    if band is not None and not isinstance(found, Plan):
+        band.no_plan(found)
     initial = state.pending.copy()
     lay = None if not isinstance(found, Plan) else \
         _Layers(found, rows, initial) if band is None else band.driver(found, rows, initial)

@@ -28,11 +28,13 @@ class BandMissed(Exception):
     """The engine reached the band's place without a layer copy over it; `plan`: (group,
     first layer) of the identical run where the band is misplaced (not on a group's
     boundary, not whole groups long, not from the run's third group on: the caller places it
-    again), `most_band`: the most layers it may hold for the run's group to be found."""
+    again), `most_band`: the most layers it may hold for the run's group to be found;
+    `final`: no layers are identical (no window would serve)."""
 
-    def __init__(self, why: str, plan: tuple | None = None, most_band: int | None = None):
+    def __init__(self, why: str, plan: tuple | None = None, most_band: int | None = None,
+                 final: bool = False):
         super().__init__(why)
-        self.plan, self.most_band = plan, most_band
+        self.plan, self.most_band, self.final = plan, most_band, final
 
 
 class Band:
@@ -45,6 +47,9 @@ class Band:
     def __init__(self, window):
         self.w = window
         self.covered, self.shift, self.plan_units, self.band_end = False, 0.0, 0, 0.0
+
+    def no_plan(self, why: str) -> None:
+        raise BandMissed(why, final=True)
 
     def plan_rows(self, rows: dict) -> dict:
         return {**rows, "addr": self.w.plan_addr}
@@ -73,6 +78,8 @@ class _BandLayers(_Layers):
         g, off = p.group, band.w.first_layer - p.first
         seen = int(p.end[p.anchor] - p.a[p.anchor]) * g // int(p.length[p.anchor])
         unit, left = band.w.band_layers // band.w.left_out, band.w.band_layers
+        if not p.first < band.w.first_layer < p.first + seen:
+            raise BandMissed("the band is outside the identical run", final=True)
         # layer_plan._group tried the groups the whole program's run would (every one up to
         # a third of its layers where none fits: some transfers rotate), and the group found
         # is seen with every layer of a unit copy in some pair
