@@ -69,7 +69,7 @@ def _place(program, kept: int, plan, geometry, most: int | None):
     """(lo, hi, chunk) of a band after `kept` copies: with the identical run's (group, first
     layer) `plan`, starting on a group boundary from the run's third group on, whole groups
     long, at most `most` layers; None if none fits."""
-    chunk, lo = 1, kept + 1
+    chunk, lo, after = 1, kept + 1, KEPT_AFTER
     if plan is not None:
         (g, first), (layer1, u) = plan, geometry
         chunk = g // math.gcd(u, g)  # copies in whole groups
@@ -80,7 +80,8 @@ def _place(program, kept: int, plan, geometry, most: int | None):
                    and (layer(x) - first) % g == 0), None)
         if lo is None:
             return None
-    n = program.copies - KEPT_AFTER - lo + 1
+        after = max(after, -(-(g + 1) // u))  # a group of the run after the band
+    n = program.copies - after - lo + 1
     if most is not None:
         n = min(n, most // geometry[1])
     n = n // chunk * chunk
