@@ -150,3 +150,17 @@ def test_ordered_sum_is_the_sum_in_program_order(values, runs):
     expanded = np.concatenate([values[p] for p in parts]) if parts else np.zeros(0)
     expected = float(np.cumsum(expanded)[-1]) if len(expanded) else 0.0
     assert ordered_sum(parts, values) == expected
+
+
+@pytest.mark.parametrize("name", ["tiny-opt", "tiny-mixtral", "tiny-deepseek-v2"])
+@pytest.mark.parametrize("preset", ["a100", "v100s"])  # the run's group 5 layers, and 1
+def test_window_on_other_layer_kinds(name, preset, monkeypatch):
+    """LayerNorm + GELU, MoE experts, MLA + shared experts: the windowed run equals the flat
+    compile's run (where a window serves)."""
+    layer_model = replace(load_model(name), num_layers=LAYERS)
+    kwargs = dict(phase="decode", context=40)
+    monkeypatch.setattr(run_model, "COMPACT", False)
+    flat = hwsim.simulate(layer_model, preset, **kwargs).to_dict()
+    monkeypatch.setattr(run_model, "COMPACT", True)
+    _used(monkeypatch)
+    _compare(hwsim.simulate(layer_model, preset, **kwargs).to_dict(), flat)
