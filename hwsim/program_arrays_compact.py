@@ -17,32 +17,42 @@ from hwsim.program_arrays import COLUMNS, GatheredColumns, ProgramArrays, _flatt
 from isa import OPCODES, Queue
 
 
-def flatten_compact(program) -> ProgramArrays:
-    base = _flatten(program.base)
-    src, adds = _row_map(program, base.queue_start)
+def flatten_compact(program, skip: tuple | None = None, metadata: dict | None = None,
+                    base: ProgramArrays | None = None) -> ProgramArrays:
+    """`skip` = (lo, hi): leave out unit copies lo..hi (hwsim.program_arrays_window; the rows
+    kept are the flat program's, addresses included); `metadata`: then the kept rows';
+    `base`: _flatten(program.base) where the caller has it."""
+    base = _flatten(program.base) if base is None else base
+    src, adds = _row_map(program, base.queue_start, skip)
     fields = GatheredColumns(base.fields, src)  # each column built when first read
     for copy, deltas in adds:
         for c, delta in deltas.items():
             moved = np.flatnonzero((copy != 0) & (delta[src] != 0))
             fields[c][moved] += copy[moved] * delta[src[moved]]
     flat_rows = program.counts_per_queue()
-    counts = [flat_rows[q.name] for q in Queue]
+    counts = [flat_rows[q.name] - (0 if skip is None else (skip[1] - skip[0] + 1)
+                                   * program.unit_rows(q)) for q in Queue]
     queue_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    op_index, names = op_rows(program.metadata, queue_start, len(src))
+    op_index, names = op_rows(program.metadata if metadata is None else metadata, queue_start,
+                              len(src))
     out = ProgramArrays(base.opcode[src], base.queue[src], base.wait[src], base.release[src],
                         fields, base.dtype_in[src], base.dtype_w[src], queue_start,
                         op_index, names, None, None, None, None)  # extents: gathered when read
     out.src, out.base = src, base  # hwsim.program_arrays.per_base_row
+    if skip is not None:
+        out.unit_copy = adds[0][0]  # per row: its unit copy (hwsim.program_arrays_window)
     return out
 
 
-def _row_map(program, base_start):
+def _row_map(program, base_start, skip=None):
     """(src, adds): per flat row, the base row it repeats; and the address additions as
     [(per flat row copy index, {column: per base row delta})]: the unit copy j with the
     unit's deltas, the segment copy i with the segments' deltas."""
     src, unit_copy, seg_copy = [], [], []
     for q in Queue:
         runs = np.array(program.blocks(q), dtype=np.int64).reshape(-1, 5)
+        if skip is not None:
+            runs = runs[(runs[:, 4] < skip[0]) | (runs[:, 4] > skip[1])]
         times = runs[:, 3] + 1  # each run: its rows n + 1 times, segment copies 0 .. n
         run_first = np.repeat(np.cumsum(times) - times, times)
         block = np.repeat(runs, times, axis=0)

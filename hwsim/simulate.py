@@ -60,7 +60,9 @@ def simulate_program(program: isa.Program, target, tokens: int,
     Whatever its source, the program is verified against the target first (isa.verify:
     tokens, deadlock, operand bounds, units) and its metadata checked (program_meta).
     `reuse`: time identical decoder layers once (hwsim.timing.layer_reuse; None: on unless
-    the environment sets HWSIM_NO_REUSE); the result's `reuse` says where it applied."""
+    the environment sets HWSIM_NO_REUSE); the result's `reuse` says where it applied. With
+    reuse on, a compact program is timed on a window of its unit copies where that is exact
+    (hwsim.simulate_window); its `_detail` is then the whole program's, worked out when read."""
     if program.target_fingerprint not in (isa.NO_FINGERPRINT, target.fingerprint()):
         raise HwsimError(f"program was compiled for a different description of "
                          f"{program.target_name}; recompile it for {target.name}")
@@ -71,7 +73,17 @@ def simulate_program(program: isa.Program, target, tokens: int,
     except isa.IsaError as err:
         raise HwsimError(f"program fails verification on {target.name}: {err}") from None
     check_metadata(program)
-    a = flatten(program)
+    if reuse_enabled(reuse) and not isinstance(program, isa.Program):
+        from hwsim.simulate_window import simulate_window
+        out = simulate_window(program, target, tokens)
+        if out is not None:
+            return out
+    return simulate_arrays(program, target, tokens, reuse)
+
+
+def engine_inputs(program, a, target, metadata: dict) -> dict:
+    """Every per-row input of the engine for the rows `a` of `program` (`metadata`: the one
+    `a`'s op_index points into)."""
     # per-row costs from a row's own columns: computed once per row of the short program
     # (a compact program's base) and gathered (hwsim.program_arrays.per_base_row)
     base_units = unit_of_rows(base_of(a), target)
@@ -92,7 +104,6 @@ def simulate_program(program: isa.Program, target, tokens: int,
     channel = row_channels(program, a, units(), target)  # channel-local PIM GEMVs
     if channel is not None:
         service = channel_service_seconds(service, a, channel, units(), target)
-    local = channel is not None
     not_before = kernel_issue_s(a.op_index, None, target, a.op_names,
                                 resource=(names, resource))
     kernel, gap_s = None, 0.0
@@ -100,24 +111,54 @@ def simulate_program(program: isa.Program, target, tokens: int,
     if stack is not None:
         service, kernel, stack_issue, gap_s = stack
         not_before = stack_issue if not_before is None else np.maximum(not_before, stack_issue)
-    service = add_wave_time(program.metadata, a, service, target, names, resource, kernel)
+    service = add_wave_time(metadata, a, service, target, names, resource, kernel)
+    return {"base_units": base_units, "names": names, "resource": resource, "units": units,
+            "service": service, "is_mem": is_mem, "memory_rows": memory_rows, "dram": dram,
+            "channel": channel, "not_before": not_before, "kernel": kernel, "gap_s": gap_s}
+
+
+def run_engine(a, x: dict, target, layers, band=None) -> tuple:
+    """engine.run_layers on the inputs `x` (engine_inputs) -> (start, end, reuse report)."""
+    channel = x["channel"]
+    local = channel is not None
+    return engine.run_layers(
+        a.queue_start, a.wait, a.release, x["service"], x["memory_rows"], x["dram"],
+        channel_resources(x["resource"], channel) if local else x["resource"],
+        memory_sides(a.queue, x["units"](), target), x["not_before"],
+        overlap=channel >= 0 if local else None, kernel=x["kernel"],
+        kernel_gap_s=x["gap_s"], layers=layers, band=band)
+
+
+def simulate_arrays(program, target, tokens: int, reuse: bool | None = None) -> dict:
+    """simulate_program on every row of the program (after its checks)."""
+    a = flatten(program)
+    x = engine_inputs(program, a, target, program.metadata)
+    names, resource, channel, base_units = x["names"], x["resource"], x["channel"], \
+        x["base_units"]
+    dram, is_mem = x["dram"], x["is_mem"]
     layers = row_layers(a.op_index, a.op_names) if reuse_enabled(reuse) else \
         f"switched off ({REUSE_OFF_ENV} or reuse=False)"
-    start, end, reuse_report = engine.run_layers(
-        a.queue_start, a.wait, a.release, service, memory_rows, dram,
-        channel_resources(resource, channel) if local else resource,
-        memory_sides(a.queue, units(), target), not_before, overlap=channel >= 0 if local else None,
-        kernel=kernel, kernel_gap_s=gap_s, layers=layers)
+    start, end, reuse_report = run_engine(a, x, target, layers)
     seconds = float(end.max()) if len(end) else 0.0
     energy = energy_breakdown(a, target, base_units, seconds, dram.stats.activations, channel)
-    total_j = sum(energy.values())
     bound = program_bound(a, target, base_units)
-    reads, writes = buffer_bytes(a, len(target.buffers))
-    read_b, write_b = dram_bytes(a)
     utilization = busy_fractions(names, resource, channel, start, end, seconds, target)
     # LD and ST overlap in time: the memory is busy while any transfer is in flight
     utilization["memory"] = in_flight_seconds(start[is_mem], end[is_mem]) / seconds \
         if seconds else 0.0
+    counts = {q.name: int(a.queue_start[int(q) + 1] - a.queue_start[int(q)]) for q in Queue}
+    return result(a, target, tokens, seconds, energy, utilization, dram, bound, reuse_report,
+                  counts, {"start": start, "end": end, "arrays": a, "units": x["units"](),
+                           "roofline": bound})
+
+
+def result(a, target, tokens: int, seconds: float, energy: dict, utilization: dict, dram,
+           bound: dict, reuse_report: dict, counts: dict, detail) -> dict:
+    """The result dict (DESIGN.md's fields) from the run's figures; bytes from `a` (a compact
+    program's: its base rows times their repeats, hwsim.energy)."""
+    total_j = sum(energy.values())
+    reads, writes = buffer_bytes(a, len(target.buffers))
+    read_b, write_b = dram_bytes(a)
     return {
         "cycles": int(round(seconds * reference_clock_hz(target))),
         "seconds": seconds,
@@ -136,9 +177,6 @@ def simulate_program(program: isa.Program, target, tokens: int,
         "roofline_seconds": bound["roofline_s"],
         "bound": bound["bound"],
         "reuse": reuse_report,
-        "instructions": {q.name: int(a.queue_start[int(q) + 1] - a.queue_start[int(q)])
-                         for q in Queue},
-        "_detail": {"start": start, "end": end, "arrays": a, "units": units(),
-                    "roofline": bound},
+        "instructions": counts,
+        "_detail": detail,
     }
-

@@ -178,10 +178,11 @@ def run(queue_start, wait, release, service, memory_rows, dram, resource=None, s
 
 def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=None,
                side=None, not_before=None, overlap=None, kernel=None, kernel_gap_s=0.0,
-               layers="switched off"):
+               layers="switched off", band=None):
     """`run` that reuses one layer's timing for the next identical layers where the start
     state allows (hwsim.timing.layer_reuse); `layers`: each row's decoder layer (-1: none,
-    hwsim.timing.layer_plan.row_layers), or a string saying why every row is simulated.
+    hwsim.timing.layer_plan.row_layers), or a string saying why every row is simulated;
+    `band`: the rows leave out layers of a longer program (hwsim.timing.window_reuse).
     -> (start_s, end_s, the JSON `reuse` report)."""
     rows = _engine_rows(queue_start, wait, release, service, memory_rows, resource, side,
                         not_before, overlap, kernel, kernel_gap_s)
@@ -198,7 +199,7 @@ def run_layers(queue_start, wait, release, service, memory_rows, dram, resource=
     state = EngineState(len(rows["service"]), rows["queue_start"], rows["fifo_size"],
                         int(np.max(rows["resource"], initial=-1)) + 1, pending.astype(np.int64),
                         dram)
-    report = layer_reuse.run_reusing(_loop(rows, dram), rows, state, layers)
+    report = layer_reuse.run_reusing(_loop(rows, dram), rows, state, layers, band)
     return state.start, state.end, report
 
 

@@ -64,8 +64,10 @@ def row_period_bytes(params: np.ndarray) -> int:
                                                                * chunk)
 
 
-def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
-    """The longest run of identical layers (condition 1), or the reason there is none."""
+def plan(rows: dict, layers: np.ndarray, params: np.ndarray, unseen: tuple = (0, 0)):
+    """The longest run of identical layers (condition 1), or the reason there is none.
+    `unseen` = (layer, n): n identical layers the rows leave out before that layer (a
+    window, hwsim.timing.window_reuse): inside the run, they count as its layers."""
     ids = layer_ids(layers)
     n_layers = len(ids)
     if n_layers < 3:
@@ -109,11 +111,12 @@ def plan(rows: dict, layers: np.ndarray, params: np.ndarray):
         best = max(best, (e - k, -k))
         k = e
     count, first = best[0], -best[1]
-    if count < 3:
+    unseen = unseen[1] if base + first < unseen[0] < base + first + count else 0
+    if count + unseen < 3:
         return why or "no three identical layers in a row"
     step = length[:, first]
     end = starts[:, first + count]  # the run's end: copies' next rows stay before it
-    group = _group(rows, starts[:, first], step, count, params)
+    group = _group(rows, starts[:, first], step, count, params, (count + unseen) // 3)
     if group > 1:  # whole groups of layers land on the same channels: no rotated transfers
         step, count, rotating = step * group, count // group, rotating & False
     return Plan(base + first, count, _anchor(step), starts[:, first], step,
@@ -131,7 +134,7 @@ def _anchor(length: np.ndarray) -> int:
     return 0
 
 
-def _group(rows, a, length, count: int, params) -> int:
+def _group(rows, a, length, count: int, params, most: int) -> int:
     """1 when every LD / ST moves by whole rounds over the channels from a layer to the next;
     else the fewest layers G (at most count / 3) after which every one has (an address moved
     by r interleave chunks per layer comes back to its channels after C / gcd(r, C) layers);
@@ -140,7 +143,7 @@ def _group(rows, a, length, count: int, params) -> int:
     addr = [rows["addr"][a[q]:a[q] + count * length[q]].reshape(count, length[q])
             for q in range(N_QUEUES) if length[q]]
     mem = [rows["is_mem"][a[q]:a[q] + length[q]] for q in range(N_QUEUES) if length[q]]
-    for g in range(1, count // 3 + 1):
+    for g in range(1, min(most, count - 1) + 1):  # (a window checks at most its own count)
         if all(not np.any((x[g:, m] - x[:-g, m]) % period) for x, m in zip(addr, mem)):
             return g
     return 1

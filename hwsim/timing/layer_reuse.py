@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwsim.memory.kernel import P_TCCD_S_S, P_TIMED
+from hwsim.timing import layer_reuse_bounds as bounds
 from hwsim.timing import layer_reuse_dram as dram_reuse
 from hwsim.timing import row_periods
 from hwsim.timing.layer_plan import N_QUEUES, Plan, layer_ids, plan
@@ -70,21 +71,27 @@ class Snapshot:
     banks: tuple = None   # timed DRAM: layer_reuse_dram.bank_snapshot
 
 
-def run_reusing(step, rows: dict, state, layers) -> dict:
+def run_reusing(step, rows: dict, state, layers, band=None) -> dict:
     """Run the engine (`step(state, stops)`) to the end, copying layers, and repeated rows
     within them (hwsim.timing.row_periods), where the conditions hold. `layers`: each row's
-    layer, or a string: why reuse is off."""
+    layer, or a string: why reuse is off. `band`: the rows stand for a program with more
+    layers (hwsim.timing.window_reuse.Band): its checkpoints, jump and report."""
     if isinstance(layers, str):
         step(state, _NO_STOPS)
         return report(layers)
-    found = plan(rows, layers, state.dram.params)
+    found = plan(rows, layers, state.dram.params) if band is None else \
+        plan(band.plan_rows(rows), layers, state.dram.params,
+             (band.w.first_layer, band.w.band_layers))
+    if band is not None and not isinstance(found, Plan):
+        band.no_plan(found)
     if not isinstance(found, Plan) and state.dram.params[P_TIMED]:  # no plan, and row periods
         step(state, _NO_STOPS)  # refuse a timed DRAM: one step, _Periods' report (kernels)
         out = report(found, len(layer_ids(layers)))
         out["row_periods_reason"] = row_periods.TIMED_REASON
         return out
     initial = state.pending.copy()
-    lay = _Layers(found, rows, initial) if isinstance(found, Plan) else None
+    lay = None if not isinstance(found, Plan) else \
+        _Layers(found, rows, initial) if band is None else band.driver(found, rows, initial)
     per = _Periods(rows, layers, state, initial)
     while True:
         stops = _NO_STOPS.copy()
@@ -102,9 +109,11 @@ def run_reusing(step, rows: dict, state, layers) -> dict:
                 driver.visit(state, t)
     step(state, _NO_STOPS)
     if lay is None:
-        return report(found, len(layer_ids(layers)), (), per)
-    return report(f"start state differs at every layer boundary ({lay.reason or 'none reached'})",
-                  found.layers, lay.reused, per)
+        out = report(found, len(layer_ids(layers)), (), per)
+    else:
+        out = report(f"start state differs at every layer boundary "
+                     f"({lay.reason or 'none reached'})", found.layers, lay.reused, per)
+    return out if band is None else band.mapped(out, lay)
 
 
 _NO_STOPS = np.full(N_QUEUES, -1, np.int64)
@@ -131,8 +140,9 @@ class _Layers:
         p, j, prev = self.p, self.j, self.prev
         cur = _snapshot(state, t, self.rows, self.initial)
         m, why = _match(prev, cur, p, self.rows, self.initial, state) if prev else (0, None)
+        extra, after = self.inserted(state, prev, cur, m)
         if m:
-            _jump(state, prev, cur, m, p, self.rows, self.initial)
+            _jump(state, prev, cur, m, p, self.rows, self.initial, extra, after)
             g = p.group
             self.reused.append((p.first + j * g, p.first + (j + m) * g - 1,
                                 p.first + (j - 1) * g))
@@ -141,6 +151,11 @@ class _Layers:
         if why and (why != _RUN_ENDS or self.reason is None):
             self.reason = why
         self.j, self.prev = j + 1, cur
+
+    def inserted(self, state, prev, cur, m: int) -> tuple:
+        """(layers not in the rows inserted by this copy, per queue the row they stand
+        before): none here; hwsim.timing.window_reuse's band."""
+        return 0, None
 
 
 class _Periods:
@@ -239,14 +254,14 @@ def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarr
     idle = [q for q in range(N_QUEUES) if not p.length[q] and prev.ptr[q] < qs[q + 1]]
     if any(rows["kernel"][prev.ptr[q]] >= 0 for q in idle):
         return 0, "a GPU kernel outside the layers is waiting"
-    m = _layers_left(prev, p, rows)
+    m = bounds.layers_left(prev, p, rows)
     grown = cur.written - prev.written
     room = np.diff(np.append(rows["fifo_offset"], rows["fifo_size"])) - cur.written
     if np.any(grown > 0):
         m = min(m, int(np.min(room[grown > 0] // grown[grown > 0])))
-    if m and not (m := _host_issue_agrees(prev, shift, tol, m, p, rows)):
+    if m and not (m := bounds.host_issue_agrees(prev, shift, tol, m, p, rows)):
         return 0, "host kernel issue times differ"
-    if m and not (m := _kernel_sizes_agree(prev, m, p, rows, initial)):
+    if m and not (m := bounds.kernel_sizes_agree(prev, m, p, rows, initial)):
         return 0, "GPU kernel sizes differ"
     if m and not _moved_transfers_alone(prev, cur, m, p, rows, state):
         return 0, "a transfer that lands on other channels in the next layers overlaps another"
@@ -317,71 +332,28 @@ def _time_labels_from(n: int, index: int, rows: dict) -> str:
     return f"unit, side, kernel or channel time #{index - len(fixed)}"
 
 
-def _window(prev: Snapshot, p: Plan, rows: dict) -> np.ndarray:
-    """Rows the engine looks at from c_{j-1} to c_j: each queue's layer rows and next row (a
-    queue without layer rows: its next row, the same row in every layer)."""
-    qs = rows["queue_start"]
-    parts = [np.arange(prev.ptr[q], min(prev.ptr[q] + p.length[q] + 1, qs[q + 1]))
-             for q in range(N_QUEUES)]
-    return np.concatenate(parts)
-
-
-def _layers_left(prev: Snapshot, p: Plan, rows: dict) -> int:
-    """Layers that may be copied: the last copy's rows and each queue's next row after them
-    stay in the identical run (or past the queue's end)."""
-    qs, m = rows["queue_start"], 1 << 62
-    for q in np.flatnonzero(p.length):
-        end = p.end[q]  # a whole layer (not group) further rows are still the same rows
-        room = end - prev.ptr[q] if end == qs[q + 1] else end - 1 - prev.ptr[q]
-        m = min(m, int(room // p.length[q]) - 1)
-    return max(m, 0)
-
-
-def _host_issue_agrees(prev, shift, tol, m, p: Plan, rows: dict) -> int:
-    """Largest m' <= m with clamped host-issue bounds of the window rows moved by i x shift."""
-    if m == 0 or not rows["host_issued"]:
-        return m
-    nb, x = rows["not_before"], _window(prev, p, rows)
-    i = np.arange(1, m + 1)[:, None]
-    mirror = x[None, :] + i * p.length[rows["queue"][x]][None, :]
-    present = mirror < rows["queue_start"][rows["queue"][x] + 1][None, :]  # else past its queue
-    mirror = np.where(present, mirror, x[None, :])
-    lhs = np.maximum(nb[mirror], prev.t + i * shift) - i * shift
-    agree = np.abs(lhs - np.maximum(nb[x], prev.t)[None, :]) <= tol * (1 + i)
-    ok = np.all(agree | ~present, axis=1)
-    return int(np.argmin(ok)) if not ok.all() else m
-
-
-def _kernel_sizes_agree(prev, m, p: Plan, rows: dict, initial) -> int:
-    """Largest m' <= m with the window's kernels as many rows as the ones i x K later."""
-    if m == 0 or not len(initial):
-        return m
-    k = rows["kernel"][_window(prev, p, rows)]
-    k = np.union1d(k[k >= 0], prev.touched)
-    for i in range(1, m + 1):
-        later = k + i * p.kernels
-        if np.any(later >= len(initial)) or np.any(initial[later] != initial[k]):
-            return i - 1
-    return m
-
-
-def _jump(state, prev: Snapshot, cur: Snapshot, m: int, p: Plan, rows: dict, initial) -> None:
+def _jump(state, prev: Snapshot, cur: Snapshot, m: int, p: Plan, rows: dict, initial,
+          extra: int = 0, after=None) -> None:
     """Copy the times of the layer from c_{j-1} to c_j onto the next m layers (i x shift
-    later) and move the state at c_j to c_{j+m}."""
+    later) and move the state at c_j to c_{j+m}. `extra`: that many more layers stand
+    before row after[q] of each queue q, not in the rows (hwsim.timing.window_reuse): the
+    rows from there on and the state are that many layers later in time, and the DRAM counts
+    grow by m + extra layers' (rows, ptr, tokens and kernel numbers move by m)."""
     shift = cur.t - prev.t
     i = np.arange(1, m + 1)[:, None]
     for q in np.flatnonzero(p.length):
         a, n = int(prev.ptr[q]), int(p.length[q])  # reference rows a..a+n-1, copies after them
+        k = i if not extra else i + extra * (a + i * n + np.arange(n)[None, :] >= after[q])
         for times in (state.start, state.end):
-            times[a + n:a + (m + 1) * n].reshape(m, n)[:] = times[a:a + n][None, :] + i * shift
-    moved = m * shift
+            times[a + n:a + (m + 1) * n].reshape(m, n)[:] = times[a:a + n][None, :] + k * shift
+    moved = (m + extra) * shift
     for arr in (state.free, state.queue_done, state.unit_free, state.side_free):
         arr[:] = np.maximum(arr, cur.t) + moved
     state.barrier[1] = max(state.barrier[1], cur.t) + moved
     chan = state.dram.chan_state
     chan[:] = np.maximum(chan, _channel_floor(state, cur.t)) + moved
     if cur.banks is not None:
-        dram_reuse.jump_banks(state, prev, cur, m)
+        dram_reuse.jump_banks(state, prev, cur, m + extra)
     off = rows["fifo_offset"]
     written = cur.written + m * (cur.written - prev.written)
     read = cur.read + m * (cur.read - prev.read)
@@ -396,4 +368,4 @@ def _jump(state, prev: Snapshot, cur: Snapshot, m: int, p: Plan, rows: dict, ini
     state.pending[cur.touched + m * p.kernels] = cur.pending
     state.kernel_end[cur.touched + m * p.kernels] = cur.kernel_end + moved
     stats = state.dram.stats_array
-    stats[:] = cur.stats + m * (cur.stats - prev.stats)
+    stats[:] = cur.stats + (m + extra) * (cur.stats - prev.stats)
