@@ -177,7 +177,7 @@ def units_affine(graph, layers: list, first: int, p: int, units: int) -> bool:
     return True
 
 
-def snapshot(cx, layer: int, old_lens: dict, lowered=frozenset()):
+def snapshot(cx, layer: int, old_lens: dict, lowered: set):
     """The codegen state at the boundary before `layer`, comparable across boundaries: names
     relative to `layer` (tensors older than the layer before are never read again and are
     left out), records as (queue, position - queue length), except records emitted before
@@ -188,10 +188,11 @@ def snapshot(cx, layer: int, old_lens: dict, lowered=frozenset()):
     every consumer is in `lowered` (the ops lowered so far; a tensor is read, and its writers
     waited for, only when a consumer is lowered, and its readers count only through its span
     among the resident hazards, which is compared); and the order of those spans (a new
-    tensor waits for the readers of every span it overlaps, whatever their order). The
-    embedding read by layer 0 alone thus makes boundary 1 like the later ones."""
+    tensor waits for the readers of every span it overlaps, whatever their order: the spans
+    are compared as a multiset, sorted by their repr). The embedding read by layer 0 alone
+    thus makes boundary 1 like the later ones."""
     lens = cx.em.lens()
-    successors = cx.graph._structure.successors()
+    successors = cx.graph.successors
 
     def rec(r):
         if r.position < old_lens[r.queue]:
@@ -199,12 +200,12 @@ def snapshot(cx, layer: int, old_lens: dict, lowered=frozenset()):
         return (r.queue, r.position - lens[r.queue])
 
     def frontier(f):
-        return tuple(sorted(rec(r) for r in f))
+        return tuple(sorted((rec(r) for r in f), key=repr))  # old and recent records mixed
 
     def live(name) -> bool:
         rel = relative_name(name, layer)
         return (not isinstance(rel, tuple) or rel[0] >= -1) and \
-            not all(s in lowered for s in successors[name])
+            not all(s in lowered for s in successors(name))
 
     tensors = tuple(sorted(((str(relative_name(n, layer)), frontier(f),
                              frontier(cx.readers.get(n, ()))) for n, f in cx.writers.items()
@@ -215,7 +216,7 @@ def snapshot(cx, layer: int, old_lens: dict, lowered=frozenset()):
                      ((relative_name(c[0][0], layer),) + tuple(c[0][1:]), rec(c[1]))
                      for c in slot.contents)
         slots.append((slot.turn, tuple(frontier(r) for r in slot.readers), held))
-    spans = tuple(sorted((b, s, e, frontier(r)) for b, s, e, r in cx.hazards.spans))
+    spans = tuple(sorted(((b, s, e, frontier(r)) for b, s, e, r in cx.hazards.spans), key=repr))
     return tensors, tuple(slots), spans
 
 

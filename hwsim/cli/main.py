@@ -20,12 +20,20 @@ COMMAND_MODULES = (demo, target_cmds, model_cmds, program_cmds, sim_cmds, kernel
                    cosim_cmd, papers_cmd, validate_cmd, fit_cmd)
 
 
-# A command is the whole process: at exit, Python's shutdown would run full garbage-collector
-# passes over every object still alive (numba's typing registries, the target, the compiled
-# program) to find cycles that the process's end drops anyway, 0.3-0.5 s of CPU, about a third
-# of a small simulate (docs/scale.md: first run). Frozen objects are left out of those passes;
-# registered first, this runs after every other exit handler. Nothing is written at exit.
-atexit.register(gc.freeze)
+def _freeze_at_exit() -> None:
+    """A command is the whole process: at exit, Python's shutdown would run full
+    garbage-collector passes over every object still alive (numba's typing registries, the
+    target, the compiled program) to find cycles that the process's end drops anyway, 0.3-0.5 s
+    of CPU, about a third of a small simulate (docs/scale.md: first run). Frozen objects are left
+    out of those passes. Registered when a command runs (not on import: a library user's
+    objects keep their finalizers), once per process; nothing is written at exit."""
+    global _FROZEN_AT_EXIT
+    if not _FROZEN_AT_EXIT:
+        atexit.register(gc.freeze)
+        _FROZEN_AT_EXIT = True
+
+
+_FROZEN_AT_EXIT = False
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -46,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _freeze_at_exit()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

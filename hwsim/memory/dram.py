@@ -116,6 +116,6 @@ def _params_of(memory, stepped: bool) -> np.ndarray:
     kept = _PARAMS.get(key)
     if kept is None or kept[0] is not memory:
         if len(_PARAMS) >= _PARAMS_MAX:
-            _PARAMS.pop(next(iter(_PARAMS)))
+            _PARAMS.pop(next(iter(_PARAMS), None), None)  # another thread may have taken it
         kept = _PARAMS[key] = (memory, dram_params(memory, stepped))
     return kept[1].copy()

@@ -25,6 +25,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from hwsim.errors import HwsimError
 from hwsim.memory import stream
 from hwsim.memory.stream import (BANK_ACT_S, BANK_OPENED_BY, BANK_READY_S, BANK_ROW,  # noqa: F401
                                  CHAN_BUS_FREE_S, CHAN_COL_S, activate)
@@ -61,6 +62,7 @@ def dram_params(memory, stepped: bool = False) -> np.ndarray:
     p[P_BURST_S] = memory.burst_bytes / (memory.achieved_bandwidth_bytes_per_s / memory.channels)
     p[P_CLOSED_PAGE] = memory.row_buffer_policy == "closed"
     t = memory.timing
+    _check_divisors(p, t)
     if t is None:
         p[P_EXTRA_LATENCY_S] = memory.latency_s
         return p
@@ -72,6 +74,22 @@ def dram_params(memory, stepped: bool = False) -> np.ndarray:
                           (P_TREFI_S, t.trefi_cycles), (P_TRFC_S, t.trfc_cycles)):
         p[index] = cycles * t.tck_s
     return p
+
+
+def _check_divisors(p: np.ndarray, timing) -> None:
+    """The kernel divides by these (compiled with error_model="numpy": a zero would give inf or
+    a walk that never moves on, not an error). A loaded memory passes targets' validators; one
+    built around them (pydantic's model_copy) is refused here, in one line."""
+    chunk, burst, page = p[P_INTERLEAVE_BYTES], p[P_BURST_BYTES], p[P_PAGE_BYTES]
+    bad = [name for name, ok in (
+        ("channels >= 1", p[P_CHANNELS] >= 1), ("banks_per_channel >= 1", p[P_BANKS] >= 1),
+        ("burst_bytes <= channel_interleave_bytes", burst >= 1 and chunk // burst >= 1),
+        ("channel_interleave_bytes <= row_bytes", chunk >= 1 and page // chunk >= 1),
+        ("bandwidth > 0", p[P_BURST_S] > 0 and math.isfinite(p[P_BURST_S])),
+        ("trefi_cycles x tck_s > 0", timing is None or timing.trefi_cycles * timing.tck_s > 0))
+        if not ok]
+    if bad:
+        raise HwsimError(f"off-chip memory the DRAM model cannot walk: needs {', '.join(bad)}")
 
 
 def reset_state(bank_state: np.ndarray, chan_state: np.ndarray, stats: np.ndarray) -> None:

@@ -46,11 +46,13 @@ def report(reason: str | None, layers: int = 0, reused=(), periods=None) -> dict
     """The JSON `reuse` field: layers in the program, layers copied and where ([first, last,
     copied from]), or why none were (None when some were); and the rows copied within layers
     (`rows_reused`; `row_periods`: [layer (-1: outside the layers), periods, rows copied] per
-    layer, `row_periods_reason`: why none were, None when some were)."""
+    layer, `row_periods_reason`: why none were, None when some were). `periods`: the
+    `_Periods` driver or its report (None: none copied, for `reason`)."""
     out = {"layers": int(layers), "layers_reused": int(sum(r[1] - r[0] + 1 for r in reused)),
            "reused": [list(r) for r in reused], "reason": None if reused else reason}
-    out.update(periods.report() if periods is not None else
-               {"rows_reused": 0, "row_periods": [], "row_periods_reason": reason})
+    if periods is None:
+        periods = _periods_report({}, reason)
+    out.update(periods if isinstance(periods, dict) else periods.report())
     return out
 
 
@@ -84,11 +86,12 @@ def run_reusing(step, rows: dict, state, layers, band=None) -> dict:
              (band.w.first_layer, band.w.band_layers))
     if band is not None and not isinstance(found, Plan):
         band.no_plan(found)
-    if not isinstance(found, Plan) and state.dram.params[P_TIMED]:  # no plan, and row periods
-        step(state, _NO_STOPS)  # refuse a timed DRAM: one step, _Periods' report (kernels)
-        out = report(found, len(layer_ids(layers)))
-        out["row_periods_reason"] = row_periods.TIMED_REASON
-        return out
+    if not isinstance(found, Plan) and state.dram.params[P_TIMED]:
+        # no plan, and row periods refuse a timed DRAM (row_periods.refusal): nothing can stop
+        # the run, so one step, with the report _Periods would give
+        step(state, _NO_STOPS)
+        return report(found, len(layer_ids(layers)), (),
+                      _periods_report({}, row_periods.refusal(state.dram.params)))
     initial = state.pending.copy()
     lay = None if not isinstance(found, Plan) else \
         _Layers(found, rows, initial) if band is None else band.driver(found, rows, initial)
@@ -215,10 +218,14 @@ class _Periods:
             self.stretch, self.scan_at = None, s.end  # times the rest (bounds the checkpoints)
 
     def report(self) -> dict:
-        periods = [[k, v[0], v[1]] for k, v in sorted(self.copied.items())]
-        return {"rows_reused": int(sum(v[2] for v in periods)), "row_periods": periods,
-                "row_periods_reason": None if periods else
-                (self.reason or "no stretch of rows repeats")}
+        return _periods_report(self.copied, self.reason)
+
+
+def _periods_report(copied: dict, reason: str | None) -> dict:
+    """The row-period part of the `reuse` report: {layer: [periods, rows copied]} copied."""
+    periods = [[k, v[0], v[1]] for k, v in sorted(copied.items())]
+    return {"rows_reused": int(sum(v[2] for v in periods)), "row_periods": periods,
+            "row_periods_reason": None if periods else (reason or "no stretch of rows repeats")}
 
 
 def _snapshot(state, t: float, rows: dict, initial: np.ndarray) -> Snapshot:

@@ -67,6 +67,11 @@ def equal(rows: dict, layers: np.ndarray, lo: int, hi: int, period: int, round_b
     return ok & (~mem | ((rows["addr"][x] - rows["addr"][y]) % round_bytes == 0))
 
 
+def refusal(params: np.ndarray) -> str | None:
+    """Why no stretch of rows is copied on this memory whatever the rows (None: none yet)."""
+    return TIMED_REASON if params[P_TIMED] else None
+
+
 class Finder:
     """The next stretch on the anchor queue, from a row on (`next`)."""
 
@@ -77,7 +82,7 @@ class Finder:
         self.lo = int(rows["queue_start"][self.anchor])
         self.hi = int(rows["queue_start"][self.anchor + 1])
         self.round = int(params[P_CHANNELS]) * int(params[P_INTERLEAVE_BYTES])
-        self.reason = TIMED_REASON if params[P_TIMED] else None
+        self.reason = refusal(params)
         self.window = (0, 0, {})  # (first row, row after, {L: runs of rows equal L before})
         self.last = 0  # the period of the last stretch found: tried first in a new window
 
