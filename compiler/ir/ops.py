@@ -29,6 +29,8 @@ class OpKind(str, Enum):
     KV_WRITE = "kv_write"          # append this step's K/V (or MLA latent) to the cache
 
 
+_set_field = object.__setattr__  # past the frozen dataclass's __setattr__, on a new Op only
+
 FLOPS_PER_ELEMENT = {OpKind.SOFTMAX: 5, OpKind.LAYERNORM: 7, OpKind.RMSNORM: 4, OpKind.ROPE: 3,
                      OpKind.ACTIVATION: 4, OpKind.ADD: 1, OpKind.MUL: 1, OpKind.MOE_ROUTER: 2,
                      OpKind.EMBEDDING: 0, OpKind.KV_WRITE: 0}
@@ -56,7 +58,11 @@ class Op:
 
     def renamed(self, name: str, layer: int | None) -> Op:
         """This op under another name and layer (attrs shared: ops are never changed)."""
-        return self._copy_with(name=name, layer=layer)
+        fields = self.__dict__.copy()  # one dict built and handed over (as _copy_with)
+        fields["name"], fields["layer"] = name, layer
+        new = object.__new__(Op)
+        _set_field(new, "__dict__", fields)
+        return new
 
     def _copy_with(self, **fields) -> Op:
         """dataclasses.replace without its __init__ round trip (Op validates nothing)."""
