@@ -136,9 +136,9 @@ def _anchor(length: np.ndarray) -> int:
 
 def _group(rows, a, length, count: int, params, most: int) -> int:
     """1 when every LD / ST moves by whole rounds over the channels from a layer to the next;
-    else the fewest layers G (at most count / 3) after which every one has (an address moved
-    by r interleave chunks per layer comes back to its channels after C / gcd(r, C) layers);
-    1 again when there is none."""
+    else the fewest layers G (at most `most` and count - 1) after which every one has (an
+    address moved by r interleave chunks per layer comes back to its channels after
+    C / gcd(r, C) layers); 1 again when there is none."""
     period = int(params[P_CHANNELS]) * int(params[P_INTERLEAVE_BYTES])
     addr = [rows["addr"][a[q]:a[q] + count * length[q]].reshape(count, length[q])
             for q in range(N_QUEUES) if length[q]]

@@ -28,7 +28,8 @@ def layers_left(prev, p: Plan, rows: dict) -> int:
 
 
 def host_issue_agrees(prev, shift, tol, m, p: Plan, rows: dict) -> int:
-    """Largest m' <= m with clamped host-issue bounds of the window rows moved by i x shift."""
+    """Largest m' <= m with clamped host-issue bounds of the looked-at rows (`_window`) moved
+    by i x shift."""
     if m == 0 or not rows["host_issued"]:
         return m
     nb, x = rows["not_before"], looked_at(prev, p, rows)
@@ -43,7 +44,7 @@ def host_issue_agrees(prev, shift, tol, m, p: Plan, rows: dict) -> int:
 
 
 def kernel_sizes_agree(prev, m, p: Plan, rows: dict, initial) -> int:
-    """Largest m' <= m with the window's kernels as many rows as the ones i x K later."""
+    """Largest m' <= m with the looked-at rows' kernels as many rows as the ones i x K later."""
     if m == 0 or not len(initial):
         return m
     k = rows["kernel"][looked_at(prev, p, rows)]
