@@ -230,13 +230,17 @@ _EXTENT_FIELDS = {
                                                op in (Opcode.LOAD, Opcode.STORE))}
 
 
+# per format, the fields that must be >= 1 (_check_shape, and _passes_quickly by position)
+_DIMS = {"mem": ("rows", "row_bytes"), "matrix": ("m", "n", "k", "count"),
+         "vector": ("rows", "cols", "count")}
+
+
 def _quick_table(op: Opcode, spec) -> tuple:
     """(format name, indices of the fields that must be >= 1, extra indices) of `op`, for
     _passes_quickly; extra: mem (rows, row_bytes, sram_stride_bytes), matrix (sparse_mode,
     wgt_buf)."""
     index, fmt = spec.format.operand_index, spec.format.name
-    dims = {"mem": ("rows", "row_bytes"), "matrix": ("m", "n", "k", "count"),
-            "vector": ("rows", "cols", "count")}.get(fmt, ())
+    dims = _DIMS.get(fmt, ())
     extra = {"mem": ("rows", "row_bytes", "sram_stride_bytes"),
              "matrix": ("sparse_mode", "wgt_buf")}.get(fmt, ())
     return (fmt, tuple(index[n] for n in dims), tuple(index[n] for n in extra),
@@ -285,9 +289,7 @@ def _bytes(elements: float, dtype: Dtype) -> int:
 def _check_shape(instr: Instruction, where: str) -> None:
     f = instr.fields
     fmt = instr.spec.format.name
-    dims = {"mem": ("rows", "row_bytes"), "matrix": ("m", "n", "k", "count"),
-            "vector": ("rows", "cols", "count")}.get(fmt, ())
-    for name in dims:
+    for name in _DIMS.get(fmt, ()):
         if f[name] == 0:
             raise IsaError(f"{where}: {name} = 0; must be >= 1")
     if fmt == "mem" and f["rows"] > 1 and 0 < f["sram_stride_bytes"] < f["row_bytes"]:

@@ -15,6 +15,7 @@ import targets
 from compiler.kernels import kernel_graph, parse_shape
 from compiler.pipeline import compile_graph
 from hwsim.timing.engine import N_QUEUES, token_counts
+from isa import Queue
 
 # (kind, shape, target, dtype): programs of 5 to about 200 rows, every instruction format
 KERNELS = [("gemm", "256,4096,4096", "neupims", "fp16"), ("gemm", "100,300,700", "a100", "int8"),
@@ -108,6 +109,17 @@ def test_work_kept_once_per_arrays_equals_a_fresh_count(case):
     with pytest.raises(ValueError):
         reads[0] = 1.0
     assert dram_bytes(a) == dram_bytes(fresh)
+    # by hand, from the instructions: rows x row_bytes of every LD (read) and ST (written);
+    # elements x passes of every VEC row, the passes counted from the opcode's name
+    moved = {q: sum(i.fields["rows"] * i.fields["row_bytes"] for i in program.streams[q])
+             for q in (Queue.LD, Queue.ST)}
+    assert dram_bytes(a) == (float(moved[Queue.LD]), float(moved[Queue.ST]))
+    vec = [i for i in program.streams[Queue.VEC]]
+    ops = service.vector_ops(a)[a.queue == int(Queue.VEC)]
+    assert len(ops) == len(vec)
+    for instr, counted in zip(vec, ops):
+        elements = instr.fields["rows"] * instr.fields["cols"] * instr.fields["count"]
+        assert counted % elements == 0 and counted >= elements  # a whole number of passes
 
 
 @settings(max_examples=60, deadline=None)
