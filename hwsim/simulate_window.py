@@ -47,6 +47,7 @@ def simulate_window(program, target, tokens: int) -> dict | None:
     kept, plan, geometry, most = KEPT_BEFORE, None, None, None
     base = _flatten(program.base)  # the short program's arrays, for every window tried
     for _ in range(TRIES):
+        win = None  # the last window's rows freed before the next is built (peak memory)
         placed = _place(program, kept, plan, geometry, most)
         win = window_arrays(program, *placed, base=base) if placed else "no band fits"
         if isinstance(win, str):

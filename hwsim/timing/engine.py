@@ -52,6 +52,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
     (`EngineState`), advanced in place."""
     stop = queue_start[1:]
     n_kernels = pending.shape[0]
+    kernels = kernel.shape[0] > 0  # an empty `kernel`: no row belongs to a GPU kernel
     while True:
         best_q, best_t = -1, 0.0
         for q in range(N_QUEUES):
@@ -63,7 +64,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
             # Written out here, not a helper: a compiled helper taking the state arrays counts
             # their references (an atomic add and a call apiece, ~24 per queue and row)
             t = max(free[q], not_before[i])
-            k = kernel[i]
+            k = kernel[i] if kernels else -1
             if k >= 0:
                 if k > barrier[0]:  # barrier = [open kernel, end of the closed ones + gap]
                     continue
@@ -116,7 +117,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
             unit_free[resource[i]] = end[i]
         if side[i] > 0 and end[i] > side_free[side[i]]:
             side_free[side[i]] = end[i]
-        k = kernel[i]
+        k = kernel[i] if kernels else -1
         if k >= 0:
             pending[k] -= 1
             if end[i] > kernel_end[k]:
@@ -247,5 +248,6 @@ def _engine_rows(queue_start, wait, release, service, m, resource, side, not_bef
         "side": np.zeros(n, np.int64) if side is None else np.asarray(side, np.int64),
         "not_before": np.zeros(n) if not_before is None else np.asarray(not_before, np.float64),
         "overlap": np.zeros(n, np.bool_) if overlap is None else np.asarray(overlap, np.bool_),
-        "kernel": np.full(n, -1, np.int64) if kernel is None else np.asarray(kernel, np.int64),
+        # no kernels: an empty column (`_run` reads -1 for every row), not n x -1
+        "kernel": np.zeros(0, np.int64) if kernel is None else np.asarray(kernel, np.int64),
         "kernel_gap_s": float(kernel_gap_s)}

@@ -195,8 +195,8 @@ def _adjacent_equal(rows, starts, length, params, uniform: bool = True):
             bad = "addr (offset not a multiple of channel_interleave_bytes)"
         for a, o, m in zip(cur, offsets, mems):
             rotating[a][m & (o % period != 0)] = True
-        kn = np.concatenate([rows["kernel"][a] for a in cur])
-        kp = np.concatenate([rows["kernel"][b] for b in prev])
+        kn, kp = (np.concatenate([rows["kernel"][a] for a in pair]) if len(rows["kernel"])
+                  else np.zeros(0, np.int64) for pair in (cur, prev))  # empty: no kernels
         steps = np.unique(kn[kp >= 0] - kp[kp >= 0])
         if bad is None and (np.any((kn < 0) != (kp < 0)) or len(steps) > 1):
             bad = "kernel"
