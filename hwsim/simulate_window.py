@@ -99,6 +99,8 @@ def _simulate(program, target, tokens: int, win) -> dict | None:
     band = Band(win)
     start, end, reuse_report = run_engine(a, x, target, win.layers(row_layers(
         a.op_index, a.op_names)), band)
+    for name in ("service", "memory_rows", "not_before"):  # the engine's alone: freed before
+        x[name] = None                                     # the sums (peak memory)
     seconds = max(float(end.max()), band.band_end) if len(end) else 0.0
     utilization = {}
     for name, rows in [(n, x["resource"] == i) for i, n in enumerate(x["names"])] + [

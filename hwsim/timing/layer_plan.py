@@ -37,8 +37,16 @@ def row_layers(op_index: np.ndarray, op_names: list) -> np.ndarray:
 
 def layer_ids(layers: np.ndarray) -> np.ndarray:
     """The decoder layers that have rows, ascending (np.unique of the non-negative entries,
-    counted instead of sorted)."""
-    return np.flatnonzero(np.bincount(layers[layers >= 0]))
+    counted instead of sorted; in chunks of rows: no full-length int64 copy)."""
+    seen = np.zeros(int(layers.max(initial=-1)) + 1, bool)
+    for lo in range(0, len(layers), _CHUNK_ROWS):
+        part = layers[lo:lo + _CHUNK_ROWS]
+        counts = np.bincount(part[part >= 0])
+        seen[:len(counts)] |= counts > 0
+    return np.flatnonzero(seen)
+
+
+_CHUNK_ROWS = 1 << 16
 
 
 @dataclass
