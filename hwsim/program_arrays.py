@@ -132,6 +132,10 @@ class GatheredColumns(MutableMapping):
     def __setitem__(self, name: str, column: np.ndarray) -> None:
         self._built[name] = column
 
+    def built(self, name: str) -> bool:
+        """Whether the column is built (read, or moved by address deltas)."""
+        return name in self._built
+
     def __delitem__(self, name: str) -> None:
         raise TypeError("program columns cannot be removed")
 

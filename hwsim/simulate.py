@@ -14,7 +14,7 @@ import isa
 from hwsim.energy import buffer_bytes, dram_bytes, energy_breakdown
 from hwsim.errors import HwsimError
 from hwsim.memory import DramModel
-from hwsim.program_arrays import base_of, flatten, gathered, per_base_row
+from hwsim.program_arrays import GatheredColumns, base_of, flatten, gathered, per_base_row
 from hwsim.program_meta import check_metadata
 from hwsim.roofline import program_bound
 from hwsim.service import any_of, service_seconds, unit_index, unit_of_rows
@@ -88,7 +88,9 @@ def engine_inputs(program, a, target, metadata: dict) -> dict:
     # (a compact program's base) and gathered (hwsim.program_arrays.per_base_row)
     base_units = unit_of_rows(base_of(a), target)
     names, base_resource = unit_index(base_units)
-    resource = gathered(a, base_resource)
+    # per-row columns gathered from the base in the engine's dtypes (engine._engine_rows: no
+    # full-length int64 copies besides)
+    resource = gathered(a, engine.narrow(base_resource, np.int16))
 
     def units():  # per row: its unit's name (None: LD / ST / SYS); built where read
         return gathered(a, _objects(base_units))
@@ -98,8 +100,9 @@ def engine_inputs(program, a, target, metadata: dict) -> dict:
     if cross.any():
         service = np.maximum(service, cross_channel_service_s(a, cross, target))
     memory_rows = {"is_mem": is_mem & ~cross, "is_write": a.queue == int(Queue.ST),
-                   "addr": a.fields["dram_addr"], "rows": a.fields["rows"],
-                   "row_bytes": a.fields["row_bytes"], "stride": a.fields["dram_stride_bytes"]}
+                   "addr": a.fields["dram_addr"], "rows": _column_as(a, "rows", np.int32),
+                   "row_bytes": _column_as(a, "row_bytes", np.int32),
+                   "stride": a.fields["dram_stride_bytes"]}
     dram = DramModel(target.memories[target.main_memory])
     channel = row_channels(program, a, units(), target)  # channel-local PIM GEMVs
     if channel is not None:
@@ -115,6 +118,15 @@ def engine_inputs(program, a, target, metadata: dict) -> dict:
     return {"base_units": base_units, "names": names, "resource": resource, "units": units,
             "service": service, "is_mem": is_mem, "memory_rows": memory_rows, "dram": dram,
             "channel": channel, "not_before": not_before, "kernel": kernel, "gap_s": gap_s}
+
+
+def _column_as(a, name: str, dtype) -> np.ndarray:
+    """Column `name` of the rows `a` in the engine's `dtype`: a compact program's gathered
+    from its base's narrowed column where not built already (no full-length int64 copy)."""
+    fields = a.fields
+    if a.base is None or not isinstance(fields, GatheredColumns) or fields.built(name):
+        return engine.narrow(fields[name], dtype)
+    return engine.narrow(a.base.fields[name], dtype)[a.src]
 
 
 def run_engine(a, x: dict, target, layers, band=None) -> tuple:

@@ -47,6 +47,7 @@ def simulate_window(program, target, tokens: int) -> dict | None:
     kept, plan, geometry, most = KEPT_BEFORE, None, None, None
     base = _flatten(program.base)  # the short program's arrays, for every window tried
     for _ in range(TRIES):
+        win = None  # the last window's rows freed before the next is built (peak memory)
         placed = _place(program, kept, plan, geometry, most)
         win = window_arrays(program, *placed, base=base) if placed else "no band fits"
         if isinstance(win, str):
@@ -98,6 +99,8 @@ def _simulate(program, target, tokens: int, win) -> dict | None:
     band = Band(win)
     start, end, reuse_report = run_engine(a, x, target, win.layers(row_layers(
         a.op_index, a.op_names)), band)
+    for name in ("service", "memory_rows", "not_before"):  # the engine's alone: freed before
+        x[name] = None                                     # the sums (peak memory)
     seconds = max(float(end.max()), band.band_end) if len(end) else 0.0
     utilization = {}
     for name, rows in [(n, x["resource"] == i) for i, n in enumerate(x["names"])] + [

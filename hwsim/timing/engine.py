@@ -52,6 +52,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
     (`EngineState`), advanced in place."""
     stop = queue_start[1:]
     n_kernels = pending.shape[0]
+    kernels = kernel.shape[0] > 0  # an empty `kernel`: no row belongs to a GPU kernel
     while True:
         best_q, best_t = -1, 0.0
         for q in range(N_QUEUES):
@@ -63,7 +64,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
             # Written out here, not a helper: a compiled helper taking the state arrays counts
             # their references (an atomic add and a call apiece, ~24 per queue and row)
             t = max(free[q], not_before[i])
-            k = kernel[i]
+            k = kernel[i] if kernels else -1
             if k >= 0:
                 if k > barrier[0]:  # barrier = [open kernel, end of the closed ones + gap]
                     continue
@@ -103,8 +104,9 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
                 read[s * N_QUEUES + q] += 1
         duration = service[i]
         if is_mem[i]:
-            done_s = dram_transfer(params, bank_state, chan_state, stats, t, addr[i], rows[i],
-                                   row_bytes[i], stride[i], is_write[i])
+            done_s = dram_transfer(params, bank_state, chan_state, stats, t, addr[i],
+                                   np.int64(rows[i]), np.int64(row_bytes[i]), stride[i],
+                                   is_write[i])
             if done_s - t > duration:
                 duration = done_s - t
         start[i] = t
@@ -116,7 +118,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
             unit_free[resource[i]] = end[i]
         if side[i] > 0 and end[i] > side_free[side[i]]:
             side_free[side[i]] = end[i]
-        k = kernel[i]
+        k = kernel[i] if kernels else -1
         if k >= 0:
             pending[k] -= 1
             if end[i] > kernel_end[k]:
@@ -233,19 +235,32 @@ _ROW_ARGS = ("queue_start", "wait", "release", "service", "is_mem", "is_write", 
 def _engine_rows(queue_start, wait, release, service, m, resource, side, not_before, overlap,
                  kernel, kernel_gap_s) -> dict:
     """Every per-row array `_run` reads, in its fixed dtype (one compile serves every call);
-    token masks as uint8 (N_QUEUES = 6 bits), defaults built in their dtype (no copies)."""
+    token masks as uint8 (N_QUEUES = 6 bits), defaults built in their dtype (no copies); the
+    ISA's 16-bit `rows` and 24-bit `row_bytes` as int32 (`dram_stride_bytes` is 40 bits and
+    addresses wider: int64), units and channels (`resource`) as int16, `side` (0-2) int8."""
     n = len(service)
     return {
         "queue_start": np.asarray(queue_start, np.int64), "wait": np.asarray(wait, np.uint8),
         "release": np.asarray(release, np.uint8), "service": np.asarray(service, np.float64),
         "is_mem": np.asarray(m["is_mem"], np.bool_),
         "is_write": np.asarray(m["is_write"], np.bool_), "addr": np.asarray(m["addr"], np.int64),
-        "rows": np.asarray(m["rows"], np.int64),
-        "row_bytes": np.asarray(m["row_bytes"], np.int64),
+        "rows": narrow(m["rows"], np.int32), "row_bytes": narrow(m["row_bytes"], np.int32),
         "stride": np.asarray(m["stride"], np.int64),
-        "resource": np.asarray(np.full(n, -1) if resource is None else resource, np.int64),
-        "side": np.zeros(n, np.int64) if side is None else np.asarray(side, np.int64),
+        "resource": np.full(n, -1, np.int16) if resource is None else narrow(resource, np.int16),
+        "side": np.zeros(n, np.int8) if side is None else narrow(side, np.int8),
         "not_before": np.zeros(n) if not_before is None else np.asarray(not_before, np.float64),
         "overlap": np.zeros(n, np.bool_) if overlap is None else np.asarray(overlap, np.bool_),
-        "kernel": np.full(n, -1, np.int64) if kernel is None else np.asarray(kernel, np.int64),
+        # no kernels: an empty column (`_run` reads -1 for every row), not n x -1
+        "kernel": np.zeros(0, np.int64) if kernel is None else np.asarray(kernel, np.int64),
         "kernel_gap_s": float(kernel_gap_s)}
+
+
+def narrow(values, dtype) -> np.ndarray:
+    """`values` as `dtype` (no copy where it is that already); OverflowError where one does not
+    fit (the engine's columns have one dtype each: hwsim.jit_warm compiles one signature)."""
+    values = np.asarray(values)
+    if values.dtype != dtype and len(values):
+        info = np.iinfo(dtype)
+        if values.min() < info.min or values.max() > info.max:
+            raise OverflowError(f"an engine column does not fit {np.dtype(dtype).name}")
+    return values.astype(dtype, copy=False)

@@ -58,7 +58,7 @@ def adjacent_equal_uniform(rows, starts, length, exact, memory, chunk: int, peri
         shift[1:] = np.where(one & (moved_n > 0), moved_lo // row_period, 0)
     kinds = np.zeros(n - 1, bool)  # kernel numbers: present in one layer only, or two steps
     k_lo, k_hi = np.full(n - 1, _BIG), np.full(n - 1, -_BIG - 1)
-    for x in blocks("kernel"):
+    for x in blocks("kernel") if len(rows["kernel"]) else ():  # empty: no GPU kernels
         now, before = x[1:], x[:-1]
         kinds |= ((now < 0) != (before < 0)).any(axis=1)
         d = now - before

@@ -37,8 +37,16 @@ def row_layers(op_index: np.ndarray, op_names: list) -> np.ndarray:
 
 def layer_ids(layers: np.ndarray) -> np.ndarray:
     """The decoder layers that have rows, ascending (np.unique of the non-negative entries,
-    counted instead of sorted)."""
-    return np.flatnonzero(np.bincount(layers[layers >= 0]))
+    counted instead of sorted; in chunks of rows: no full-length int64 copy)."""
+    seen = np.zeros(int(layers.max(initial=-1)) + 1, bool)
+    for lo in range(0, len(layers), _CHUNK_ROWS):
+        part = layers[lo:lo + _CHUNK_ROWS]
+        counts = np.bincount(part[part >= 0])
+        seen[:len(counts)] |= counts > 0
+    return np.flatnonzero(seen)
+
+
+_CHUNK_ROWS = 1 << 16
 
 
 @dataclass
@@ -195,8 +203,8 @@ def _adjacent_equal(rows, starts, length, params, uniform: bool = True):
             bad = "addr (offset not a multiple of channel_interleave_bytes)"
         for a, o, m in zip(cur, offsets, mems):
             rotating[a][m & (o % period != 0)] = True
-        kn = np.concatenate([rows["kernel"][a] for a in cur])
-        kp = np.concatenate([rows["kernel"][b] for b in prev])
+        kn, kp = (np.concatenate([rows["kernel"][a] for a in pair]) if len(rows["kernel"])
+                  else np.zeros(0, np.int64) for pair in (cur, prev))  # empty: no kernels
         steps = np.unique(kn[kp >= 0] - kp[kp >= 0])
         if bad is None and (np.any((kn < 0) != (kp < 0)) or len(steps) > 1):
             bad = "kernel"

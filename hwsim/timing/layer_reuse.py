@@ -259,7 +259,7 @@ def _match(prev: Snapshot, cur: Snapshot, p: Plan, rows: dict, initial: np.ndarr
     shift, tol = cur.t - prev.t, REL_TOL * cur.t
     qs = rows["queue_start"]
     idle = [q for q in range(N_QUEUES) if not p.length[q] and prev.ptr[q] < qs[q + 1]]
-    if any(rows["kernel"][prev.ptr[q]] >= 0 for q in idle):
+    if len(rows["kernel"]) and any(rows["kernel"][prev.ptr[q]] >= 0 for q in idle):
         return 0, "a GPU kernel outside the layers is waiting"
     m = bounds.layers_left(prev, p, rows)
     grown = cur.written - prev.written

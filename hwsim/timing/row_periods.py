@@ -59,7 +59,7 @@ def equal(rows: dict, layers: np.ndarray, lo: int, hi: int, period: int, round_b
     the channels apart."""
     x, y = slice(lo, hi), slice(lo - period, hi - period)
     ok = layers[x] == layers[y]
-    for c in _EXACT + ("kernel", "not_before"):
+    for c in _EXACT + ("not_before",) + (("kernel",) if len(rows["kernel"]) else ()):
         ok &= rows[c][x] == rows[c][y]
     mem = rows["is_mem"][x]
     for c in _MEMORY:

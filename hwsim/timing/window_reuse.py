@@ -52,7 +52,9 @@ class Band:
         raise BandMissed(why, final=True)
 
     def plan_rows(self, rows: dict) -> dict:
-        return {**rows, "addr": self.w.plan_addr}
+        out = {**rows, "addr": self.w.plan_addr}
+        self.w.plan_addr = None  # the plan's alone: freed with its rows (peak memory)
+        return out
 
     def driver(self, p, rows: dict, initial):
         return _BandLayers(p, rows, initial, self)
