@@ -9,8 +9,10 @@ seconds, cycles, DRAM statistics, bytes, instruction counts and the `reuse` repo
 whole program's run gives them; the energy's compute term and the roofline sums in the same
 order (the same floats); utilisation equal to float rounding. The window starts with
 KEPT_BEFORE copies before the band and doubles them while the engine's first layer copy comes
-after the band's place; where none fits, or the run has host-issue bounds, GPU kernels or
-channel-local PIM (whose numbering runs over the whole program), every row is timed
+after the band's place; where none fits, the windows tried reach twice the flat rows, the
+main memory has a DRAM timing table (the band's bank state has no test yet), or the run has
+host-issue bounds, GPU kernels or channel-local PIM (whose numbering runs over the whole
+program), every row is timed
 (hwsim.simulate.simulate_arrays). `_detail` (per-row times for traces and CSV) is the whole
 program's, worked out by that path when first read.
 """
@@ -44,13 +46,21 @@ def simulate_window(program, target, tokens: int) -> dict | None:
     if program.metadata.get("pim_channels") or active_stack(target)[1] is not None or any(
             getattr(u, "kernel_launch_s", 0.0) for u in target.units.values()):
         return None  # channel-local PIM, GPU kernels, host-issue bounds: numbered per program
+    if target.memories[target.main_memory].timing is not None:
+        return None  # a DRAM timing table: the band's bank rows and refresh (window_reuse) have
+        # no test against the flat path yet, and no compiled program's layers move by whole
+        # DRAM row periods (the plan refuses them): timed on the flat path
     kept, plan, geometry, most = KEPT_BEFORE, None, None, None
     base = _flatten(program.base)  # the short program's arrays, for every window tried
+    timed_rows, flat_rows = 0, len(program)
     for _ in range(TRIES):
         win = None  # the last window's rows freed before the next is built (peak memory)
         placed = _place(program, kept, plan, geometry, most)
         win = window_arrays(program, *placed, base=base) if placed else "no band fits"
         if isinstance(win, str):
+            return None
+        timed_rows += len(win.arrays)
+        if timed_rows > 2 * flat_rows:  # windows tried cost twice the flat path: time that
             return None
         u = win.band_layers // win.left_out
         geometry = (win.first_layer - (win.lo - 1) * u, u)  # copy 1's first layer, layers
@@ -93,6 +103,8 @@ def _simulate(program, target, tokens: int, win) -> dict | None:
     a = win.arrays
     if np.any(base_of(a).opcode == int(Opcode.PIM_GEMV)):
         return None
+    a.repeats = repeats(win)  # the whole program's (bytes, sram energy), before any sum reads
+    # row_counts (energy.buffer_bytes / dram_bytes are kept once per arrays)
     x = engine_inputs(program, a, target, win.metadata)
     if x["not_before"] is not None or x["kernel"] is not None or x["channel"] is not None:
         return None
@@ -109,7 +121,6 @@ def _simulate(program, target, tokens: int, win) -> dict | None:
         if busy is None:
             return None
         utilization[name] = busy / seconds if seconds else 0.0
-    a.repeats = repeats(win)  # the whole program's: bytes, sram energy
     units, dram = x["base_units"], x["dram"]
     energy = energy_breakdown(a, target, units, seconds, dram.stats.activations, None)
     terms, busy_rows = _compute_terms(base_of(a), target.energy, units)
