@@ -64,6 +64,7 @@ def test_patched_models_are_caught(rtl_build_root, monkeypatch):
         params[dram_kernel.P_TRCD_S] = 0.0
         return params
     monkeypatch.setattr("hwsim.memory.dram.dram_params", no_trcd)
+    monkeypatch.setattr("hwsim.memory.dram._PARAMS", {})  # params kept per memory: work anew
     bad = programs.cross_check_gemm((16, 16, 16), build_root=rtl_build_root, target=target,
                                     compile_program=compile_gemm)
     assert not bad.cycles_match and bad.model_cycles < bad.rtl_cycles
