@@ -22,11 +22,14 @@ def _per_dtype(table: dict, dtype: str) -> float:
 
 
 def energy_breakdown(a: ProgramArrays, target, units: list, seconds: float,
-                     dram_activations: float | None = None, pim_channel=None) -> dict:
+                     dram_activations: float | None = None, pim_channel=None,
+                     compute_j: float | None = None) -> dict:
     """`units`: the unit of each row of base_of(a) (hwsim.service.unit_of_rows): a compact
-    program's costs are counted on its short program's rows (hwsim.program_arrays)."""
+    program's costs are counted on its short program's rows (hwsim.program_arrays).
+    `compute_j`: the compute term when the caller sums it itself (a window's rows with the
+    band put back, hwsim.simulate_window); None: summed over the rows of `a`."""
     e = target.energy
-    compute = _compute_j(a, e, units)
+    compute = _compute_j(a, e, units) if compute_j is None else compute_j
     sram = 0.0
     names = list(target.buffers)
     reads, writes = buffer_bytes(a, len(names))

@@ -122,9 +122,9 @@ def _simulate(program, target, tokens: int, win) -> dict | None:
             return None
         utilization[name] = busy / seconds if seconds else 0.0
     units, dram = x["base_units"], x["dram"]
-    energy = energy_breakdown(a, target, units, seconds, dram.stats.activations, None)
     terms, busy_rows = _compute_terms(base_of(a), target.energy, units)
-    energy["compute"] = ordered_sum(pieces(win, busy_rows[a.src]), terms[a.src])
+    energy = energy_breakdown(a, target, units, seconds, dram.stats.activations, None,
+                              ordered_sum(pieces(win, busy_rows[a.src]), terms[a.src]))
     counts = {q.name: int(win.flat_counts[q.name]) for q in Queue}
     return result(a, target, tokens, seconds, energy, utilization, dram,
                   _bound(win, target, units), reuse_report, counts,
