@@ -204,6 +204,7 @@ def _flatten(program: isa.Program) -> ProgramArrays:
 
 
 _OPCODE, _VALUES = attrgetter("opcode"), attrgetter("values")
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _QUEUE_VALUES = np.array([int(q) for q in Queue], np.int8)
 _MASKS: dict = {}  # a frozenset of queues -> its bit mask (bit s: queue s); 64 sets at most
 
@@ -213,10 +214,10 @@ def _mask(queues: frozenset) -> int:
     if mask is None:
         mask = _MASKS[queues] = sum(1 << s for s in queues)
     return mask
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
-SMALL_ROWS = 512  # up to this many rows the columns are read row by row in one table
+SMALL_ROWS = 512  # up to this many rows: plain lists and dicts beat numpy's set-up per step
+# (the columns read row by row in one table; service's per-value maps)
 _PICKS: dict = {}  # opcode -> itemgetter of (COLUMNS..., dtype in, dtype w) from values + (0,)
 
 
@@ -298,10 +299,8 @@ def _small_extents(rows: list):
         key = (instr.opcode, instr.values)
         e = known.get(key)
         if e is None:
-            is_load = instr.queue == Queue.LD
-            e = known[key] = [(buf, size, role in _WRITTEN or (role == "sram" and is_load))
-                              for role, buf, _, size in isa.operand_extents(instr)
-                              if role != "dram" and buf != DRAM_BUFFER_ID]
+            flat = _extents(instr)  # (buffer, bytes, writes) per on-chip operand, flat
+            e = known[key] = [flat[i:i + 3] for i in range(0, len(flat), 3)]
         for buf, size, write in e:
             ext_row.append(r)
             bufs.append(buf)

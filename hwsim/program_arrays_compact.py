@@ -17,11 +17,16 @@ from hwsim.program_arrays import COLUMNS, GatheredColumns, ProgramArrays, _flatt
 from isa import OPCODES, Queue
 
 
-def flatten_compact(program, skip: tuple | None = None, metadata: dict | None = None,
-                    base: ProgramArrays | None = None) -> ProgramArrays:
-    """`skip` = (lo, hi): leave out unit copies lo..hi (hwsim.program_arrays_window; the rows
-    kept are the flat program's, addresses included); `metadata`: then the kept rows';
-    `base`: _flatten(program.base) where the caller has it."""
+def flatten_compact(program) -> ProgramArrays:
+    return flatten_skipping(program)[0]
+
+
+def flatten_skipping(program, skip: tuple | None = None, metadata: dict | None = None,
+                     base: ProgramArrays | None = None) -> tuple:
+    """(arrays, per row its unit copy, {column: per base row unit delta}). `skip` = (lo, hi):
+    leave out unit copies lo..hi (hwsim.program_arrays_window; the rows kept are the flat
+    program's, addresses included); `metadata`: then the kept rows'; `base`:
+    _flatten(program.base) where the caller has it."""
     base = _flatten(program.base) if base is None else base
     src, adds = _row_map(program, base.queue_start, skip)
     fields = GatheredColumns(base.fields, src)  # each column built when first read
@@ -39,9 +44,7 @@ def flatten_compact(program, skip: tuple | None = None, metadata: dict | None = 
                         fields, base.dtype_in[src], base.dtype_w[src], queue_start,
                         op_index, names, None, None, None, None)  # extents: gathered when read
     out.src, out.base = src, base  # hwsim.program_arrays.per_base_row
-    if skip is not None:
-        out.unit_copy = adds[0][0]  # per row: its unit copy (hwsim.program_arrays_window)
-    return out
+    return out, adds[0][0], adds[0][1]
 
 
 def _row_map(program, base_start, skip=None):

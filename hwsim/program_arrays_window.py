@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwsim.program_arrays import ProgramArrays
-from hwsim.program_arrays_compact import _column_deltas, flatten_compact
+from hwsim.program_arrays_compact import flatten_skipping
 from hwsim.timing.layer_plan import row_layers
 from isa import Queue
 
@@ -82,30 +82,28 @@ def window_arrays(program, lo: int, hi: int, chunk: int = 1, base=None):
     if not band_layers or band_layers != set(range(first_layer, first_layer + len(band_layers))):
         return "the band's ops are not whole decoder layers"
     metadata = {**program.metadata, "ops": ops}
-    a = flatten_compact(program, (lo, hi), metadata, base)
+    a, unit_copy, unit = flatten_skipping(program, (lo, hi), metadata, base)
     qs = a.queue_start
     insert = np.array([qs[int(q)] + starts[q.name] for q in Queue], np.int64)
-    ref = np.flatnonzero(a.unit_copy == lo - 1)
+    ref = np.flatnonzero(unit_copy == lo - 1)
     # addresses of the rows after the band moved back by the band's copies (the copies
     # then follow each other by one unit delta, as layer_plan compares them)
-    unit = _column_deltas([(program.template, program.deltas)], program.base,
-                          a.base.queue_start, len(a.base))
     plan_addr = a.fields["dram_addr"].copy()
     if "dram_addr" in unit:
-        after = np.flatnonzero(a.unit_copy > hi)
+        after = np.flatnonzero(unit_copy > hi)
         plan_addr[after] -= (hi - lo + 1) * unit["dram_addr"][a.src[after]]
-        _follow(a, plan_addr, first_layer, len(band_layers) // (hi - lo + 1))
-    del a.unit_copy
+        _follow(a, unit_copy, plan_addr, first_layer, len(band_layers) // (hi - lo + 1))
     return Window(a, lo, hi, first_layer, len(band_layers), insert, ref, plan_addr,
                   program.counts_per_queue(), metadata)
 
 
-def _follow(a, plan_addr: np.ndarray, first_layer: int, unit_layers: int) -> None:
+def _follow(a, unit_copy: np.ndarray, plan_addr: np.ndarray, first_layer: int,
+            unit_layers: int) -> None:
     """The decoder layers after the copies (the program's last ones, not copies of the unit)
     moved back as the layer `unit_layers` before them, row for row where they have as many
     rows per queue: so their addresses keep their offsets from the copies before them."""
     layers = row_layers(a.op_index, a.op_names)
-    tail = np.flatnonzero((a.unit_copy == 0) & (layers > first_layer))
+    tail = np.flatnonzero((unit_copy == 0) & (layers > first_layer))
     qs = a.queue_start
     for layer in np.unique(layers[tail]).tolist():
         for q in range(len(Queue)):

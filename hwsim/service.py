@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwsim.program_arrays import ProgramArrays, once_per_arrays
+from hwsim.program_arrays import SMALL_ROWS, ProgramArrays, once_per_arrays
 from hwsim.timing.awq_gemm import awq_gemm_seconds
 from hwsim.timing.cuda_core_gemm import cuda_core_gemm_seconds
 from hwsim.timing.pim_channels import pim_gemv_seconds
@@ -72,9 +72,6 @@ def vector_ops(a: ProgramArrays) -> np.ndarray:
 def _vector_ops(a: ProgramArrays) -> np.ndarray:
     passes = _PASSES_BY_OPCODE[a.opcode]
     return a.fields["rows"] * a.fields["cols"] * a.fields["count"] * passes
-
-
-SMALL_ROWS = 512  # up to this many rows a dict beats np.unique's sort (about 12 us a call)
 
 
 def per_value(values: np.ndarray, fn) -> np.ndarray:

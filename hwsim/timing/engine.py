@@ -88,7 +88,7 @@ def _run(queue_start, wait, release, service, is_mem, is_write, addr, rows, row_
                 continue
             if resource[i] >= 0 and unit_free[resource[i]] > t:
                 t = unit_free[resource[i]]
-            if t >= 0.0 and (best_q < 0 or t < best_t):
+            if best_q < 0 or t < best_t:  # a missing token `continue`d above
                 best_q, best_t = q, t
         if best_q < 0:
             done = True
